@@ -1,0 +1,17 @@
+-- event_read: an event's settings and the live status of every seat.
+-- Expires up to READ_SWEEP due holds first, so the answer counts an
+-- expired hold as available (the periodic sweep keeps the backlog far
+-- below that bound).
+-- ARGV: '1' to include the layout, '0' not to.
+-- Returns {name, hold_ttl_s, max_hold_ttl_s, max_seats_per_hold,
+--          sections_json, status, layout or ''}.
+-- Errors: EVENT_NOT_FOUND. Work: O(READ_SWEEP * max_seats_per_hold + N).
+local READ_SWEEP = 1000
+local m = redis.call('HMGET', K_META, 'name', 'hold_ttl_s', 'max_hold_ttl_s',
+                     'max_seats_per_hold', 'sections')
+if not m[1] then return fail('EVENT_NOT_FOUND') end
+sweep_expired(now_ms(), READ_SWEEP)
+local layout = ''
+if ARGV[1] == '1' then layout = redis.call('GET', K_LAYOUT) or '' end
+return {m[1], tonumber(m[2]), tonumber(m[3]), tonumber(m[4]), m[5],
+        redis.call('GET', K_STATUS) or '', layout}

@@ -1,0 +1,110 @@
+-- usher common prelude: prepended to every script in lua/ at build time
+-- (see CMakeLists.txt), so each operation stays one self-contained script
+-- that Redis runs atomically. Lua 5.1 only: Redis embeds 5.1.
+--
+-- Every script is called with the same ten keys of one event, all sharing
+-- the Cluster hash tag {event}; lua/README.md documents what each holds.
+local K_META, K_SEATS, K_LAYOUT, K_STATUS, K_OWNER =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local K_HOLDS, K_EXPIRY, K_TOMBS, K_ORDERS, K_IDEM =
+  KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10]
+
+local TOMB_MS = 3600000      -- expired holds answer 410 for an hour
+local SWEEP_PER_WRITE = 2    -- expired holds cleaned by each hold call
+
+-- Milliseconds since the epoch, from Redis: every usherd agrees on it.
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+local function fail(code, list)
+  if list and #list > 0 then
+    return redis.error_reply(code .. ' ' .. table.concat(list, ' '))
+  end
+  return redis.error_reply(code)
+end
+
+local function hold_load(hid)
+  local raw = redis.call('HGET', K_HOLDS, hid)
+  if not raw then return nil end
+  return cjson.decode(raw)
+end
+
+local function hold_store(hid, h)
+  redis.call('HSET', K_HOLDS, hid, cjson.encode(h))
+end
+
+-- Turns live hold `hid` into a tombstone: its seats become available,
+-- its idempotency key is forgotten, and GET answers 410 for TOMB_MS.
+local function hold_expire(hid, h, now)
+  for _, s in ipairs(h.seats) do
+    if redis.call('HGET', K_OWNER, s) == hid then
+      redis.call('SETRANGE', K_STATUS, redis.call('HGET', K_SEATS, s), '.')
+      redis.call('HDEL', K_OWNER, s)
+    end
+  end
+  if h.k and redis.call('HGET', K_IDEM, h.k) == hid then
+    redis.call('HDEL', K_IDEM, h.k)
+  end
+  h.s = 'expired'
+  hold_store(hid, h)
+  redis.call('ZREM', K_EXPIRY, hid)
+  redis.call('ZADD', K_TOMBS, now + TOMB_MS, hid)
+end
+
+-- Expires up to `limit` holds whose time has passed; returns how many.
+local function sweep_expired(now, limit)
+  local due = redis.call('ZRANGEBYSCORE', K_EXPIRY, '-inf', now,
+                         'LIMIT', 0, limit)
+  for _, hid in ipairs(due) do
+    local h = hold_load(hid)
+    if h then hold_expire(hid, h, now) else redis.call('ZREM', K_EXPIRY, hid) end
+  end
+  return #due
+end
+
+-- Loads hold `hid`, expiring it first when its time has passed (lazy
+-- expiry). Returns the hold or nil, and an error reply or nil.
+local function hold_fetch(hid, now)
+  local h = hold_load(hid)
+  if not h then return nil, fail('HOLD_NOT_FOUND') end
+  if h.s == 'held' and h.e <= now then hold_expire(hid, h, now) end
+  if h.s == 'expired' then return nil, fail('HOLD_EXPIRED') end
+  return h, nil
+end
+
+-- Status byte of seat `s` at index `idx` after lazy expiry:
+-- '.' available, 'h' held, 'r' reserved, 'b' blocked.
+local function seat_status(s, idx, now)
+  local st = redis.call('GETRANGE', K_STATUS, idx, idx)
+  if st == 'h' then
+    local hid = redis.call('HGET', K_OWNER, s)
+    local h = hid and hold_load(hid)
+    if h and h.s == 'held' and h.e <= now then
+      hold_expire(hid, h, now)
+      st = '.'
+    end
+  end
+  return st
+end
+
+-- Resolves seat ids ARGV[first..] to their indexes. Returns the list of
+-- indexes, or nil and an UNKNOWN_SEATS error naming the unknown ids.
+local function seats_resolve(first)
+  local idx, unknown = {}, {}
+  for i = first, #ARGV do
+    local v = redis.call('HGET', K_SEATS, ARGV[i])
+    if v then idx[#idx + 1] = v else unknown[#unknown + 1] = ARGV[i] end
+  end
+  if #unknown > 0 then return nil, fail('UNKNOWN_SEATS', unknown) end
+  return idx, nil
+end
+
+-- Reply shape shared by hold scripts:
+-- {hold_id, state, created_ms, expires_ms, now_ms, holder, order, seats...}
+local function hold_reply(hid, h, now)
+  local r = {hid, h.s, h.c, h.e, now, h.holder or '', h.o or ''}
+  for _, s in ipairs(h.seats) do r[#r + 1] = s end
+  return r
+end

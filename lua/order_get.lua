@@ -1,0 +1,13 @@
+-- order_get: the seats sold to one order, in seat-map order.
+-- ARGV: order_id. Returns the seat ids.
+-- Errors: EVENT_NOT_FOUND, ORDER_NOT_FOUND. Work: O(seats log seats).
+if redis.call('EXISTS', K_META) == 0 then return fail('EVENT_NOT_FOUND') end
+local list = redis.call('HGET', K_ORDERS, ARGV[1])
+if not list then return fail('ORDER_NOT_FOUND') end
+local seats, pos = {}, {}
+for s in string.gmatch(list, '%S+') do
+  seats[#seats + 1] = s
+  pos[s] = tonumber(redis.call('HGET', K_SEATS, s))
+end
+table.sort(seats, function(a, b) return pos[a] < pos[b] end)
+return seats

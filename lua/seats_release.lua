@@ -1,0 +1,33 @@
+-- seats_release: reserved seats back to available (refunds, voids), all
+-- or nothing. The seats leave their orders; an order left empty is gone.
+-- ARGV: seat ids. Returns the seat ids released.
+-- Errors: EVENT_NOT_FOUND, UNKNOWN_SEATS ids, SEATS_NOT_RESERVED ids.
+-- Work: O(seats * order size).
+if redis.call('EXISTS', K_META) == 0 then return fail('EVENT_NOT_FOUND') end
+local idx, err = seats_resolve(1)
+if err then return err end
+local bad = {}
+for i = 1, #ARGV do
+  if redis.call('GETRANGE', K_STATUS, idx[i], idx[i]) ~= 'r' then
+    bad[#bad + 1] = ARGV[i]
+  end
+end
+if #bad > 0 then return fail('SEATS_NOT_RESERVED', bad) end
+for i = 1, #ARGV do
+  local s = ARGV[i]
+  local oid = redis.call('HGET', K_OWNER, s)
+  if oid then
+    local left = {}
+    for t in string.gmatch(redis.call('HGET', K_ORDERS, oid) or '', '%S+') do
+      if t ~= s then left[#left + 1] = t end
+    end
+    if #left > 0 then
+      redis.call('HSET', K_ORDERS, oid, table.concat(left, ' '))
+    else
+      redis.call('HDEL', K_ORDERS, oid)
+    end
+  end
+  redis.call('SETRANGE', K_STATUS, idx[i], '.')
+  redis.call('HDEL', K_OWNER, s)
+end
+return ARGV

@@ -1,0 +1,380 @@
+/* api_events — health, readiness and the event routes: create or
+ * replace from a seat map, read with counts, list, delete. */
+#include <event2/buffer.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "api_common.h"
+#include "seatmap.h"
+#include "util.h"
+
+json_t *api_strings(const redisReply *r, size_t from)
+{
+    json_t *a = json_array();
+    size_t i;
+
+    for (i = from; i < r->elements; i++)
+        if (r->element[i]->type == REDIS_REPLY_STRING)
+            json_array_append_new(a, json_stringn(r->element[i]->str,
+                                                  r->element[i]->len));
+    return a;
+}
+
+int api_reply_ok(struct req *r, enum store_status st, const redisReply *reply,
+                 int type, size_t min)
+{
+    if (st != STORE_OK || reply->type == REDIS_REPLY_ERROR) {
+        http_reply_store(r, st, reply);
+        return 0;
+    }
+    if (reply->type != type || (type == REDIS_REPLY_ARRAY && reply->elements < min)) {
+        util_log("error", "unexpected reply shape on %s", r->m.route->pattern);
+        http_reply_error(r, ERR_INTERNAL, NULL, NULL);
+        return 0;
+    }
+    return 1;
+}
+
+void api_eval(struct req *r, enum script_id id, int argc, const char **argv,
+              const size_t *lens, store_cb *cb)
+{
+    if (store_eval(r->app->store, id, &r->keys, argc, argv, lens, cb, r) < 0)
+        http_reply_error(r, ERR_REDIS_UNAVAILABLE, NULL, NULL);
+}
+
+json_t *api_counts(const char *status, size_t from, size_t to)
+{
+    size_t n[256] = {0}, i;
+
+    for (i = from; i < to; i++)
+        n[(unsigned char)status[i]]++;
+    return json_pack("{s:I, s:I, s:I, s:I, s:I}",
+                     "total", (json_int_t)(to - from),
+                     "available", (json_int_t)n[SEAT_AVAILABLE],
+                     "held", (json_int_t)n[SEAT_HELD],
+                     "reserved", (json_int_t)n[SEAT_RESERVED],
+                     "blocked", (json_int_t)n[SEAT_BLOCKED]);
+}
+
+json_t *api_event_json(const char *event, const redisReply *reply, int brief)
+{
+    const redisReply *status = reply->element[5];
+    json_t *sections, *sec, *out, *secs;
+    size_t i, at = 0;
+
+    if (reply->element[0]->type != REDIS_REPLY_STRING ||
+        reply->element[4]->type != REDIS_REPLY_STRING ||
+        status->type != REDIS_REPLY_STRING)
+        return NULL;
+    for (i = 1; i <= 3; i++)
+        if (reply->element[i]->type != REDIS_REPLY_INTEGER)
+            return NULL;
+    sections = json_loadb(reply->element[4]->str, reply->element[4]->len, 0, NULL);
+    if (!json_is_array(sections)) {
+        json_decref(sections);
+        return NULL;
+    }
+    out = json_pack("{s:s, s:s%, s:o}", "event", event, "name",
+                    reply->element[0]->str, reply->element[0]->len,
+                    "counts", api_counts(status->str, 0, status->len));
+    if (brief) {
+        json_decref(sections);
+        return out;
+    }
+    json_object_set_new(out, "hold_ttl_s", json_integer(reply->element[1]->integer));
+    json_object_set_new(out, "max_hold_ttl_s", json_integer(reply->element[2]->integer));
+    json_object_set_new(out, "max_seats_per_hold", json_integer(reply->element[3]->integer));
+    secs = json_array();
+    json_array_foreach(sections, i, sec) {
+        size_t n = (size_t)json_integer_value(json_object_get(sec, "n"));
+        if (at + n > status->len)
+            n = status->len - at;
+        json_array_append_new(secs, json_pack("{s:O, s:O, s:o}",
+            "id", json_object_get(sec, "id"), "name", json_object_get(sec, "name"),
+            "counts", api_counts(status->str, at, at + n)));
+        at += n;
+    }
+    json_object_set_new(out, "sections", secs);
+    json_decref(sections);
+    return out;
+}
+
+void api_healthz(struct req *r)
+{
+    http_reply_json(r, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+static void on_ping(void *arg, enum store_status st, const redisReply *reply)
+{
+    struct req *r = arg;
+
+    if (st == STORE_OK && reply->type == REDIS_REPLY_STATUS)
+        http_reply_json(r, 200, json_pack("{s:s}", "status", "ready"));
+    else
+        http_reply_error(r, ERR_REDIS_UNAVAILABLE, NULL, NULL);
+}
+
+void api_readyz(struct req *r)
+{
+    const char *argv[] = {"PING"};
+
+    if (store_command(r->app->store, 1, argv, NULL, on_ping, r) < 0)
+        http_reply_error(r, ERR_REDIS_UNAVAILABLE,
+                         "Not connected to Redis, or scripts not loaded yet.", NULL);
+}
+
+/* ---- PUT /v1/events/{event} ---- */
+
+static void on_event_put(void *arg, enum store_status st, const redisReply *reply)
+{
+    struct req *r = arg;
+    struct seatmap *m = r->data;
+
+    if (!api_reply_ok(r, st, reply, REDIS_REPLY_INTEGER, 0))
+        return;
+    http_reply_json(r, reply->integer == 1 ? 201 : 200,
+                    json_pack("{s:s, s:I}", "event", r->event, "seats",
+                              (json_int_t)m->nseats));
+}
+
+static void on_event_registered(void *arg, enum store_status st, const redisReply *reply)
+{
+    struct req *r = arg;
+    struct seatmap *m = r->data;
+    size_t argc = 6 + m->nseats, i;
+    const char **argv;
+    size_t *lens;
+    char nums[3][24];
+
+    if (!api_reply_ok(r, st, reply, REDIS_REPLY_INTEGER, 0))
+        return;
+    argv = malloc(sizeof *argv * argc);
+    lens = malloc(sizeof *lens * argc);
+    if (!argv || !lens) {
+        free(argv);
+        free(lens);
+        http_reply_error(r, ERR_INTERNAL, NULL, NULL);
+        return;
+    }
+    snprintf(nums[0], sizeof nums[0], "%lld", m->hold_ttl_s);
+    snprintf(nums[1], sizeof nums[1], "%lld", m->max_hold_ttl_s);
+    snprintf(nums[2], sizeof nums[2], "%lld", m->max_seats_per_hold);
+    argv[0] = m->name;         lens[0] = strlen(m->name);
+    argv[1] = nums[0];         lens[1] = strlen(nums[0]);
+    argv[2] = nums[1];         lens[2] = strlen(nums[1]);
+    argv[3] = nums[2];         lens[3] = strlen(nums[2]);
+    argv[4] = m->sections_json; lens[4] = strlen(m->sections_json);
+    argv[5] = m->layout;       lens[5] = m->layout_len;
+    for (i = 0; i < m->nseats; i++) {
+        argv[6 + i] = m->seat[i];
+        lens[6 + i] = m->seat_len[i];
+    }
+    api_eval(r, SCRIPT_EVENT_PUT, (int)argc, argv, lens, on_event_put);
+    free(argv);
+    free(lens);
+}
+
+static void seatmap_free(void *p)
+{
+    seatmap_deinit(p);
+    free(p);
+}
+
+void api_event_put(struct req *r)
+{
+    struct seatmap *m = calloc(1, sizeof *m);
+    struct verr e = {0};
+    const char *argv[3] = {"SADD", STORE_EVENTS_KEY, r->event};
+
+    if (!m) {
+        http_reply_error(r, ERR_INTERNAL, NULL, NULL);
+        return;
+    }
+    if (seatmap_parse(r->body, m, &e) < 0) {
+        free(m);
+        http_reply_verr(r, &e);
+        return;
+    }
+    r->data = m;
+    r->data_free = seatmap_free;
+    /* Register first: a listed event whose script then fails is skipped
+     * by the listing, while an unlisted event would be invisible. */
+    if (store_command(r->app->store, 3, argv, NULL, on_event_registered, r) < 0)
+        http_reply_error(r, ERR_REDIS_UNAVAILABLE, NULL, NULL);
+}
+
+/* ---- GET /v1/events/{event} ---- */
+
+static void on_event_get(void *arg, enum store_status st, const redisReply *reply)
+{
+    struct req *r = arg;
+    json_t *body;
+
+    if (!api_reply_ok(r, st, reply, REDIS_REPLY_ARRAY, 7))
+        return;
+    body = api_event_json(r->event, reply, 0);
+    if (!body) {
+        http_reply_error(r, ERR_INTERNAL, NULL, NULL);
+        return;
+    }
+    http_reply_json(r, 200, body);
+}
+
+void api_event_get(struct req *r)
+{
+    const char *argv[] = {"0"};
+
+    api_eval(r, SCRIPT_EVENT_READ, 1, argv, NULL, on_event_get);
+}
+
+/* ---- DELETE /v1/events/{event} ---- */
+
+static void on_ignored(void *arg, enum store_status st, const redisReply *reply)
+{
+}
+
+static void on_event_delete(void *arg, enum store_status st, const redisReply *reply)
+{
+    struct req *r = arg;
+    const char *argv[3] = {"SREM", STORE_EVENTS_KEY, r->event};
+
+    if (!api_reply_ok(r, st, reply, REDIS_REPLY_INTEGER, 0))
+        return;
+    /* Unlist even when the keys were already gone; nobody waits for it. */
+    store_command(r->app->store, 3, argv, NULL, on_ignored, NULL);
+    if (reply->integer == 0)
+        http_reply_error(r, ERR_EVENT_NOT_FOUND, NULL, NULL);
+    else
+        http_reply_empty(r, 204);
+}
+
+void api_event_delete(struct req *r)
+{
+    api_eval(r, SCRIPT_EVENT_DELETE, 0, NULL, NULL, on_event_delete);
+}
+
+/* ---- GET /v1/events ---- */
+
+/* One listing in flight: one event_read per listed event, answered when
+ * the last one is back. */
+struct listing {
+    struct req *r;
+    size_t pending;
+    int failed;
+    json_t *events;
+    struct list_item {
+        struct listing *l;
+        char id[ID_MAX + 1];
+        struct event_keys keys;
+    } *items;
+};
+
+static void listing_free(void *p)
+{
+    struct listing *l = p;
+
+    json_decref(l->events);
+    free(l->items);
+    free(l);
+}
+
+static int cmp_event(const void *a, const void *b)
+{
+    return strcmp(json_string_value(json_object_get(*(json_t *const *)a, "event")),
+                  json_string_value(json_object_get(*(json_t *const *)b, "event")));
+}
+
+static void listing_done(struct listing *l)
+{
+    struct req *r = l->r;
+    size_t n = json_array_size(l->events), i;
+    json_t **v, *sorted;
+
+    if (l->failed) {
+        http_reply_error(r, ERR_REDIS_UNAVAILABLE, NULL, NULL);
+        return;
+    }
+    v = malloc(sizeof *v * (n + 1));
+    for (i = 0; v && i < n; i++)
+        v[i] = json_array_get(l->events, i);
+    if (v)
+        qsort(v, n, sizeof *v, cmp_event);
+    sorted = json_array();
+    for (i = 0; v && i < n; i++)
+        json_array_append(sorted, v[i]);
+    free(v);
+    http_reply_json(r, 200, json_pack("{s:o}", "events", sorted));
+}
+
+static void on_list_item(void *arg, enum store_status st, const redisReply *reply)
+{
+    struct list_item *it = arg;
+    struct listing *l = it->l;
+
+    if (st != STORE_OK)
+        l->failed = 1;
+    else if (reply->type == REDIS_REPLY_ARRAY && reply->elements >= 7) {
+        json_t *e = api_event_json(it->id, reply, 1);
+        if (e)
+            json_array_append_new(l->events, e);
+    } else if (reply->type == REDIS_REPLY_ERROR &&
+               errors_from_script(reply->str, reply->len, NULL) != ERR_EVENT_NOT_FOUND) {
+        l->failed = 1;   /* a listed but missing event is skipped */
+    }
+    if (--l->pending == 0)
+        listing_done(l);
+}
+
+static void on_list_members(void *arg, enum store_status st, const redisReply *reply)
+{
+    struct req *r = arg;
+    struct listing *l;
+    const char *argv[] = {"0"};
+    size_t i;
+
+    if (!api_reply_ok(r, st, reply, REDIS_REPLY_ARRAY, 0))
+        return;
+    l = calloc(1, sizeof *l);
+    if (!l) {
+        http_reply_error(r, ERR_INTERNAL, NULL, NULL);
+        return;
+    }
+    l->r = r;
+    l->events = json_array();
+    r->data = l;
+    r->data_free = listing_free;
+    l->items = calloc(reply->elements + 1, sizeof *l->items);
+    if (!l->items) {
+        http_reply_error(r, ERR_INTERNAL, NULL, NULL);
+        return;
+    }
+    /* Count all first: a callback may not finish the listing early. */
+    l->pending = 1;
+    for (i = 0; i < reply->elements; i++) {
+        struct list_item *it = &l->items[i];
+        const redisReply *e = reply->element[i];
+        if (e->type != REDIS_REPLY_STRING || !validate_id(e->str, e->len, ID_MAX))
+            continue;
+        it->l = l;
+        memcpy(it->id, e->str, e->len);
+        it->id[e->len] = '\0';
+        store_event_keys(&it->keys, it->id);
+        if (store_eval(r->app->store, SCRIPT_EVENT_READ, &it->keys, 1, argv, NULL,
+                       on_list_item, it) == 0)
+            l->pending++;
+        else
+            l->failed = 1;
+    }
+    if (--l->pending == 0)
+        listing_done(l);
+}
+
+void api_events_list(struct req *r)
+{
+    const char *argv[] = {"SMEMBERS", STORE_EVENTS_KEY};
+
+    if (store_command(r->app->store, 2, argv, NULL, on_list_members, r) < 0)
+        http_reply_error(r, ERR_REDIS_UNAVAILABLE, NULL, NULL);
+}

@@ -1,0 +1,215 @@
+/* api_holds — the hold routes: create (with Idempotency-Key), read,
+ * extend, reserve (idempotent per order id) and release. The hold id is
+ * a 128-bit random token: the capability to reserve or release. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "api_common.h"
+#include "util.h"
+
+#define HOLD_SEATS_MAX 1000     /* hard cap; events set a lower one */
+#define TTL_MAX 7 * 86400
+
+/* Reply of the hold scripts (lua/lib/common.lua hold_reply):
+ * {hold_id, state, created_ms, expires_ms, now_ms, holder, order, seats...} */
+enum { H_ID, H_STATE, H_CREATED, H_EXPIRES, H_NOW, H_HOLDER, H_ORDER, H_SEATS };
+
+static int is_str(const redisReply *r, const char *s)
+{
+    return r->type == REDIS_REPLY_STRING && r->len == strlen(s) &&
+           memcmp(r->str, s, r->len) == 0;
+}
+
+/* The hold's JSON from a hold_reply, or NULL when the reply is damaged. */
+static json_t *hold_json(const char *event, const redisReply *reply)
+{
+    const redisReply **el = (const redisReply **)reply->element;
+    json_t *h;
+    int i;
+
+    for (i = H_CREATED; i <= H_NOW; i++)
+        if (el[i]->type != REDIS_REPLY_INTEGER)
+            return NULL;
+    if (el[H_ID]->type != REDIS_REPLY_STRING || el[H_HOLDER]->type != REDIS_REPLY_STRING ||
+        el[H_ORDER]->type != REDIS_REPLY_STRING || el[H_STATE]->type != REDIS_REPLY_STRING)
+        return NULL;
+    h = json_pack("{s:s%, s:s, s:s%, s:o}",
+                  "hold_id", el[H_ID]->str, el[H_ID]->len, "event", event,
+                  "status", el[H_STATE]->str, el[H_STATE]->len,
+                  "seats", api_strings(reply, H_SEATS));
+    if (el[H_HOLDER]->len)
+        json_object_set_new(h, "holder", json_stringn(el[H_HOLDER]->str, el[H_HOLDER]->len));
+    if (is_str(el[H_STATE], "reserved")) {
+        json_object_set_new(h, "order_id", json_stringn(el[H_ORDER]->str, el[H_ORDER]->len));
+    } else {
+        char when[40];
+        long long left = el[H_EXPIRES]->integer - el[H_NOW]->integer;
+        util_format_rfc3339(el[H_EXPIRES]->integer, when, sizeof when);
+        json_object_set_new(h, "expires_at", json_string(when));
+        json_object_set_new(h, "expires_in_s",
+                            json_integer(left > 0 ? (left + 999) / 1000 : 0));
+    }
+    return h;
+}
+
+/* Answers `status` with the hold of a successful hold-script reply. */
+static void reply_hold(struct req *r, int status, enum store_status st,
+                       const redisReply *reply)
+{
+    json_t *h;
+
+    if (!api_reply_ok(r, st, reply, REDIS_REPLY_ARRAY, H_SEATS))
+        return;
+    h = hold_json(r->event, reply);
+    if (!h) {
+        http_reply_error(r, ERR_INTERNAL, NULL, NULL);
+        return;
+    }
+    http_reply_json(r, status, h);
+}
+
+/* ---- POST /v1/events/{event}/holds ---- */
+
+static void on_hold_create(void *arg, enum store_status st, const redisReply *reply)
+{
+    reply_hold(arg, 201, st, reply);
+}
+
+void api_hold_create(struct req *r)
+{
+    static const char *const keys[] = {"seats", "holder", "ttl_s", NULL};
+    struct verr e = {0};
+    const char **seats = NULL, **argv = NULL, *holder = NULL, *ikey;
+    size_t nseats = 0, i, fplen = 0;
+    json_int_t ttl = 0;
+    char hid[23], ttlbuf[24] = "", *fp = NULL;
+
+    if (validate_keys(r->body, keys, &e) < 0 ||
+        validate_seat_list(r->body, HOLD_SEATS_MAX, &seats, &nseats, &e) < 0 ||
+        validate_string(r->body, "holder", 0, ID_MAX, 1, &holder, &e) < 0 ||
+        validate_int(r->body, "ttl_s", 0, 1, TTL_MAX, ERR_INVALID_TTL, &ttl, &e) < 0)
+        goto invalid;
+    ikey = http_header(r, "Idempotency-Key");
+    if (ikey && !validate_id(ikey, strlen(ikey), ID_MAX)) {
+        e.code = ERR_INVALID_IDEMPOTENCY_KEY;
+        goto invalid;
+    }
+    if (ttl)
+        snprintf(ttlbuf, sizeof ttlbuf, "%lld", (long long)ttl);
+    if (util_random_token(hid) < 0) {
+        util_log("error", "getrandom failed");
+        http_reply_error(r, ERR_INTERNAL, NULL, NULL);
+        goto done;
+    }
+    /* The fingerprint tells a retry (same body) from a reuse of the key. */
+    for (i = 0; i < nseats; i++)
+        fplen += strlen(seats[i]) + 1;
+    fp = malloc(fplen + ID_MAX + 32);
+    argv = malloc(sizeof *argv * (nseats + 5));
+    if (!fp || !argv) {
+        http_reply_error(r, ERR_INTERNAL, NULL, NULL);
+        goto done;
+    }
+    fplen = 0;
+    for (i = 0; i < nseats; i++)
+        fplen += (size_t)sprintf(fp + fplen, "%s,", seats[i]);
+    sprintf(fp + fplen, "|%s|%s", holder ? holder : "", ttlbuf);
+    argv[0] = hid;
+    argv[1] = holder ? holder : "";
+    argv[2] = ttlbuf;
+    argv[3] = ikey ? ikey : "";
+    argv[4] = fp;
+    memcpy(argv + 5, seats, sizeof *seats * nseats);
+    api_eval(r, SCRIPT_HOLD_CREATE, (int)(nseats + 5), argv, NULL, on_hold_create);
+    goto done;
+invalid:
+    http_reply_verr(r, &e);
+done:
+    free(seats);
+    free(argv);
+    free(fp);
+}
+
+/* ---- GET /v1/events/{event}/holds/{hold} ---- */
+
+static void on_hold_ok(void *arg, enum store_status st, const redisReply *reply)
+{
+    reply_hold(arg, 200, st, reply);
+}
+
+void api_hold_get(struct req *r)
+{
+    const char *argv[] = {r->m.param[1]};
+
+    api_eval(r, SCRIPT_HOLD_GET, 1, argv, NULL, on_hold_ok);
+}
+
+/* ---- POST /v1/events/{event}/holds/{hold}/extend ---- */
+
+void api_hold_extend(struct req *r)
+{
+    static const char *const keys[] = {"ttl_s", NULL};
+    struct verr e = {0};
+    json_int_t ttl = 0;
+    char buf[24];
+    const char *argv[2];
+
+    if (validate_keys(r->body, keys, &e) < 0 ||
+        validate_int(r->body, "ttl_s", 1, 1, TTL_MAX, ERR_INVALID_TTL, &ttl, &e) < 0) {
+        http_reply_verr(r, &e);
+        return;
+    }
+    snprintf(buf, sizeof buf, "%lld", (long long)ttl);
+    argv[0] = r->m.param[1];
+    argv[1] = buf;
+    api_eval(r, SCRIPT_HOLD_EXTEND, 2, argv, NULL, on_hold_ok);
+}
+
+/* ---- POST /v1/events/{event}/holds/{hold}/reserve ---- */
+
+static void on_hold_reserve(void *arg, enum store_status st, const redisReply *reply)
+{
+    struct req *r = arg;
+
+    if (!api_reply_ok(r, st, reply, REDIS_REPLY_ARRAY, H_SEATS))
+        return;
+    http_reply_json(r, 200, json_pack("{s:s, s:s%, s:s%, s:o}", "event", r->event,
+        "order_id", reply->element[H_ORDER]->str, reply->element[H_ORDER]->len,
+        "hold_id", reply->element[H_ID]->str, reply->element[H_ID]->len,
+        "seats", api_strings(reply, H_SEATS)));
+}
+
+void api_hold_reserve(struct req *r)
+{
+    static const char *const keys[] = {"order_id", NULL};
+    struct verr e = {0};
+    const char *order, *argv[2];
+
+    if (validate_keys(r->body, keys, &e) < 0 ||
+        validate_string(r->body, "order_id", 1, ORDER_ID_MAX, 1, &order, &e) < 0) {
+        http_reply_verr(r, &e);
+        return;
+    }
+    argv[0] = r->m.param[1];
+    argv[1] = order;
+    api_eval(r, SCRIPT_HOLD_RESERVE, 2, argv, NULL, on_hold_reserve);
+}
+
+/* ---- DELETE /v1/events/{event}/holds/{hold} ---- */
+
+static void on_hold_release(void *arg, enum store_status st, const redisReply *reply)
+{
+    struct req *r = arg;
+
+    if (api_reply_ok(r, st, reply, REDIS_REPLY_INTEGER, 0))
+        http_reply_empty(r, 204);
+}
+
+void api_hold_release(struct req *r)
+{
+    const char *argv[] = {r->m.param[1]};
+
+    api_eval(r, SCRIPT_HOLD_RELEASE, 1, argv, NULL, on_hold_release);
+}

@@ -1,0 +1,205 @@
+/* api_seats — the seat map listing, orders, and the admin seat routes:
+ * block, unblock and release (refund) of reserved seats. */
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <sys/queue.h>
+#include <event2/keyvalq_struct.h>
+#include <stdlib.h>
+#include <sys/queue.h>
+#include <string.h>
+
+#include "api.h"
+#include "api_common.h"
+
+#define ADMIN_SEATS_MAX 5000
+
+/* ---- GET /v1/events/{event}/seats[?section=S][&status=X] ---- */
+
+struct seat_filter {
+    char section[ID_MAX + 1];   /* "" = all */
+    char status;                /* 0 = all, else a status byte */
+};
+
+static const char *status_name(char c)
+{
+    switch (c) {
+    case SEAT_HELD: return "held";
+    case SEAT_RESERVED: return "reserved";
+    case SEAT_BLOCKED: return "blocked";
+    default: return "available";
+    }
+}
+
+/* Section index of filter->section in the sections JSON; -1 = all,
+ * -2 = no such section. */
+static long section_index(const redisReply *sections, const char *id)
+{
+    json_t *a, *s;
+    size_t i;
+    long found = -2;
+
+    if (!id[0])
+        return -1;
+    a = json_loadb(sections->str, sections->len, 0, NULL);
+    json_array_foreach(a, i, s) {
+        if (strcmp(json_string_value(json_object_get(s, "id")), id) == 0) {
+            found = (long)i;
+            break;
+        }
+    }
+    json_decref(a);
+    return found;
+}
+
+static void on_seats_list(void *arg, enum store_status st, const redisReply *reply)
+{
+    struct req *r = arg;
+    struct seat_filter *f = r->data;
+    const redisReply *status, *layout;
+    struct evbuffer *out;
+    const char *p, *end;
+    size_t i = 0;
+    long want;
+    int first = 1;
+
+    if (!api_reply_ok(r, st, reply, REDIS_REPLY_ARRAY, 7))
+        return;
+    status = reply->element[5];
+    layout = reply->element[6];
+    if (status->type != REDIS_REPLY_STRING || layout->type != REDIS_REPLY_STRING ||
+        reply->element[4]->type != REDIS_REPLY_STRING) {
+        http_reply_error(r, ERR_INTERNAL, NULL, NULL);
+        return;
+    }
+    want = section_index(reply->element[4], f->section);
+    out = evbuffer_new();
+    evbuffer_expand(out, layout->len + status->len * 24 + 64);
+    evbuffer_add_printf(out, "{\"event\":\"%s\",\"seats\":[", r->event);
+    /* Each layout line: "<section index>\t<tail of the seat's object>\n". */
+    for (p = layout->str, end = p + layout->len; p < end && i < status->len; i++) {
+        const char *tab = memchr(p, '\t', (size_t)(end - p));
+        const char *nl = tab ? memchr(tab, '\n', (size_t)(end - tab)) : NULL;
+        char c = status->str[i];
+        if (!nl)
+            break;
+        if ((want == -1 || strtol(p, NULL, 10) == want) && (!f->status || f->status == c)) {
+            evbuffer_add_printf(out, "%s{\"status\":\"%s\",", first ? "" : ",",
+                                status_name(c));
+            evbuffer_add(out, tab + 1, (size_t)(nl - tab - 1));
+            first = 0;
+        }
+        p = nl + 1;
+    }
+    evbuffer_add(out, "]}\n", 3);
+    http_reply_buffer(r, 200, out);
+    evbuffer_free(out);
+}
+
+void api_seats_list(struct req *r)
+{
+    struct seat_filter *f = calloc(1, sizeof *f);
+    struct evkeyvalq q;
+    struct evkeyval *kv;
+    const char *argv[] = {"1"};
+    const char *bad = NULL;
+
+    if (!f) {
+        http_reply_error(r, ERR_INTERNAL, NULL, NULL);
+        return;
+    }
+    r->data = f;
+    r->data_free = free;
+    TAILQ_INIT(&q);
+    if (r->query && evhttp_parse_query_str(r->query, &q) < 0)
+        bad = "The query string is malformed.";
+    TAILQ_FOREACH(kv, &q, next) {
+        if (bad)
+            break;
+        if (strcmp(kv->key, "section") == 0) {
+            if (!validate_id(kv->value, strlen(kv->value), ID_MAX))
+                bad = "section must be a section id.";
+            else
+                strcpy(f->section, kv->value);
+        } else if (strcmp(kv->key, "status") == 0) {
+            if (strcmp(kv->value, "available") == 0) f->status = SEAT_AVAILABLE;
+            else if (strcmp(kv->value, "held") == 0) f->status = SEAT_HELD;
+            else if (strcmp(kv->value, "reserved") == 0) f->status = SEAT_RESERVED;
+            else if (strcmp(kv->value, "blocked") == 0) f->status = SEAT_BLOCKED;
+            else bad = "status must be one of available, held, reserved, blocked.";
+        } else {
+            bad = "Unknown query parameter; use section and status.";
+        }
+    }
+    evhttp_clear_headers(&q);
+    if (bad) {
+        http_reply_error(r, ERR_INVALID_REQUEST, bad, NULL);
+        return;
+    }
+    api_eval(r, SCRIPT_EVENT_READ, 1, argv, NULL, on_seats_list);
+}
+
+/* ---- GET /v1/events/{event}/orders/{order} ---- */
+
+static void on_order_get(void *arg, enum store_status st, const redisReply *reply)
+{
+    struct req *r = arg;
+
+    if (!api_reply_ok(r, st, reply, REDIS_REPLY_ARRAY, 0))
+        return;
+    http_reply_json(r, 200, json_pack("{s:s, s:s, s:o}", "event", r->event,
+                                      "order_id", r->m.param[1],
+                                      "seats", api_strings(reply, 0)));
+}
+
+void api_order_get(struct req *r)
+{
+    const char *argv[] = {r->m.param[1]};
+
+    api_eval(r, SCRIPT_ORDER_GET, 1, argv, NULL, on_order_get);
+}
+
+/* ---- POST /v1/events/{event}/release | block | unblock ---- */
+
+static void on_seats_changed(void *arg, enum store_status st, const redisReply *reply)
+{
+    struct req *r = arg;
+    const char *field = r->m.route->handler == api_seats_release ? "released"
+                      : r->m.route->handler == api_seats_block ? "blocked"
+                      : "unblocked";
+
+    if (!api_reply_ok(r, st, reply, REDIS_REPLY_ARRAY, 0))
+        return;
+    http_reply_json(r, 200, json_pack("{s:o}", field, api_strings(reply, 0)));
+}
+
+/* Validates {"seats": [...]} and runs `script` on the list. */
+static void seats_change(struct req *r, enum script_id script)
+{
+    static const char *const keys[] = {"seats", NULL};
+    struct verr e = {0};
+    const char **seats;
+    size_t n;
+
+    if (validate_keys(r->body, keys, &e) < 0 ||
+        validate_seat_list(r->body, ADMIN_SEATS_MAX, &seats, &n, &e) < 0) {
+        http_reply_verr(r, &e);
+        return;
+    }
+    api_eval(r, script, (int)n, seats, NULL, on_seats_changed);
+    free(seats);
+}
+
+void api_seats_release(struct req *r)
+{
+    seats_change(r, SCRIPT_SEATS_RELEASE);
+}
+
+void api_seats_block(struct req *r)
+{
+    seats_change(r, SCRIPT_SEATS_BLOCK);
+}
+
+void api_seats_unblock(struct req *r)
+{
+    seats_change(r, SCRIPT_SEATS_UNBLOCK);
+}

@@ -1,0 +1,213 @@
+/* config — see config.h. */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_LISTEN "127.0.0.1:8080"
+#define DEFAULT_REDIS "redis://127.0.0.1:6379"
+
+static int parse_port(const char *s, int *out)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+
+    if (*s == '\0' || *end != '\0' || v < 1 || v > 65535)
+        return -1;
+    *out = (int)v;
+    return 0;
+}
+
+static int parse_ms(const char *s, int min, int *out)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+
+    if (*s == '\0' || v < min || v > 3600000)
+        return -1;
+    if (strcmp(end, "s") == 0)
+        v *= 1000;
+    else if (*end != '\0' && strcmp(end, "ms") != 0)
+        return -1;
+    *out = (int)v;
+    return 0;
+}
+
+int config_parse_listen(struct config *c, const char *s)
+{
+    const char *colon = strrchr(s, ':');
+    size_t hl;
+
+    if (!colon || colon == s)
+        return -1;
+    hl = (size_t)(colon - s);
+    if (s[0] == '[' && hl >= 2 && s[hl - 1] == ']') {   /* [::1]:8080 */
+        s++;
+        hl -= 2;
+    }
+    if (hl >= sizeof c->listen_host)
+        return -1;
+    memcpy(c->listen_host, s, hl);
+    c->listen_host[hl] = '\0';
+    return parse_port(colon + 1, &c->listen_port);
+}
+
+int config_parse_redis_url(struct config *c, const char *url)
+{
+    const char *p, *at, *slash, *colon;
+    char port[8];
+    size_t n;
+
+    c->redis_unix[0] = c->redis_host[0] = '\0';
+    c->redis_user[0] = c->redis_pass[0] = '\0';
+    c->redis_port = 6379;
+    c->redis_db = 0;
+    if (strncmp(url, "unix://", 7) == 0) {
+        p = url + 7;
+        if (*p != '/' || strlen(p) >= sizeof c->redis_unix)
+            return -1;
+        strcpy(c->redis_unix, p);
+        return 0;
+    }
+    if (strncmp(url, "redis://", 8) != 0)
+        return -1;
+    p = url + 8;
+    slash = strchr(p, '/');
+    at = memchr(p, '@', slash ? (size_t)(slash - p) : strlen(p));
+    if (at) {
+        colon = memchr(p, ':', (size_t)(at - p));
+        n = (size_t)((colon ? colon : at) - p);
+        if (n >= sizeof c->redis_user)
+            return -1;
+        memcpy(c->redis_user, p, n);
+        c->redis_user[n] = '\0';
+        if (colon) {
+            n = (size_t)(at - colon - 1);
+            if (n >= sizeof c->redis_pass)
+                return -1;
+            memcpy(c->redis_pass, colon + 1, n);
+            c->redis_pass[n] = '\0';
+        }
+        p = at + 1;
+    }
+    n = slash ? (size_t)(slash - p) : strlen(p);
+    colon = memchr(p, ':', n);
+    if (colon) {
+        size_t pl = n - (size_t)(colon - p) - 1;
+        if (pl == 0 || pl >= sizeof port)
+            return -1;
+        memcpy(port, colon + 1, pl);
+        port[pl] = '\0';
+        if (parse_port(port, &c->redis_port) < 0)
+            return -1;
+        n = (size_t)(colon - p);
+    }
+    if (n == 0 || n >= sizeof c->redis_host)
+        return -1;
+    memcpy(c->redis_host, p, n);
+    c->redis_host[n] = '\0';
+    if (slash && slash[1]) {
+        char *end;
+        long db = strtol(slash + 1, &end, 10);
+        if (*end != '\0' || db < 0 || db > 1000)
+            return -1;
+        c->redis_db = (int)db;
+    }
+    return 0;
+}
+
+static void print_help(void)
+{
+    printf(
+"usage: usherd [options]\n"
+"\n"
+"Reserved-seating inventory server: HTTP/1.1 in front, Redis behind.\n"
+"\n"
+"  --listen HOST:PORT       address to serve HTTP on (env USHER_LISTEN,\n"
+"                           default " DEFAULT_LISTEN ")\n"
+"  --redis URL              redis://[user:pass@]host[:port][/db] or\n"
+"                           unix:///path/to.sock (env USHER_REDIS_URL,\n"
+"                           default " DEFAULT_REDIS ")\n"
+"  --redis-timeout MS       answer 503 when Redis has not replied after this\n"
+"                           (env USHER_REDIS_TIMEOUT, default 2000ms;\n"
+"                           suffix s or ms)\n"
+"  --sweep-interval MS      period of the expired-hold sweep (env\n"
+"                           USHER_SWEEP_INTERVAL, default 1000ms)\n"
+"  --help                   print this help and exit\n"
+"  --version                print the version and exit\n");
+}
+
+static int apply(struct config *c, int opt, const char *v)
+{
+    switch (opt) {
+    case 'l': return config_parse_listen(c, v);
+    case 'r':
+        if (strlen(v) >= sizeof c->redis_url)
+            return -1;
+        strcpy(c->redis_url, v);
+        return config_parse_redis_url(c, v);
+    case 't': return parse_ms(v, 10, &c->redis_timeout_ms);
+    case 's': return parse_ms(v, 10, &c->sweep_interval_ms);
+    }
+    return -1;
+}
+
+int config_load(struct config *c, int argc, char **argv, char *err, int errlen)
+{
+    static const struct option opts[] = {
+        {"listen", required_argument, NULL, 'l'},
+        {"redis", required_argument, NULL, 'r'},
+        {"redis-timeout", required_argument, NULL, 't'},
+        {"sweep-interval", required_argument, NULL, 's'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    static const struct { int opt; const char *env; } envs[] = {
+        {'l', "USHER_LISTEN"}, {'r', "USHER_REDIS_URL"},
+        {'t', "USHER_REDIS_TIMEOUT"}, {'s', "USHER_SWEEP_INTERVAL"},
+    };
+    size_t i;
+    int opt;
+
+    memset(c, 0, sizeof *c);
+    apply(c, 'l', DEFAULT_LISTEN);
+    apply(c, 'r', DEFAULT_REDIS);
+    c->redis_timeout_ms = 2000;
+    c->sweep_interval_ms = 1000;
+    for (i = 0; i < sizeof envs / sizeof envs[0]; i++) {
+        const char *v = getenv(envs[i].env);
+        if (v && *v && apply(c, envs[i].opt, v) < 0) {
+            snprintf(err, (size_t)errlen, "bad value for %s: %s", envs[i].env, v);
+            return -1;
+        }
+    }
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (opt == 'h') {
+            print_help();
+            return 1;
+        }
+        if (opt == 'V') {
+            printf("usherd %s\n", USHER_VERSION);
+            return 1;
+        }
+        if (opt == '?') {
+            snprintf(err, (size_t)errlen, "unknown option (see --help)");
+            return -1;
+        }
+        if (apply(c, opt, optarg) < 0) {
+            snprintf(err, (size_t)errlen, "bad value for --%s: %s",
+                     opts[opt == 'l' ? 0 : opt == 'r' ? 1 : opt == 't' ? 2 : 3].name,
+                     optarg);
+            return -1;
+        }
+    }
+    if (optind < argc) {
+        snprintf(err, (size_t)errlen, "unexpected argument: %s", argv[optind]);
+        return -1;
+    }
+    return 0;
+}

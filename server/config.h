@@ -1,0 +1,34 @@
+/* config — usherd's settings: defaults, then USHER_* environment
+ * variables, then command-line flags (getopt_long). Also parses the
+ * listen address and the Redis URL. Owns nothing on the heap. */
+#ifndef USHER_CONFIG_H
+#define USHER_CONFIG_H
+
+struct config {
+    char listen_host[256];
+    int listen_port;
+    char redis_url[512];
+    /* parsed from redis_url: either unix_path or host:port */
+    char redis_host[256];
+    int redis_port;
+    char redis_unix[256];
+    char redis_user[128];
+    char redis_pass[256];
+    int redis_db;
+    int redis_timeout_ms;    /* per Redis call; 503 after it */
+    int sweep_interval_ms;   /* period of the expired-hold sweep */
+};
+
+/* Fills `c` from defaults, environment and argv. Returns 0 to run, 1 when
+ * --help or --version was printed (exit 0), -1 on a bad setting with the
+ * reason in err (exit 2). */
+int config_load(struct config *c, int argc, char **argv, char *err, int errlen);
+
+/* Parses "HOST:PORT" into c->listen_host / c->listen_port. 0 or -1. */
+int config_parse_listen(struct config *c, const char *s);
+
+/* Parses redis://[user:pass@]host[:port][/db] or unix:///path into the
+ * redis_* fields. 0 or -1. */
+int config_parse_redis_url(struct config *c, const char *url);
+
+#endif

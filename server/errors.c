@@ -1,0 +1,103 @@
+/* errors — see errors.h. */
+#include "errors.h"
+
+#include <ctype.h>
+#include <string.h>
+
+static const struct err_info table[ERR__COUNT] = {
+    [ERR_NOT_FOUND] = {"not_found", 404, "No such route."},
+    [ERR_METHOD_NOT_ALLOWED] = {"method_not_allowed", 405,
+        "This route does not accept that method."},
+    [ERR_INVALID_JSON] = {"invalid_json", 400, "The body is not valid JSON."},
+    [ERR_INVALID_REQUEST] = {"invalid_request", 400,
+        "The request is not valid."},
+    [ERR_INVALID_ID] = {"invalid_id", 400,
+        "Ids must match [A-Za-z0-9._:-]{1,64} (order ids up to 128)."},
+    [ERR_BODY_TOO_LARGE] = {"body_too_large", 413,
+        "The request body is larger than this route accepts."},
+    [ERR_EVENT_NOT_FOUND] = {"event_not_found", 404, "No such event."},
+    [ERR_EVENT_IN_USE] = {"event_in_use", 409,
+        "The event has holds or reservations and cannot be replaced."},
+    [ERR_DUPLICATE_SEAT] = {"duplicate_seat", 400,
+        "A seat id appears more than once in the seat map."},
+    [ERR_DUPLICATE_SECTION] = {"duplicate_section", 400,
+        "A section id appears more than once in the seat map."},
+    [ERR_TOO_MANY_SEATS] = {"too_many_seats", 422,
+        "An event may have at most 200000 seats."},
+    [ERR_SEATS_UNAVAILABLE] = {"seats_unavailable", 409,
+        "Some seats are not available."},
+    [ERR_UNKNOWN_SEATS] = {"unknown_seats", 422,
+        "Some seats do not exist in this event."},
+    [ERR_INVALID_SEAT_COUNT] = {"invalid_seat_count", 422,
+        "The seat list is empty, repeats a seat, or is longer than allowed."},
+    [ERR_INVALID_TTL] = {"invalid_ttl", 422,
+        "ttl_s must be at least 1 and at most the event's max_hold_ttl_s."},
+    [ERR_INVALID_IDEMPOTENCY_KEY] = {"invalid_idempotency_key", 400,
+        "Idempotency-Key must match [A-Za-z0-9._:-]{1,64}."},
+    [ERR_IDEMPOTENCY_KEY_REUSED] = {"idempotency_key_reused", 422,
+        "This Idempotency-Key was used with a different request."},
+    [ERR_HOLD_NOT_FOUND] = {"hold_not_found", 404, "No such hold."},
+    [ERR_HOLD_EXPIRED] = {"hold_expired", 410, "The hold has expired."},
+    [ERR_HOLD_ALREADY_RESERVED] = {"hold_already_reserved", 409,
+        "The hold has already been reserved."},
+    [ERR_ORDER_NOT_FOUND] = {"order_not_found", 404, "No such order."},
+    [ERR_SEATS_NOT_RESERVED] = {"seats_not_reserved", 409,
+        "Some seats are not reserved."},
+    [ERR_SEATS_NOT_BLOCKED] = {"seats_not_blocked", 409,
+        "Some seats are not blocked."},
+    [ERR_REDIS_UNAVAILABLE] = {"redis_unavailable", 503,
+        "The inventory store is unavailable; retry shortly."},
+    [ERR_INTERNAL] = {"internal_error", 500, "Internal error."},
+};
+
+const struct err_info *errors_info(enum err_code e)
+{
+    return &table[e < ERR__COUNT ? e : ERR_INTERNAL];
+}
+
+enum err_code errors_from_script(const char *reply, size_t len, json_t **seats)
+{
+    size_t word = 0, i, start;
+    int e;
+    enum err_code found = ERR_INTERNAL;
+
+    if (seats)
+        *seats = NULL;
+    while (word < len && reply[word] != ' ')
+        word++;
+    for (e = 0; e < ERR__COUNT; e++) {
+        const char *c = table[e].code;
+        for (i = 0; i < word && c[i]; i++)
+            if (tolower((unsigned char)reply[i]) != c[i])  /* scripts shout */
+                break;
+        if (i == word && c[i] == '\0') {
+            found = (enum err_code)e;
+            break;
+        }
+    }
+    if (found == ERR_INTERNAL || !seats || word >= len)
+        return found;
+    *seats = json_array();
+    for (i = word; i < len; i++) {
+        if (reply[i] == ' ')
+            continue;
+        start = i;
+        while (i < len && reply[i] != ' ')
+            i++;
+        json_array_append_new(*seats, json_stringn(reply + start, i - start));
+    }
+    return found;
+}
+
+json_t *errors_body(enum err_code e, const char *message, json_t *detail)
+{
+    const struct err_info *info = errors_info(e);
+    json_t *err = json_pack("{s:s, s:s}", "code", info->code, "message",
+                            message ? message : info->message);
+
+    if (detail) {
+        json_object_update(err, detail);
+        json_decref(detail);
+    }
+    return json_pack("{s:o}", "error", err);
+}

@@ -1,0 +1,59 @@
+/* errors — the one table of API error codes: for each, the stable
+ * snake_case code clients match on, its HTTP status and a default message.
+ * Lua scripts fail with redis.error_reply("CODE seat seat ..."); this
+ * module maps such replies back to the same table. */
+#ifndef USHER_ERRORS_H
+#define USHER_ERRORS_H
+
+#include <jansson.h>
+
+enum err_code {
+    ERR_NOT_FOUND,
+    ERR_METHOD_NOT_ALLOWED,
+    ERR_INVALID_JSON,
+    ERR_INVALID_REQUEST,
+    ERR_INVALID_ID,
+    ERR_BODY_TOO_LARGE,
+    ERR_EVENT_NOT_FOUND,
+    ERR_EVENT_IN_USE,
+    ERR_DUPLICATE_SEAT,
+    ERR_DUPLICATE_SECTION,
+    ERR_TOO_MANY_SEATS,
+    ERR_SEATS_UNAVAILABLE,
+    ERR_UNKNOWN_SEATS,
+    ERR_INVALID_SEAT_COUNT,
+    ERR_INVALID_TTL,
+    ERR_INVALID_IDEMPOTENCY_KEY,
+    ERR_IDEMPOTENCY_KEY_REUSED,
+    ERR_HOLD_NOT_FOUND,
+    ERR_HOLD_EXPIRED,
+    ERR_HOLD_ALREADY_RESERVED,
+    ERR_ORDER_NOT_FOUND,
+    ERR_SEATS_NOT_RESERVED,
+    ERR_SEATS_NOT_BLOCKED,
+    ERR_REDIS_UNAVAILABLE,
+    ERR_INTERNAL,
+    ERR__COUNT
+};
+
+struct err_info {
+    const char *code;     /* "seats_unavailable" */
+    int status;           /* 409 */
+    const char *message;  /* default human sentence */
+};
+
+/* The entry for `e`; never NULL for e < ERR__COUNT. */
+const struct err_info *errors_info(enum err_code e);
+
+/* Maps a script error reply ("SEATS_UNAVAILABLE A-1-1 A-1-2") to its code.
+ * When `seats` is not NULL and the reply names seats, *seats receives a new
+ * JSON array of them (caller owns it), else NULL. Unknown replies map to
+ * ERR_INTERNAL. */
+enum err_code errors_from_script(const char *reply, size_t len, json_t **seats);
+
+/* Builds {"error":{"code","message",...detail}}. `message` NULL means the
+ * default; `detail` (may be NULL) is an object whose members are merged in
+ * and whose reference is stolen. Returns a new reference. */
+json_t *errors_body(enum err_code e, const char *message, json_t *detail);
+
+#endif

@@ -1,0 +1,243 @@
+/* http — see http.h. */
+#include "http.h"
+
+#include <event2/buffer.h>
+#include <event2/keyvalq_struct.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+static void req_finish(struct req *r)
+{
+    if (r->data_free)
+        r->data_free(r->data);
+    json_decref(r->body);
+    free(r);
+}
+
+static void send_reply(struct req *r, int status, struct evbuffer *body,
+                       const char *content_type)
+{
+    struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
+
+    if (content_type)
+        evhttp_add_header(h, "Content-Type", content_type);
+    evhttp_add_header(h, "Cache-Control", "no-store");
+    evhttp_send_reply(r->ev, status, NULL, body);
+    req_finish(r);
+}
+
+void http_reply_buffer(struct req *r, int status, struct evbuffer *body)
+{
+    send_reply(r, status, body, "application/json");
+}
+
+static int dump_cb(const char *buf, size_t size, void *data)
+{
+    return evbuffer_add(data, buf, size);
+}
+
+void http_reply_json(struct req *r, int status, json_t *body)
+{
+    struct evbuffer *buf = evbuffer_new();
+
+    if (!buf || !body || json_dump_callback(body, dump_cb, buf, JSON_COMPACT) < 0) {
+        json_decref(body);
+        if (buf)
+            evbuffer_free(buf);
+        evhttp_send_error(r->ev, 500, NULL);
+        req_finish(r);
+        return;
+    }
+    json_decref(body);
+    evbuffer_add(buf, "\n", 1);
+    send_reply(r, status, buf, "application/json");
+    evbuffer_free(buf);
+}
+
+void http_reply_empty(struct req *r, int status)
+{
+    send_reply(r, status, NULL, NULL);
+}
+
+void http_reply_error(struct req *r, enum err_code code, const char *message,
+                      json_t *detail)
+{
+    const struct err_info *info = errors_info(code);
+
+    if (code == ERR_REDIS_UNAVAILABLE)
+        evhttp_add_header(evhttp_request_get_output_headers(r->ev),
+                          "Retry-After", "1");
+    http_reply_json(r, info->status, errors_body(code, message, detail));
+}
+
+void http_reply_verr(struct req *r, struct verr *e)
+{
+    json_t *detail = e->detail;
+
+    e->detail = NULL;
+    http_reply_error(r, e->code, e->msg[0] ? e->msg : NULL, detail);
+}
+
+void http_reply_store(struct req *r, enum store_status st, const redisReply *reply)
+{
+    json_t *seats = NULL;
+    enum err_code code;
+
+    if (st == STORE_TIMEOUT) {
+        http_reply_error(r, ERR_REDIS_UNAVAILABLE,
+                         "The inventory store did not answer in time; retry shortly.",
+                         NULL);
+        return;
+    }
+    if (st != STORE_OK || !reply) {
+        http_reply_error(r, ERR_REDIS_UNAVAILABLE, NULL, NULL);
+        return;
+    }
+    if (reply->type != REDIS_REPLY_ERROR) {
+        util_log("error", "unexpected reply type %d from redis", reply->type);
+        http_reply_error(r, ERR_INTERNAL, NULL, NULL);
+        return;
+    }
+    code = errors_from_script(reply->str, reply->len, &seats);
+    if (code == ERR_INTERNAL) {
+        /* OOM, READONLY, LOADING, BUSY ...: Redis cannot serve us now. */
+        util_log("warn", "redis error: %.200s", reply->str);
+        json_decref(seats);
+        http_reply_error(r, ERR_REDIS_UNAVAILABLE, NULL, NULL);
+        return;
+    }
+    http_reply_error(r, code, NULL, seats ? json_pack("{s:o}", "seats", seats) : NULL);
+}
+
+const char *http_header(struct req *r, const char *name)
+{
+    return evhttp_find_header(evhttp_request_get_input_headers(r->ev), name);
+}
+
+static const char *method_name(enum evhttp_cmd_type t)
+{
+    switch (t) {
+    case EVHTTP_REQ_GET: return "GET";
+    case EVHTTP_REQ_POST: return "POST";
+    case EVHTTP_REQ_PUT: return "PUT";
+    case EVHTTP_REQ_DELETE: return "DELETE";
+    case EVHTTP_REQ_HEAD: return "HEAD";
+    case EVHTTP_REQ_OPTIONS: return "OPTIONS";
+    case EVHTTP_REQ_PATCH: return "PATCH";
+    default: return "OTHER";
+    }
+}
+
+/* Parses the request body into r->body per the route's body kind.
+ * 0, or -1 after replying with the error. */
+static int read_body(struct req *r)
+{
+    struct evbuffer *in = evhttp_request_get_input_buffer(r->ev);
+    size_t len = evbuffer_get_length(in);
+    size_t max = r->m.route->body == BODY_JSON_MAP ? ROUTER_BODY_LARGE
+                                                   : ROUTER_BODY_SMALL;
+    json_error_t jerr;
+    const char *data;
+
+    if (len > max) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "The body may be at most %zu bytes on this route.", max);
+        http_reply_error(r, ERR_BODY_TOO_LARGE, msg, NULL);
+        return -1;
+    }
+    if (r->m.route->body == BODY_NONE)
+        return 0;
+    if (len == 0) {
+        http_reply_error(r, ERR_INVALID_JSON, "A JSON object body is required.", NULL);
+        return -1;
+    }
+    data = (const char *)evbuffer_pullup(in, -1);
+    r->body = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!r->body) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "The body is not valid JSON: %s at byte %d.",
+                 jerr.text, jerr.position);
+        http_reply_error(r, ERR_INVALID_JSON, msg, NULL);
+        return -1;
+    }
+    if (!json_is_object(r->body)) {
+        http_reply_error(r, ERR_INVALID_REQUEST, "The body must be a JSON object.", NULL);
+        return -1;
+    }
+    return 0;
+}
+
+static void dispatch(struct evhttp_request *ev, void *arg)
+{
+    struct app *app = arg;
+    struct req *r = calloc(1, sizeof *r);
+    const char *uri = evhttp_request_get_uri(ev);
+    const char *q;
+    enum router_result res;
+    int i;
+
+    if (!r) {
+        evhttp_send_error(ev, 500, NULL);
+        return;
+    }
+    r->app = app;
+    r->ev = ev;
+    q = strchr(uri, '?');
+    r->query = q ? q + 1 : NULL;
+    res = router_match(method_name(evhttp_request_get_command(ev)), uri,
+                       q ? (size_t)(q - uri) : strlen(uri), &r->m);
+    if (res == ROUTER_NOT_FOUND) {
+        http_reply_error(r, ERR_NOT_FOUND, NULL, NULL);
+        return;
+    }
+    if (res == ROUTER_BAD_METHOD) {
+        evhttp_add_header(evhttp_request_get_output_headers(ev), "Allow", r->m.allow);
+        http_reply_error(r, ERR_METHOD_NOT_ALLOWED, NULL, NULL);
+        return;
+    }
+    for (i = 0; i < r->m.nparams; i++) {
+        int order = strcmp(r->m.param_name[i], "order") == 0;
+        if (!validate_id(r->m.param[i], r->m.param_len[i], order ? ORDER_ID_MAX : ID_MAX)) {
+            char msg[128];
+            snprintf(msg, sizeof msg, "The %s id must match [A-Za-z0-9._:-]{1,%d}.",
+                     r->m.param_name[i], order ? ORDER_ID_MAX : ID_MAX);
+            http_reply_error(r, ERR_INVALID_ID, msg, NULL);
+            return;
+        }
+    }
+    if (r->m.nparams > 0 && strcmp(r->m.param_name[0], "event") == 0) {
+        r->event = r->m.param[0];
+        store_event_keys(&r->keys, r->event);
+    }
+    if (read_body(r) < 0)
+        return;
+    r->m.route->handler(r);
+}
+
+int http_start(struct app *app)
+{
+    const struct config *c = app->cfg;
+
+    app->http = evhttp_new(app->base);
+    if (!app->http)
+        return -1;
+    evhttp_set_allowed_methods(app->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
+                               EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+                               EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS |
+                               EVHTTP_REQ_PATCH);
+    evhttp_set_max_headers_size(app->http, 16 * 1024);
+    /* evhttp enforces one body limit for all routes, before the handler:
+     * the largest; read_body() applies each route's own. */
+    evhttp_set_max_body_size(app->http, ROUTER_BODY_LARGE);
+    evhttp_set_timeout(app->http, 60);
+    evhttp_set_default_content_type(app->http, "application/json");
+    evhttp_set_gencb(app->http, dispatch, app);
+    if (!evhttp_bind_socket_with_handle(app->http, c->listen_host,
+                                        (ev_uint16_t)c->listen_port)) {
+        util_log("error", "cannot listen on %s:%d", c->listen_host, c->listen_port);
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,58 @@
+/* http — usherd's HTTP/1.1 front (libevent evhttp): it owns the listener,
+ * turns each incoming request into one `struct req`, routes it, enforces
+ * body limits, parses the JSON body, and provides the reply functions.
+ *
+ * Lifetime: a req lives from dispatch until its one http_reply_* call,
+ * which sends the answer and frees the req and everything hung on it
+ * (body, keys, handler data) in one place, req_finish(). A client that
+ * goes away meanwhile does not free the req: evhttp detaches the request
+ * and drops the answer when it is finally sent. */
+#ifndef USHER_HTTP_H
+#define USHER_HTTP_H
+
+#include <event2/http.h>
+#include <jansson.h>
+
+#include "config.h"
+#include "errors.h"
+#include "router.h"
+#include "store.h"
+#include "validate.h"
+
+struct app {
+    struct event_base *base;
+    struct evhttp *http;
+    struct store *store;
+    const struct config *cfg;
+};
+
+struct req {
+    struct app *app;
+    struct evhttp_request *ev;
+    struct router_match m;
+    const char *event;        /* the {event} parameter, or NULL */
+    const char *query;        /* raw query string, or NULL */
+    json_t *body;             /* the parsed JSON object, or NULL */
+    struct event_keys keys;   /* the event's Redis keys, when event != NULL */
+    void *data;               /* handler state, freed with data_free */
+    void (*data_free)(void *);
+};
+
+/* Binds app->cfg's listen address and installs the dispatcher. 0 or -1
+ * (reason logged). */
+int http_start(struct app *app);
+
+/* The value of request header `name`, or NULL. */
+const char *http_header(struct req *r, const char *name);
+
+/* The reply functions: each sends one answer and frees r. */
+void http_reply_json(struct req *r, int status, json_t *body);   /* steals body */
+void http_reply_buffer(struct req *r, int status, struct evbuffer *body); /* drains body */
+void http_reply_empty(struct req *r, int status);
+void http_reply_error(struct req *r, enum err_code code, const char *message,
+                      json_t *detail);                           /* steals detail */
+void http_reply_verr(struct req *r, struct verr *e);
+/* For a failed store call (st != STORE_OK) or a script error reply. */
+void http_reply_store(struct req *r, enum store_status st, const redisReply *reply);
+
+#endif

@@ -1,0 +1,80 @@
+/* usherd — reserved-seating inventory server. main() wires the modules
+ * together: config, the libevent loop, the Redis store, the HTTP front
+ * and the sweeper, and stops them in reverse order on SIGINT/SIGTERM. */
+#include <event2/event.h>
+#include <event2/http.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "config.h"
+#include "http.h"
+#include "store.h"
+#include "sweeper.h"
+#include "util.h"
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    util_log("info", "signal %d: shutting down", (int)sig);
+    event_base_loopexit(arg, NULL);
+}
+
+int main(int argc, char **argv)
+{
+    struct config cfg;
+    struct app app = {0};
+    struct store_config sc;
+    struct sweeper *sw = NULL;
+    struct event *sigint = NULL, *sigterm = NULL;
+    char err[256];
+    int rc = 1;
+
+    switch (config_load(&cfg, argc, argv, err, sizeof err)) {
+    case 1: return 0;
+    case -1:
+        fprintf(stderr, "usherd: %s\n", err);
+        return 2;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    app.cfg = &cfg;
+    app.base = event_base_new();
+    if (!app.base)
+        goto done;
+    sc = (struct store_config){
+        .host = cfg.redis_host, .port = cfg.redis_port,
+        .unix_path = cfg.redis_unix[0] ? cfg.redis_unix : NULL,
+        .user = cfg.redis_user, .pass = cfg.redis_pass, .db = cfg.redis_db,
+        .timeout_ms = cfg.redis_timeout_ms,
+    };
+    app.store = store_create(app.base, &sc);
+    if (!app.store)
+        goto done;
+    if (http_start(&app) < 0)
+        goto done;
+    sw = sweeper_create(app.base, app.store, cfg.sweep_interval_ms);
+    sigint = evsignal_new(app.base, SIGINT, on_signal, app.base);
+    sigterm = evsignal_new(app.base, SIGTERM, on_signal, app.base);
+    if (!sw || !sigint || !sigterm || evsignal_add(sigint, NULL) < 0 ||
+        evsignal_add(sigterm, NULL) < 0)
+        goto done;
+    util_log("info", "usherd %s listening on %s:%d, redis %s", USHER_VERSION,
+             cfg.listen_host, cfg.listen_port,
+             cfg.redis_unix[0] ? cfg.redis_unix : cfg.redis_host);
+    event_base_dispatch(app.base);
+    rc = 0;
+done:
+    sweeper_destroy(sw);
+    /* The store first: its pending calls answer their requests with 503
+     * while the HTTP side still exists. */
+    store_destroy(app.store);
+    if (app.http)
+        evhttp_free(app.http);
+    if (sigint)
+        event_free(sigint);
+    if (sigterm)
+        event_free(sigterm);
+    if (app.base)
+        event_base_free(app.base);
+    util_log("info", "usherd stopped (exit %d)", rc);
+    return rc;
+}

@@ -1,0 +1,51 @@
+/* router — the one static table of usherd's routes and the matcher that
+ * picks a route for a method and path, capturing {event}, {hold} and
+ * {order} path parameters so that no handler parses paths itself. */
+#ifndef USHER_ROUTER_H
+#define USHER_ROUTER_H
+
+#include <stddef.h>
+
+struct req;
+typedef void route_handler(struct req *r);
+
+#define ROUTER_MAX_PARAMS 2
+#define ROUTER_PARAM_MAX 128   /* longest id (order ids) */
+
+enum body_kind {
+    BODY_NONE,      /* a body, if any, is ignored */
+    BODY_JSON,      /* a JSON object up to ROUTER_BODY_SMALL bytes */
+    BODY_JSON_MAP,  /* a JSON object up to ROUTER_BODY_LARGE bytes */
+};
+#define ROUTER_BODY_SMALL (64 * 1024)
+#define ROUTER_BODY_LARGE (32 * 1024 * 1024)
+
+struct route {
+    const char *method;
+    const char *pattern;       /* "/v1/events/{event}/holds/{hold}" */
+    route_handler *handler;
+    enum body_kind body;
+};
+
+enum router_result { ROUTER_FOUND, ROUTER_NOT_FOUND, ROUTER_BAD_METHOD };
+
+struct router_match {
+    const struct route *route;
+    int nparams;
+    const char *param_name[ROUTER_MAX_PARAMS];   /* "event", "hold", "order" */
+    char param[ROUTER_MAX_PARAMS][ROUTER_PARAM_MAX + 1];
+    size_t param_len[ROUTER_MAX_PARAMS];
+    char allow[64];            /* on ROUTER_BAD_METHOD: "GET, PUT" */
+};
+
+/* Matches `method` and `path` (no query string, path length `len`)
+ * against the table. A path segment longer than ROUTER_PARAM_MAX makes the
+ * parameter invalid, not the route unknown: it is captured truncated with
+ * param_len set to ROUTER_PARAM_MAX + 1 so the caller answers invalid_id. */
+enum router_result router_match(const char *method, const char *path, size_t len,
+                                struct router_match *m);
+
+/* The route table itself, for tests and docs. */
+const struct route *router_routes(size_t *count);
+
+#endif

@@ -1,0 +1,339 @@
+/* seatmap — see seatmap.h. */
+#include "seatmap.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A growable byte buffer; `failed` sticks once an allocation fails. */
+struct buf {
+    char *p;
+    size_t len, cap;
+    int failed;
+};
+
+static void buf_add(struct buf *b, const char *s, size_t n)
+{
+    if (b->failed)
+        return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        char *p;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        p = realloc(b->p, cap);
+        if (!p) {
+            b->failed = 1;
+            return;
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+static void buf_str(struct buf *b, const char *s)
+{
+    buf_add(b, s, strlen(s));
+}
+
+static int fail(struct verr *e, enum err_code code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail(struct verr *e, enum err_code code, const char *fmt, ...)
+{
+    va_list ap;
+
+    e->code = code;
+    va_start(ap, fmt);
+    vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* Parser state shared by the section and row walkers. */
+struct parse {
+    struct seatmap *m;
+    struct buf ids, layout, sections;
+    size_t *offsets;           /* seat i's id starts at ids.p + offsets[i] */
+    size_t cap;
+    struct verr *e;
+};
+
+/* Appends `,"key":<json>` for an optional string or number member. */
+static int add_extra(struct parse *ps, json_t *seat, const char *where)
+{
+    json_t *v;
+    char num[40];
+
+    v = json_object_get(seat, "category");
+    if (v) {
+        char *enc;
+        if (!json_is_string(v) || json_string_length(v) > SEATMAP_CATEGORY_MAX)
+            return fail(ps->e, ERR_INVALID_REQUEST,
+                        "%s: \"category\" must be a string of at most %d characters.",
+                        where, SEATMAP_CATEGORY_MAX);
+        enc = json_dumps(v, JSON_ENCODE_ANY);
+        if (!enc)
+            return fail(ps->e, ERR_INVALID_REQUEST, "%s: bad \"category\".", where);
+        buf_str(&ps->layout, ",\"category\":");
+        buf_str(&ps->layout, enc);
+        free(enc);
+    }
+    for (int k = 0; k < 2; k++) {
+        const char *key = k ? "y" : "x";
+        v = json_object_get(seat, key);
+        if (!v)
+            continue;
+        if (!json_is_number(v) || !isfinite(json_number_value(v)))
+            return fail(ps->e, ERR_INVALID_REQUEST, "%s: \"%s\" must be a number.",
+                        where, key);
+        snprintf(num, sizeof num, ",\"%s\":%.10g", key, json_number_value(v));
+        buf_str(&ps->layout, num);
+    }
+    return 0;
+}
+
+/* Adds one seat: its id to ids, its line to the layout. */
+static int add_seat(struct parse *ps, size_t sidx, const char *sec, const char *row,
+                    const char *id, size_t idlen, json_t *extra, const char *where)
+{
+    char head[32];
+
+    if (ps->m->nseats >= SEATMAP_MAX_SEATS)
+        return fail(ps->e, ERR_TOO_MANY_SEATS,
+                    "An event may have at most %d seats.", SEATMAP_MAX_SEATS);
+    if (!validate_id(id, idlen, ID_MAX))
+        return fail(ps->e, ERR_INVALID_ID,
+                    "%s: seat id \"%.70s\" must match [A-Za-z0-9._:-]{1,64}.", where, id);
+    if (ps->m->nseats == ps->cap) {
+        size_t cap = ps->cap ? ps->cap * 2 : 1024;
+        size_t *o = realloc(ps->offsets, cap * sizeof *o);
+        if (!o)
+            return fail(ps->e, ERR_INTERNAL, "Out of memory.");
+        ps->offsets = o;
+        ps->cap = cap;
+    }
+    ps->offsets[ps->m->nseats++] = ps->ids.len;
+    buf_add(&ps->ids, id, idlen);
+    buf_add(&ps->ids, "", 1);
+    snprintf(head, sizeof head, "%zu\t\"id\":\"", sidx);
+    buf_str(&ps->layout, head);
+    buf_add(&ps->layout, id, idlen);
+    buf_str(&ps->layout, "\",\"section\":\"");
+    buf_str(&ps->layout, sec);
+    buf_str(&ps->layout, "\",\"row\":\"");
+    buf_str(&ps->layout, row);
+    buf_str(&ps->layout, "\"");
+    if (extra && add_extra(ps, extra, where) < 0)
+        return -1;
+    buf_str(&ps->layout, "}\n");
+    return 0;
+}
+
+static int parse_row(struct parse *ps, size_t sidx, const char *sec, json_t *row,
+                     size_t si, size_t ri)
+{
+    static const char *const row_keys[] = {"id", "seats", "range", "category", NULL};
+    static const char *const seat_keys[] = {"id", "category", "x", "y", NULL};
+    static const char *const range_keys[] = {"from", "to", NULL};
+    json_t *seats, *range, *v;
+    const char *rid, *sid;
+    char where[96];
+    size_t i;
+
+    snprintf(where, sizeof where, "sections[%zu].rows[%zu]", si, ri);
+    if (!json_is_object(row))
+        return fail(ps->e, ERR_INVALID_REQUEST, "%s must be an object.", where);
+    if (validate_keys(row, row_keys, ps->e) < 0 ||
+        validate_string(row, "id", 1, ID_MAX, 1, &rid, ps->e) < 0)
+        return -1;
+    seats = json_object_get(row, "seats");
+    range = json_object_get(row, "range");
+    if (!seats == !range)
+        return fail(ps->e, ERR_INVALID_REQUEST,
+                    "%s must have exactly one of \"seats\" or \"range\".", where);
+    if (range) {
+        json_int_t from = 0, to = 0, n;
+        if (!json_is_object(range))
+            return fail(ps->e, ERR_INVALID_REQUEST, "%s.range must be an object.", where);
+        if (validate_keys(range, range_keys, ps->e) < 0 ||
+            validate_int(range, "from", 1, 0, 1000000, ERR_INVALID_REQUEST, &from, ps->e) < 0 ||
+            validate_int(range, "to", 1, 0, 1000000, ERR_INVALID_REQUEST, &to, ps->e) < 0)
+            return -1;
+        if (to < from)
+            return fail(ps->e, ERR_INVALID_REQUEST, "%s.range: \"to\" is below \"from\".", where);
+        for (n = from; n <= to; n++) {
+            char id[160];
+            int len = snprintf(id, sizeof id, "%s-%s-%lld", sec, rid, (long long)n);
+            if (add_seat(ps, sidx, sec, rid, id, (size_t)len, row, where) < 0)
+                return -1;
+        }
+        return 0;
+    }
+    if (!json_is_array(seats))
+        return fail(ps->e, ERR_INVALID_REQUEST, "%s.seats must be an array.", where);
+    json_array_foreach(seats, i, v) {
+        snprintf(where, sizeof where, "sections[%zu].rows[%zu].seats[%zu]", si, ri, i);
+        if (!json_is_object(v))
+            return fail(ps->e, ERR_INVALID_REQUEST, "%s must be an object.", where);
+        if (validate_keys(v, seat_keys, ps->e) < 0 ||
+            validate_string(v, "id", 1, ID_MAX, 1, &sid, ps->e) < 0)
+            return -1;
+        if (json_object_get(row, "category") && !json_object_get(v, "category"))
+            return fail(ps->e, ERR_INVALID_REQUEST,
+                        "%s: a row's \"category\" applies to range rows only.", where);
+        if (add_seat(ps, sidx, sec, rid, sid, strlen(sid), v, where) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Fails with duplicate_seat naming the first repeated seat id. */
+static int check_unique(struct seatmap *m, struct verr *e)
+{
+    const char **sorted = malloc(sizeof *sorted * (m->nseats + 1));
+    size_t i;
+    int rc = 0;
+
+    if (!sorted)
+        return fail(e, ERR_INTERNAL, "Out of memory.");
+    memcpy(sorted, m->seat, sizeof *sorted * m->nseats);
+    qsort(sorted, m->nseats, sizeof *sorted, cmp_id);
+    for (i = 1; i < m->nseats; i++) {
+        if (strcmp(sorted[i - 1], sorted[i]) == 0) {
+            rc = fail(e, ERR_DUPLICATE_SEAT, "Seat id \"%s\" appears more than once.",
+                      sorted[i]);
+            e->detail = json_pack("{s:[s]}", "seats", sorted[i]);
+            break;
+        }
+    }
+    free(sorted);
+    return rc;
+}
+
+int seatmap_parse(json_t *body, struct seatmap *m, struct verr *e)
+{
+    static const char *const top_keys[] = {"name", "hold_ttl_s", "max_hold_ttl_s",
+        "max_seats_per_hold", "sections", NULL};
+    static const char *const sec_keys[] = {"id", "name", "rows", NULL};
+    struct parse ps = {.m = m, .e = e};
+    json_t *sections, *sec, *rows, *row, *out = NULL;
+    json_int_t v;
+    size_t si, ri, i;
+
+    memset(m, 0, sizeof *m);
+    m->hold_ttl_s = 600;
+    m->max_hold_ttl_s = 1800;
+    m->max_seats_per_hold = 10;
+    if (validate_keys(body, top_keys, e) < 0 ||
+        validate_string(body, "name", 1, SEATMAP_NAME_MAX, 0, &m->name, e) < 0)
+        goto fail;
+    v = m->hold_ttl_s;
+    if (validate_int(body, "hold_ttl_s", 0, 1, 86400, ERR_INVALID_REQUEST, &v, e) < 0)
+        goto fail;
+    m->hold_ttl_s = v;
+    v = m->max_hold_ttl_s;
+    if (validate_int(body, "max_hold_ttl_s", 0, 1, 7 * 86400, ERR_INVALID_REQUEST, &v, e) < 0)
+        goto fail;
+    m->max_hold_ttl_s = v;
+    v = m->max_seats_per_hold;
+    if (validate_int(body, "max_seats_per_hold", 0, 1, 1000, ERR_INVALID_REQUEST, &v, e) < 0)
+        goto fail;
+    m->max_seats_per_hold = v;
+    if (m->max_hold_ttl_s < m->hold_ttl_s) {
+        fail(e, ERR_INVALID_REQUEST, "max_hold_ttl_s must be at least hold_ttl_s.");
+        goto fail;
+    }
+    sections = json_object_get(body, "sections");
+    if (!json_is_array(sections) || json_array_size(sections) == 0) {
+        fail(e, ERR_INVALID_REQUEST, "Field \"sections\" must be a non-empty array.");
+        goto fail;
+    }
+    out = json_array();
+    json_array_foreach(sections, si, sec) {
+        const char *sid, *sname;
+        size_t before = m->nseats;
+        if (!json_is_object(sec)) {
+            fail(e, ERR_INVALID_REQUEST, "sections[%zu] must be an object.", si);
+            goto fail;
+        }
+        if (validate_keys(sec, sec_keys, e) < 0 ||
+            validate_string(sec, "id", 1, ID_MAX, 1, &sid, e) < 0 ||
+            validate_string(sec, "name", 0, SEATMAP_NAME_MAX, 0, &sname, e) < 0)
+            goto fail;
+        for (i = 0; i < si; i++) {
+            if (strcmp(sid, json_string_value(json_object_get(
+                                json_array_get(sections, i), "id"))) == 0) {
+                fail(e, ERR_DUPLICATE_SECTION, "Section id \"%s\" appears more than once.", sid);
+                goto fail;
+            }
+        }
+        rows = json_object_get(sec, "rows");
+        if (!json_is_array(rows)) {
+            fail(e, ERR_INVALID_REQUEST, "sections[%zu].rows must be an array.", si);
+            goto fail;
+        }
+        json_array_foreach(rows, ri, row) {
+            if (parse_row(&ps, si, sid, row, si, ri) < 0)
+                goto fail;
+        }
+        json_array_append_new(out, json_pack("{s:s, s:s, s:I}", "id", sid, "name",
+                                             sname ? sname : sid, "n",
+                                             (json_int_t)(m->nseats - before)));
+    }
+    if (m->nseats == 0) {
+        fail(e, ERR_INVALID_REQUEST, "The seat map has no seats.");
+        goto fail;
+    }
+    if (ps.ids.failed || ps.layout.failed) {
+        fail(e, ERR_INTERNAL, "Out of memory.");
+        goto fail;
+    }
+    m->ids = ps.ids.p;
+    ps.ids.p = NULL;
+    m->seat = malloc(sizeof *m->seat * m->nseats);
+    m->seat_len = malloc(sizeof *m->seat_len * m->nseats);
+    if (!m->seat || !m->seat_len) {
+        fail(e, ERR_INTERNAL, "Out of memory.");
+        goto fail;
+    }
+    for (i = 0; i < m->nseats; i++) {
+        m->seat[i] = m->ids + ps.offsets[i];
+        m->seat_len[i] = strlen(m->seat[i]);
+    }
+    if (check_unique(m, e) < 0)
+        goto fail;
+    m->sections_json = json_dumps(out, JSON_COMPACT);
+    m->layout = ps.layout.p;
+    m->layout_len = ps.layout.len;
+    json_decref(out);
+    free(ps.offsets);
+    return 0;
+fail:
+    json_decref(out);
+    free(ps.offsets);
+    free(ps.ids.p);
+    free(ps.layout.p);
+    seatmap_deinit(m);
+    return -1;
+}
+
+void seatmap_deinit(struct seatmap *m)
+{
+    free(m->ids);
+    free(m->seat);
+    free(m->seat_len);
+    free(m->sections_json);
+    free(m->layout);
+    memset(m, 0, sizeof *m);
+}

@@ -1,0 +1,424 @@
+/* store — see store.h. */
+#include "store.h"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <hiredis/adapters/libevent.h>
+#include <hiredis/async.h>
+
+#include "util.h"
+
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 5000
+
+struct call {
+    struct store *s;
+    store_cb *cb;          /* NULL once the callback has run */
+    void *arg;
+    struct event *timer;
+    char *cmd;             /* formatted command, kept for a NOSCRIPT retry */
+    size_t cmdlen;
+    int script;            /* script id, or -1 */
+    int retried;
+};
+
+/* One SCRIPT LOAD of one connection attempt. */
+struct loader {
+    struct store *s;
+    unsigned gen;
+    int id;
+};
+
+struct store {
+    struct event_base *base;
+    char host[256];
+    int port;
+    char unix_path[256];
+    char user[128];
+    char pass[256];
+    int db;
+    struct timeval timeout;
+    redisAsyncContext *ac;    /* NULL while disconnected */
+    unsigned gen;             /* connection attempt number */
+    int ready;
+    int loads_left;
+    char sha[SCRIPT__COUNT][41];
+    struct event *reconnect;
+    int backoff_ms;
+};
+
+static void store_connect(struct store *s);
+
+void store_event_keys(struct event_keys *k, const char *event)
+{
+    static const char *names[STORE_EVENT_KEYS] = {
+        "meta", "seats", "layout", "status", "owner",
+        "holds", "expiry", "tombs", "orders", "idem",
+    };
+    int i;
+
+    for (i = 0; i < STORE_EVENT_KEYS; i++) {
+        int n = snprintf(k->key[i], STORE_KEY_MAX, "usher:{%s}:%s", event, names[i]);
+        k->len[i] = n < STORE_KEY_MAX ? (size_t)n : STORE_KEY_MAX - 1;
+    }
+}
+
+/* Runs the call's callback once, then frees the call. */
+static void call_finish(struct call *c, enum store_status st, const redisReply *r)
+{
+    store_cb *cb = c->cb;
+
+    c->cb = NULL;
+    if (cb)
+        cb(c->arg, st, r);
+    event_free(c->timer);
+    free(c->cmd);
+    free(c);
+}
+
+/* Forgets the current connection: every call queued on it fails with
+ * STORE_DOWN (via on_reply with a NULL reply), then a reconnect follows. */
+static void schedule_reconnect(struct store *s)
+{
+    struct timeval tv;
+
+    s->ac = NULL;
+    s->ready = 0;
+    tv.tv_sec = s->backoff_ms / 1000;
+    tv.tv_usec = (s->backoff_ms % 1000) * 1000;
+    evtimer_add(s->reconnect, &tv);
+    s->backoff_ms = s->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS
+                                                        : s->backoff_ms * 2;
+}
+
+/* Forgets the current connection: every call queued on it fails with
+ * STORE_DOWN (via on_reply with a NULL reply), then a reconnect follows. */
+static void store_drop(struct store *s, const char *why)
+{
+    redisAsyncContext *ac = s->ac;
+
+    if (!ac)
+        return;
+    util_log("warn", "redis connection dropped: %s", why);
+    s->ac = NULL;
+    s->ready = 0;
+    redisAsyncFree(ac);
+    schedule_reconnect(s);
+}
+
+static void on_reply(redisAsyncContext *ac, void *r, void *priv)
+{
+    struct call *c = priv;
+    struct store *s = c->s;
+    redisReply *reply = r;
+
+    if (reply && reply->type == REDIS_REPLY_ERROR && c->script >= 0 &&
+        !c->retried && c->cb && ac == s->ac &&
+        strncmp(reply->str, "NOSCRIPT", 8) == 0) {
+        /* Redis lost its script cache (restart, SCRIPT FLUSH): load the
+         * script again and resend; both run in order on this connection. */
+        const struct script_src *src = &script_table[c->script];
+        c->retried = 1;
+        util_log("warn", "redis NOSCRIPT for %s, reloading", src->name);
+        if (redisAsyncCommand(ac, NULL, NULL, "SCRIPT LOAD %b", src->src,
+                              src->len) == REDIS_OK &&
+            redisAsyncFormattedCommand(ac, on_reply, c, c->cmd, c->cmdlen) == REDIS_OK)
+            return;
+    }
+    call_finish(c, reply ? STORE_OK : STORE_DOWN, reply);
+}
+
+static void on_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    struct call *c = arg;
+    store_cb *cb = c->cb;
+
+    /* Answer now; the call itself stays queued in hiredis until the drop
+     * below flushes it through on_reply, which frees it. */
+    c->cb = NULL;
+    if (cb)
+        cb(c->arg, STORE_TIMEOUT, NULL);
+    store_drop(c->s, "a call timed out");
+}
+
+/* Queues a formatted command (taking ownership of cmd). 0 or -1. */
+static int call_send(struct store *s, int script, char *cmd, size_t len,
+                     store_cb *cb, void *arg)
+{
+    struct call *c = calloc(1, sizeof *c);
+
+    if (!c || !s->ac)
+        goto fail;
+    c->s = s;
+    c->cb = cb;
+    c->arg = arg;
+    c->cmd = cmd;
+    c->cmdlen = len;
+    c->script = script;
+    c->timer = evtimer_new(s->base, on_timeout, c);
+    if (!c->timer)
+        goto fail;
+    if (redisAsyncFormattedCommand(s->ac, on_reply, c, cmd, len) != REDIS_OK)
+        goto fail;
+    evtimer_add(c->timer, &s->timeout);
+    return 0;
+fail:
+    if (c && c->timer)
+        event_free(c->timer);
+    free(c);
+    free(cmd);
+    return -1;
+}
+
+static int send_argv(struct store *s, int script, int argc, const char **argv,
+                     const size_t *argvlen, store_cb *cb, void *arg)
+{
+    char *cmd = NULL;
+    int len = redisFormatCommandArgv(&cmd, argc, argv, argvlen);
+
+    if (len < 0)
+        return -1;
+    return call_send(s, script, cmd, (size_t)len, cb, arg);
+}
+
+static void on_loaded(void *arg, enum store_status st, const redisReply *r)
+{
+    struct loader *l = arg;
+    struct store *s = l->s;
+    int current = l->gen == s->gen && s->ac;
+
+    if (current && st == STORE_OK && r->type == REDIS_REPLY_STRING && r->len == 40) {
+        memcpy(s->sha[l->id], r->str, 40);
+        s->sha[l->id][40] = '\0';
+        if (--s->loads_left == 0) {
+            s->ready = 1;
+            s->backoff_ms = BACKOFF_MIN_MS;
+            util_log("info", "redis ready: %d scripts loaded", SCRIPT__COUNT);
+        }
+    } else if (current && st == STORE_OK) {
+        util_log("error", "redis refused script %s: %s",
+                 script_table[l->id].name,
+                 r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+        store_drop(s, "script load failed");
+    }
+    free(l);
+}
+
+static void on_setup(void *arg, enum store_status st, const redisReply *r)
+{
+    struct loader *l = arg;
+    struct store *s = l->s;
+
+    if (l->gen == s->gen && s->ac && st == STORE_OK && r->type == REDIS_REPLY_ERROR) {
+        util_log("error", "redis refused connection setup: %s", r->str);
+        store_drop(s, "authentication or SELECT failed");
+    }
+    free(l);
+}
+
+static void on_connect(const redisAsyncContext *ac, int status)
+{
+    struct store *s = ac->data;
+
+    if (ac != s->ac)
+        return;
+    if (status != REDIS_OK) {
+        util_log("warn", "redis connect failed: %s; retrying in %d ms",
+                 ac->errstr, s->backoff_ms);
+        schedule_reconnect(s);   /* hiredis frees ac after this returns */
+        return;
+    }
+    util_log("info", "redis connected to %s", s->unix_path[0] ? s->unix_path : s->host);
+}
+
+static void on_disconnect(const redisAsyncContext *ac, int status)
+{
+    struct store *s = ac->data;
+
+    if (ac != s->ac)
+        return;
+    util_log("warn", "redis disconnected: %s; reconnecting in %d ms",
+             status == REDIS_OK ? "closed" : ac->errstr, s->backoff_ms);
+    schedule_reconnect(s);
+}
+
+static void on_reconnect_timer(evutil_socket_t fd, short what, void *arg)
+{
+    store_connect(arg);
+}
+
+/* Starts one connection attempt and queues AUTH, SELECT and every
+ * SCRIPT LOAD on it; store_ready() turns true when the loads are in. */
+static void store_connect(struct store *s)
+{
+    redisAsyncContext *ac;
+    int i;
+
+    ac = s->unix_path[0] ? redisAsyncConnectUnix(s->unix_path)
+                         : redisAsyncConnect(s->host, s->port);
+    if (!ac || ac->err) {
+        util_log("warn", "redis connect failed: %s; retrying in %d ms",
+                 ac ? ac->errstr : "out of memory", s->backoff_ms);
+        if (ac)
+            redisAsyncFree(ac);
+        schedule_reconnect(s);
+        return;
+    }
+    ac->data = s;
+    s->ac = ac;
+    s->gen++;
+    s->ready = 0;
+    s->loads_left = SCRIPT__COUNT;
+    redisLibeventAttach(ac, s->base);
+    redisAsyncSetConnectCallback(ac, on_connect);
+    redisAsyncSetDisconnectCallback(ac, on_disconnect);
+
+    if (s->pass[0] || s->db) {
+        char db[16];
+        const char *argv[3];
+        int argc = 0;
+        if (s->pass[0]) {
+            struct loader *l = malloc(sizeof *l);
+            argv[argc++] = "AUTH";
+            if (s->user[0])
+                argv[argc++] = s->user;
+            argv[argc++] = s->pass;
+            *l = (struct loader){s, s->gen, -1};
+            if (send_argv(s, -1, argc, argv, NULL, on_setup, l) < 0)
+                free(l);
+        }
+        if (s->db && s->ac) {
+            struct loader *l = malloc(sizeof *l);
+            snprintf(db, sizeof db, "%d", s->db);
+            argv[0] = "SELECT";
+            argv[1] = db;
+            *l = (struct loader){s, s->gen, -1};
+            if (send_argv(s, -1, 2, argv, NULL, on_setup, l) < 0)
+                free(l);
+        }
+    }
+    for (i = 0; i < SCRIPT__COUNT && s->ac; i++) {
+        struct loader *l = malloc(sizeof *l);
+        const char *argv[3] = {"SCRIPT", "LOAD", script_table[i].src};
+        size_t lens[3] = {6, 4, script_table[i].len};
+        *l = (struct loader){s, s->gen, i};
+        if (send_argv(s, -1, 3, argv, lens, on_loaded, l) < 0) {
+            free(l);
+            store_drop(s, "could not queue SCRIPT LOAD");
+        }
+    }
+}
+
+/* Resolves a host name to a numeric address once, at start-up. */
+static int resolve_host(const char *name, char *out, size_t len)
+{
+    struct addrinfo hints = {0}, *res = NULL;
+    int rc;
+
+    hints.ai_socktype = SOCK_STREAM;
+    rc = getaddrinfo(name, NULL, &hints, &res);
+    if (rc != 0 || !res)
+        return -1;
+    rc = getnameinfo(res->ai_addr, res->ai_addrlen, out, (socklen_t)len, NULL,
+                     0, NI_NUMERICHOST);
+    freeaddrinfo(res);
+    return rc == 0 ? 0 : -1;
+}
+
+struct store *store_create(struct event_base *base, const struct store_config *cfg)
+{
+    struct store *s = calloc(1, sizeof *s);
+
+    if (!s)
+        return NULL;
+    s->base = base;
+    if (cfg->unix_path && cfg->unix_path[0]) {
+        snprintf(s->unix_path, sizeof s->unix_path, "%s", cfg->unix_path);
+    } else if (resolve_host(cfg->host, s->host, sizeof s->host) < 0) {
+        util_log("error", "cannot resolve redis host %s", cfg->host);
+        free(s);
+        return NULL;
+    }
+    s->port = cfg->port;
+    snprintf(s->user, sizeof s->user, "%s", cfg->user ? cfg->user : "");
+    snprintf(s->pass, sizeof s->pass, "%s", cfg->pass ? cfg->pass : "");
+    s->db = cfg->db;
+    s->timeout.tv_sec = cfg->timeout_ms / 1000;
+    s->timeout.tv_usec = (cfg->timeout_ms % 1000) * 1000;
+    s->backoff_ms = BACKOFF_MIN_MS;
+    s->reconnect = evtimer_new(base, on_reconnect_timer, s);
+    if (!s->reconnect) {
+        free(s);
+        return NULL;
+    }
+    store_connect(s);
+    return s;
+}
+
+void store_destroy(struct store *s)
+{
+    redisAsyncContext *ac;
+
+    if (!s)
+        return;
+    ac = s->ac;
+    s->ac = NULL;
+    s->ready = 0;
+    if (ac)
+        redisAsyncFree(ac);
+    event_free(s->reconnect);
+    free(s);
+}
+
+int store_ready(const struct store *s)
+{
+    return s->ready && s->ac != NULL;
+}
+
+int store_eval(struct store *s, enum script_id id, const struct event_keys *k,
+               int argc, const char **argv, const size_t *argvlen,
+               store_cb *cb, void *arg)
+{
+    int n = 3 + STORE_EVENT_KEYS + argc, i, rc;
+    const char **v;
+    size_t *l;
+
+    if (!store_ready(s))
+        return -1;
+    v = malloc(sizeof *v * (size_t)n);
+    l = malloc(sizeof *l * (size_t)n);
+    if (!v || !l) {
+        rc = -1;
+        goto done;
+    }
+    v[0] = "EVALSHA"; l[0] = 7;
+    v[1] = s->sha[id]; l[1] = 40;
+    v[2] = "10"; l[2] = 2;
+    for (i = 0; i < STORE_EVENT_KEYS; i++) {
+        v[3 + i] = k->key[i];
+        l[3 + i] = k->len[i];
+    }
+    for (i = 0; i < argc; i++) {
+        v[3 + STORE_EVENT_KEYS + i] = argv[i];
+        l[3 + STORE_EVENT_KEYS + i] = argvlen ? argvlen[i] : strlen(argv[i]);
+    }
+    rc = send_argv(s, (int)id, n, v, l, cb, arg);
+done:
+    free(v);
+    free(l);
+    return rc;
+}
+
+int store_command(struct store *s, int argc, const char **argv,
+                  const size_t *argvlen, store_cb *cb, void *arg)
+{
+    if (!store_ready(s))
+        return -1;
+    return send_argv(s, -1, argc, argv, argvlen, cb, arg);
+}

@@ -1,0 +1,77 @@
+/* store — usherd's one Redis connection (hiredis async on the libevent
+ * loop). It connects and reconnects with backoff, authenticates, loads
+ * every script of lua/ with SCRIPT LOAD, runs them with EVALSHA (reloading
+ * on NOSCRIPT), and bounds every call with a libevent timer because
+ * hiredis 0.14 has no command timeouts. A call that times out drops the
+ * connection, which fails every call still queued on it, and reconnects.
+ *
+ * Contract: a call accepted by store_eval()/store_command() gets exactly
+ * one callback, later, never from inside the accepting function. The
+ * reply is borrowed for the duration of the callback only. */
+#ifndef USHER_STORE_H
+#define USHER_STORE_H
+
+#include <event2/event.h>
+#include <hiredis/hiredis.h>
+#include <stddef.h>
+
+#include "scripts_gen.h"
+
+struct store;
+
+struct store_config {
+    const char *host;       /* IPv4/IPv6 literal or name, when unix_path == NULL */
+    int port;
+    const char *unix_path;  /* or NULL */
+    const char *user;       /* "" or NULL: no user */
+    const char *pass;       /* "" or NULL: no AUTH */
+    int db;
+    int timeout_ms;
+};
+
+enum store_status {
+    STORE_OK,        /* reply is set; it may be a Redis error reply */
+    STORE_DOWN,      /* not connected, or the connection was lost */
+    STORE_TIMEOUT,   /* no reply within timeout_ms */
+};
+
+typedef void store_cb(void *arg, enum store_status st, const redisReply *reply);
+
+#define STORE_EVENT_KEYS 10
+#define STORE_KEY_MAX 96
+
+/* The ten keys of one event, in the order every script expects them
+ * (lua/lib/common.lua). All share the hash tag {event}. */
+struct event_keys {
+    char key[STORE_EVENT_KEYS][STORE_KEY_MAX];
+    size_t len[STORE_EVENT_KEYS];
+};
+
+/* The key of the set of all event ids (not in any event's hash slot). */
+#define STORE_EVENTS_KEY "usher:events"
+
+/* Fills `k` for event id `event` (already validated: <= 64 id chars). */
+void store_event_keys(struct event_keys *k, const char *event);
+
+/* Creates the client and starts connecting; resolves a host name once,
+ * here, so that reconnects never block on DNS. Returns NULL on failure. */
+struct store *store_create(struct event_base *base, const struct store_config *cfg);
+
+/* Fails every pending call with STORE_DOWN, then frees. */
+void store_destroy(struct store *s);
+
+/* 1 when connected with every script loaded. */
+int store_ready(const struct store *s);
+
+/* Runs script `id` with the event's keys and argv. Returns 0 when the call
+ * was accepted (one callback will follow) or -1 when the store is not
+ * ready (no callback; answer 503). argv/argvlen are copied. */
+int store_eval(struct store *s, enum script_id id, const struct event_keys *k,
+               int argc, const char **argv, const size_t *argvlen,
+               store_cb *cb, void *arg);
+
+/* Sends one plain command. Same contract as store_eval(). */
+int store_command(struct store *s, int argc, const char **argv,
+                  const size_t *argvlen, store_cb *cb, void *arg);
+
+#endif

@@ -1,0 +1,120 @@
+/* sweeper — see sweeper.h. */
+#include "sweeper.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+#include "validate.h"
+
+#define SWEEP_BATCH "500"
+#define SWEEP_ROUNDS_MAX 20     /* batches per event per tick */
+
+struct sweeper {
+    struct event_base *base;
+    struct store *store;
+    struct event *timer;
+    struct timeval interval;
+    int in_flight;              /* calls outstanding of the current tick */
+};
+
+struct sweep_job {
+    struct sweeper *sw;         /* NULL once the sweeper is destroyed */
+    struct event_keys keys;
+    int rounds;
+};
+
+static void sweep_send(struct sweep_job *j);
+
+static void tick_done(struct sweeper *sw)
+{
+    if (sw && --sw->in_flight == 0)
+        evtimer_add(sw->timer, &sw->interval);
+}
+
+static void on_swept(void *arg, enum store_status st, const redisReply *r)
+{
+    struct sweep_job *j = arg;
+
+    if (st == STORE_OK && r->type == REDIS_REPLY_ARRAY && r->elements == 3 &&
+        r->element[2]->integer == 1 && ++j->rounds < SWEEP_ROUNDS_MAX && j->sw) {
+        sweep_send(j);          /* more due: keep going this tick */
+        return;
+    }
+    tick_done(j->sw);
+    free(j);
+}
+
+static void sweep_send(struct sweep_job *j)
+{
+    const char *argv[] = {SWEEP_BATCH};
+
+    if (store_eval(j->sw->store, SCRIPT_SWEEP, &j->keys, 1, argv, NULL, on_swept, j) < 0) {
+        tick_done(j->sw);
+        free(j);
+    }
+}
+
+static void on_events(void *arg, enum store_status st, const redisReply *r)
+{
+    struct sweeper *sw = arg;
+    size_t i;
+
+    if (st == STORE_OK && r->type == REDIS_REPLY_ARRAY) {
+        for (i = 0; i < r->elements; i++) {
+            const redisReply *e = r->element[i];
+            struct sweep_job *j;
+            char id[ID_MAX + 1];
+            if (e->type != REDIS_REPLY_STRING || !validate_id(e->str, e->len, ID_MAX))
+                continue;
+            j = calloc(1, sizeof *j);
+            if (!j)
+                break;
+            memcpy(id, e->str, e->len);
+            id[e->len] = '\0';
+            j->sw = sw;
+            store_event_keys(&j->keys, id);
+            sw->in_flight++;
+            sweep_send(j);
+        }
+    }
+    tick_done(sw);
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    struct sweeper *sw = arg;
+    const char *argv[] = {"SMEMBERS", STORE_EVENTS_KEY};
+
+    sw->in_flight = 1;
+    if (store_command(sw->store, 2, argv, NULL, on_events, sw) < 0)
+        tick_done(sw);          /* not connected: try again next tick */
+}
+
+struct sweeper *sweeper_create(struct event_base *base, struct store *store,
+                               int interval_ms)
+{
+    struct sweeper *sw = calloc(1, sizeof *sw);
+
+    if (!sw)
+        return NULL;
+    sw->base = base;
+    sw->store = store;
+    sw->interval.tv_sec = interval_ms / 1000;
+    sw->interval.tv_usec = (interval_ms % 1000) * 1000;
+    sw->timer = evtimer_new(base, on_tick, sw);
+    if (!sw->timer) {
+        free(sw);
+        return NULL;
+    }
+    evtimer_add(sw->timer, &sw->interval);
+    return sw;
+}
+
+void sweeper_destroy(struct sweeper *sw)
+{
+    if (!sw)
+        return;
+    event_free(sw->timer);
+    free(sw);
+}

@@ -1,0 +1,57 @@
+/* util — see util.h. */
+#include "util.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <sys/random.h>
+#include <time.h>
+
+void util_log(const char *level, const char *fmt, ...)
+{
+    char when[32];
+    struct timespec ts;
+    va_list ap;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    util_format_rfc3339((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000,
+                        when, sizeof when);
+    va_start(ap, fmt);
+    fprintf(stderr, "usherd: %s %s ", when, level);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+void util_format_rfc3339(int64_t ms, char *buf, size_t len)
+{
+    time_t secs = (time_t)(ms / 1000);
+    struct tm tm;
+    size_t n;
+
+    gmtime_r(&secs, &tm);
+    n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf + n, len - n, ".%03dZ", (int)(ms % 1000));
+}
+
+int util_random_token(char out[23])
+{
+    static const char b64[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    unsigned char raw[18] = {0};   /* 16 random + padding to a multiple of 3 */
+    int i, o = 0;
+
+    if (getrandom(raw, 16, 0) != 16)
+        return -1;
+    /* 16 bytes = 128 bits -> 22 base64url characters (the last one
+     * carries 2 bits). */
+    for (i = 0; i < 16; i += 3) {
+        uint32_t v = (uint32_t)raw[i] << 16 | (uint32_t)raw[i + 1] << 8 |
+                     (uint32_t)raw[i + 2];
+        out[o++] = b64[v >> 18 & 63];
+        out[o++] = b64[v >> 12 & 63];
+        if (o < 22) out[o++] = b64[v >> 6 & 63];
+        if (o < 22) out[o++] = b64[v & 63];
+    }
+    out[22] = '\0';
+    return 0;
+}

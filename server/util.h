@@ -1,0 +1,22 @@
+/* util — small helpers shared by every module: logging to stderr, clock
+ * and time formatting, and unguessable tokens from the OS random source.
+ * Nothing here allocates or blocks. */
+#ifndef USHER_UTIL_H
+#define USHER_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Prints one line "usherd: <time> <level> <message>" to stderr. */
+void util_log(const char *level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Writes `ms` (milliseconds since the epoch) as RFC 3339 UTC with
+ * milliseconds, e.g. 2026-11-22T02:06:18.123Z, into buf (>= 32 bytes). */
+void util_format_rfc3339(int64_t ms, char *buf, size_t len);
+
+/* Fills out[0..22] with a NUL-terminated URL-safe token of 128 random bits
+ * from getrandom(2). Returns 0, or -1 when the OS random source fails. */
+int util_random_token(char out[23]);
+
+#endif

@@ -1,0 +1,171 @@
+/* validate — see validate.h. */
+#include "validate.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int verr_set(struct verr *e, enum err_code code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int verr_set(struct verr *e, enum err_code code, const char *fmt, ...)
+{
+    va_list ap;
+
+    e->code = code;
+    va_start(ap, fmt);
+    vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+void validate_verr_clear(struct verr *e)
+{
+    json_decref(e->detail);
+    e->detail = NULL;
+}
+
+int validate_id(const char *s, size_t len, size_t max)
+{
+    static unsigned char ok[256];
+    size_t i;
+
+    if (!ok['a']) {
+        for (i = 0; i < 256; i++)
+            ok[i] = (i >= 'a' && i <= 'z') || (i >= 'A' && i <= 'Z') ||
+                    (i >= '0' && i <= '9') || i == '.' || i == '_' ||
+                    i == ':' || i == '-';
+    }
+    if (len == 0 || len > max)
+        return 0;
+    for (i = 0; i < len; i++)
+        if (!ok[(unsigned char)s[i]])
+            return 0;
+    return 1;
+}
+
+int validate_keys(json_t *obj, const char *const *allowed, struct verr *e)
+{
+    const char *key;
+    json_t *v;
+    size_t i;
+
+    json_object_foreach(obj, key, v) {
+        for (i = 0; allowed[i]; i++)
+            if (strcmp(key, allowed[i]) == 0)
+                break;
+        if (!allowed[i])
+            return verr_set(e, ERR_INVALID_REQUEST, "Unknown field \"%.64s\".", key);
+    }
+    return 0;
+}
+
+int validate_string(json_t *obj, const char *key, int required, size_t max,
+                    int as_id, const char **out, struct verr *e)
+{
+    json_t *v = json_object_get(obj, key);
+    size_t len;
+
+    *out = NULL;
+    if (!v || json_is_null(v)) {
+        if (required)
+            return verr_set(e, ERR_INVALID_REQUEST, "Field \"%s\" is required.", key);
+        return 0;
+    }
+    if (!json_is_string(v))
+        return verr_set(e, ERR_INVALID_REQUEST, "Field \"%s\" must be a string.", key);
+    len = json_string_length(v);
+    if (as_id && !validate_id(json_string_value(v), len, max))
+        return verr_set(e, ERR_INVALID_ID,
+                        "Field \"%s\" must match [A-Za-z0-9._:-]{1,%zu}.", key, max);
+    if (len > max || strlen(json_string_value(v)) != len)
+        return verr_set(e, ERR_INVALID_REQUEST,
+                        "Field \"%s\" must be at most %zu characters, without NUL.",
+                        key, max);
+    *out = json_string_value(v);
+    return 0;
+}
+
+int validate_int(json_t *obj, const char *key, int required, json_int_t min,
+                 json_int_t max, enum err_code range_err, json_int_t *out,
+                 struct verr *e)
+{
+    json_t *v = json_object_get(obj, key);
+    json_int_t n;
+
+    if (!v) {
+        if (required)
+            return verr_set(e, ERR_INVALID_REQUEST, "Field \"%s\" is required.", key);
+        return 0;
+    }
+    if (!json_is_integer(v))
+        return verr_set(e, ERR_INVALID_REQUEST, "Field \"%s\" must be an integer.", key);
+    n = json_integer_value(v);
+    if (n < min || n > max)
+        return verr_set(e, range_err, "Field \"%s\" must be between %lld and %lld.",
+                        key, (long long)min, (long long)max);
+    *out = n;
+    return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int validate_seat_list(json_t *obj, size_t max, const char ***ids, size_t *n,
+                       struct verr *e)
+{
+    json_t *arr = json_object_get(obj, "seats"), *v;
+    const char **list = NULL, **sorted = NULL;
+    size_t i, count;
+    int rc = -1;
+
+    *ids = NULL;
+    *n = 0;
+    if (!arr)
+        return verr_set(e, ERR_INVALID_REQUEST, "Field \"seats\" is required.");
+    if (!json_is_array(arr))
+        return verr_set(e, ERR_INVALID_REQUEST,
+                        "Field \"seats\" must be an array of seat ids.");
+    count = json_array_size(arr);
+    if (count == 0 || count > max)
+        return verr_set(e, ERR_INVALID_SEAT_COUNT,
+                        "Field \"seats\" must list 1 to %zu seats.", max);
+    list = malloc(sizeof *list * count);
+    sorted = malloc(sizeof *sorted * count);
+    if (!list || !sorted) {
+        verr_set(e, ERR_INTERNAL, "Out of memory.");
+        goto done;
+    }
+    json_array_foreach(arr, i, v) {
+        if (!json_is_string(v)) {
+            verr_set(e, ERR_INVALID_REQUEST, "seats[%zu] must be a string.", i);
+            goto done;
+        }
+        if (!validate_id(json_string_value(v), json_string_length(v), ID_MAX)) {
+            verr_set(e, ERR_INVALID_ID,
+                     "seats[%zu] must match [A-Za-z0-9._:-]{1,64}.", i);
+            goto done;
+        }
+        list[i] = sorted[i] = json_string_value(v);
+    }
+    qsort(sorted, count, sizeof *sorted, cmp_str);
+    for (i = 1; i < count; i++) {
+        if (strcmp(sorted[i - 1], sorted[i]) == 0) {
+            verr_set(e, ERR_INVALID_SEAT_COUNT,
+                     "Seat \"%s\" appears more than once.", sorted[i]);
+            e->detail = json_pack("{s:[s]}", "seats", sorted[i]);
+            goto done;
+        }
+    }
+    *ids = list;
+    *n = count;
+    list = NULL;
+    rc = 0;
+done:
+    free(list);
+    free(sorted);
+    return rc;
+}

@@ -1,0 +1,53 @@
+/* validate — checks on request input before anything reaches Redis: id
+ * syntax, JSON field types and ranges, unknown fields, seat lists. On
+ * failure each check fills a struct verr with the error code, a message
+ * naming the field, and optional detail for the error body. */
+#ifndef USHER_VALIDATE_H
+#define USHER_VALIDATE_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "errors.h"
+
+#define ID_MAX 64
+#define ORDER_ID_MAX 128
+
+struct verr {
+    enum err_code code;
+    char msg[256];
+    json_t *detail;   /* owned; NULL or an object merged into the error */
+};
+
+/* 1 when s[0..len) matches [A-Za-z0-9._:-]{1,max}, else 0. */
+int validate_id(const char *s, size_t len, size_t max);
+
+/* Fails with invalid_request when `obj` has a member not in `allowed`
+ * (NULL-terminated). 0 or -1. */
+int validate_keys(json_t *obj, const char *const *allowed, struct verr *e);
+
+/* Reads string member `key`. Missing: -1 with invalid_request when
+ * `required`, else 0 with *out = NULL. Wrong type or longer than max:
+ * invalid_request. With `as_id`, a string that is not an id: invalid_id.
+ * *out is borrowed from obj. */
+int validate_string(json_t *obj, const char *key, int required, size_t max,
+                    int as_id, const char **out, struct verr *e);
+
+/* Reads integer member `key` in [min, max]. Missing and not required: 0,
+ * *out untouched. Not an integer: invalid_request. Out of range:
+ * `range_err` (invalid_request or a more precise code). */
+int validate_int(json_t *obj, const char *key, int required, json_int_t min,
+                 json_int_t max, enum err_code range_err, json_int_t *out,
+                 struct verr *e);
+
+/* Reads member "seats": a non-empty array of at most `max` distinct seat
+ * ids. Not an array / non-string items: invalid_request; a bad id:
+ * invalid_id; empty, too long or repeated: invalid_seat_count.
+ * On success *ids is a malloc'd array of n strings borrowed from obj. */
+int validate_seat_list(json_t *obj, size_t max, const char ***ids, size_t *n,
+                       struct verr *e);
+
+/* Frees e->detail. */
+void validate_verr_clear(struct verr *e);
+
+#endif
