@@ -25,11 +25,13 @@ static int parse_ms(const char *s, int min, int *out)
     char *end;
     long v = strtol(s, &end, 10);
 
-    if (*s == '\0' || v < min || v > 3600000)
+    if (*s == '\0' || v < 0 || v > 3600000)
         return -1;
     if (strcmp(end, "s") == 0)
         v *= 1000;
     else if (*end != '\0' && strcmp(end, "ms") != 0)
+        return -1;
+    if (v < min || v > 3600000)
         return -1;
     *out = (int)v;
     return 0;
@@ -184,7 +186,7 @@ int config_load(struct config *c, int argc, char **argv, char *err, int errlen)
             return -1;
         }
     }
-    optind = 1;
+    optind = 0;   /* glibc: 0 restarts getopt completely */
     while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if (opt == 'h') {
             print_help();

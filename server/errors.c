@@ -63,6 +63,11 @@ enum err_code errors_from_script(const char *reply, size_t len, json_t **seats)
 
     if (seats)
         *seats = NULL;
+    /* Redis puts "ERR " before an error reply that is a single word. */
+    if (len > 4 && memcmp(reply, "ERR ", 4) == 0) {
+        reply += 4;
+        len -= 4;
+    }
     while (word < len && reply[word] != ' ')
         word++;
     for (e = 0; e < ERR__COUNT; e++) {

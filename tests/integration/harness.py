@@ -1,0 +1,269 @@
+"""Test harness: a private redis-server and the real usherd on loopback.
+
+Every process started here is stopped by Stack.stop(), which runs from the
+test's tearDown/finally, from atexit, and on SIGTERM/SIGINT, so a failing or
+interrupted test leaves nothing running. Only 127.0.0.1 is ever contacted.
+"""
+import argparse
+import atexit
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+_live = []  # every Stack not yet stopped
+
+
+def _stop_all(*_):
+    for s in list(_live):
+        s.stop()
+
+
+atexit.register(_stop_all)
+
+
+def _on_signal(signum, frame):
+    _stop_all()
+    sys.exit(128 + signum)
+
+
+signal.signal(signal.SIGTERM, _on_signal)
+signal.signal(signal.SIGINT, _on_signal)
+
+
+def parse_args():
+    p = argparse.ArgumentParser()
+    p.add_argument("--usherd", required=True)
+    p.add_argument("--redis-server", default="redis-server")
+    args, rest = p.parse_known_args()
+    return args, [sys.argv[0]] + rest
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Redis:
+    """A tiny RESP client, enough to inspect the final state of Redis."""
+
+    def __init__(self, port):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+        self.buf = b""
+
+    def close(self):
+        self.sock.close()
+
+    def _line(self):
+        while b"\r\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("redis closed the connection")
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line
+
+    def _read(self):
+        line = self._line()
+        kind, rest = line[:1], line[1:]
+        if kind in (b"+",):
+            return rest.decode()
+        if kind == b"-":
+            raise RuntimeError(rest.decode())
+        if kind == b":":
+            return int(rest)
+        if kind == b"$":
+            n = int(rest)
+            if n < 0:
+                return None
+            while len(self.buf) < n + 2:
+                self.buf += self.sock.recv(max(65536, n + 2 - len(self.buf)))
+            data, self.buf = self.buf[:n], self.buf[n + 2:]
+            return data.decode()
+        if kind == b"*":
+            n = int(rest)
+            return None if n < 0 else [self._read() for _ in range(n)]
+        raise RuntimeError("bad RESP: %r" % line)
+
+    def cmd(self, *args):
+        out = [b"*%d\r\n" % len(args)]
+        for a in args:
+            a = a if isinstance(a, bytes) else str(a).encode()
+            out.append(b"$%d\r\n%s\r\n" % (len(a), a))
+        self.sock.sendall(b"".join(out))
+        return self._read()
+
+
+class Client:
+    """One keep-alive HTTP/1.1 connection to usherd."""
+
+    def __init__(self, port, timeout=10):
+        self.port = port
+        self.timeout = timeout
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+
+    def close(self):
+        self.conn.close()
+
+    def request(self, method, path, body=None, headers=None, raw=None):
+        """Returns (status, parsed JSON body or None, headers dict)."""
+        hdrs = dict(headers or {})
+        data = raw
+        if body is not None:
+            data = json.dumps(body).encode()
+            hdrs.setdefault("Content-Type", "application/json")
+        for attempt in range(2):
+            try:
+                self.conn.request(method, path, body=data, headers=hdrs)
+                resp = self.conn.getresponse()
+                text = resp.read()
+                break
+            except (http.client.RemoteDisconnected, ConnectionResetError,
+                    BrokenPipeError):
+                self.conn.close()
+                self.conn = http.client.HTTPConnection("127.0.0.1", self.port,
+                                                       timeout=self.timeout)
+                if attempt:
+                    raise
+        parsed = None
+        if text:
+            parsed = json.loads(text)
+        return resp.status, parsed, {k.lower(): v for k, v in resp.getheaders()}
+
+
+class Stack:
+    """redis-server + usherd on free loopback ports, in a temp directory."""
+
+    def __init__(self, args, usherd_flags=()):
+        self.args = args
+        self.usherd_flags = list(usherd_flags)
+        self.dir = tempfile.mkdtemp(prefix="usher-test-")
+        self.redis_port = free_port()
+        self.http_port = free_port()
+        self.redis_proc = None
+        self.usherd_proc = None
+        self._logs = []
+        _live.append(self)
+
+    def _log(self, name):
+        f = open(os.path.join(self.dir, name), "ab")
+        self._logs.append(f)
+        return f
+
+    # -- redis -----------------------------------------------------------
+    def start_redis(self):
+        self.redis_proc = subprocess.Popen(
+            [self.args.redis_server, "--port", str(self.redis_port),
+             "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", self.dir, "--daemonize", "no", "--protected-mode", "yes"],
+            stdout=self._log("redis.log"), stderr=subprocess.STDOUT)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            try:
+                r = Redis(self.redis_port)
+                if r.cmd("PING") == "PONG":
+                    r.close()
+                    return
+            except (OSError, RuntimeError):
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop_redis(self):
+        if self.redis_proc and self.redis_proc.poll() is None:
+            self.redis_proc.kill()
+            self.redis_proc.wait(timeout=10)
+        self.redis_proc = None
+
+    def redis(self):
+        return Redis(self.redis_port)
+
+    # -- usherd ----------------------------------------------------------
+    def start_usherd(self, wait_ready=True):
+        self.usherd_log = os.path.join(self.dir, "usherd.log")
+        self.usherd_proc = subprocess.Popen(
+            [self.args.usherd, "--listen", "127.0.0.1:%d" % self.http_port,
+             "--redis", "redis://127.0.0.1:%d" % self.redis_port,
+             "--sweep-interval", "200"] + self.usherd_flags,
+            stdout=subprocess.DEVNULL, stderr=self._log("usherd.log"))
+        if wait_ready:
+            self.wait_ready()
+
+    def wait_ready(self, timeout=10):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.usherd_proc.poll() is not None:
+                raise RuntimeError("usherd exited: " + self.log_tail())
+            try:
+                c = Client(self.http_port, timeout=2)
+                st, _, _ = c.request("GET", "/readyz")
+                c.close()
+                if st == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError("usherd not ready: " + self.log_tail())
+
+    def stop_usherd(self):
+        """SIGTERM, then SIGKILL after 10 s. Returns usherd's exit code."""
+        p, self.usherd_proc = self.usherd_proc, None
+        if not p:
+            return None
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+            try:
+                return p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+                raise RuntimeError("usherd did not stop on SIGTERM")
+        return p.returncode
+
+    def log_tail(self):
+        try:
+            with open(self.usherd_log, "rb") as f:
+                return f.read()[-4000:].decode(errors="replace")
+        except OSError:
+            return ""
+
+    def client(self):
+        return Client(self.http_port)
+
+    def start(self):
+        self.start_redis()
+        self.start_usherd()
+        return self
+
+    def stop(self):
+        try:
+            if self.usherd_proc and self.usherd_proc.poll() is None:
+                self.usherd_proc.kill()
+                self.usherd_proc.wait(timeout=10)
+        finally:
+            self.usherd_proc = None
+            self.stop_redis()
+            if self in _live:
+                _live.remove(self)
+            for f in self._logs:
+                f.close()
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def theatre(sections=2, rows=3, seats=10, **settings):
+    """A seat map of sections x rows x seats in range form."""
+    body = {"name": "Test Theatre", "sections": []}
+    body.update(settings)
+    for s in range(sections):
+        sec = "S%d" % s
+        body["sections"].append({
+            "id": sec, "name": "Section %d" % s,
+            "rows": [{"id": "R%d" % r, "range": {"from": 1, "to": seats}}
+                     for r in range(rows)]})
+    return body

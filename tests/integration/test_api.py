@@ -1,0 +1,574 @@
+"""Integration tests of every route and error code of API v1, against the
+real usherd and a real redis-server on loopback."""
+import socket
+import sys
+import time
+import unittest
+import uuid
+
+import harness
+
+ARGS, ARGV = harness.parse_args()
+STACK = None
+
+
+def setUpModule():
+    global STACK
+    STACK = harness.Stack(ARGS).start()
+
+
+def tearDownModule():
+    code = STACK.stop_usherd()
+    STACK.stop()
+    assert code == 0, "usherd did not exit cleanly on SIGTERM: %r" % code
+
+
+def new_event():
+    return "ev-" + uuid.uuid4().hex[:12]
+
+
+def event_keys(e):
+    return ["usher:{%s}:%s" % (e, k) for k in (
+        "meta", "seats", "layout", "status", "owner", "holds", "expiry",
+        "tombs", "orders", "idem")]
+
+
+class Base(unittest.TestCase):
+    def setUp(self):
+        self.c = STACK.client()
+        self.r = STACK.redis()
+        self.e = new_event()
+
+    def tearDown(self):
+        self.c.close()
+        self.r.close()
+
+    def call(self, method, path, body=None, headers=None, raw=None):
+        return self.c.request(method, path, body, headers, raw)
+
+    def ev(self, suffix=""):
+        return "/v1/events/%s%s" % (self.e, suffix)
+
+    def make_event(self, **kw):
+        st, body, _ = self.call("PUT", self.ev(), harness.theatre(**kw))
+        self.assertEqual(st, 201, body)
+        return body
+
+    def hold(self, seats, expect=201, **kw):
+        body = {"seats": seats}
+        body.update(kw)
+        st, b, _ = self.call("POST", self.ev("/holds"), body)
+        self.assertEqual(st, expect, b)
+        return b
+
+    def assert_error(self, resp, status, code):
+        st, body, _ = resp
+        self.assertEqual(st, status, body)
+        self.assertIn("error", body)
+        self.assertEqual(body["error"]["code"], code, body)
+        self.assertTrue(body["error"]["message"])
+        return body["error"]
+
+    def seat_status(self):
+        st, body, _ = self.call("GET", self.ev("/seats"))
+        self.assertEqual(st, 200, body)
+        return {s["id"]: s["status"] for s in body["seats"]}
+
+    def counts(self):
+        st, body, _ = self.call("GET", self.ev())
+        self.assertEqual(st, 200, body)
+        return body["counts"]
+
+
+class Health(Base):
+    def test_healthz_and_readyz(self):
+        st, body, _ = self.call("GET", "/healthz")
+        self.assertEqual((st, body), (200, {"status": "ok"}))
+        st, body, _ = self.call("GET", "/readyz")
+        self.assertEqual(st, 200)
+
+    def test_unknown_route_and_method(self):
+        self.assert_error(self.call("GET", "/nope"), 404, "not_found")
+        self.assert_error(self.call("GET", "/v1/events/x/holds/y/nope"), 404, "not_found")
+        st, body, hdrs = self.call("PATCH", self.ev())
+        self.assertEqual(st, 405)
+        self.assertEqual(body["error"]["code"], "method_not_allowed")
+        self.assertEqual(sorted(hdrs["allow"].split(", ")), ["DELETE", "GET", "PUT"])
+        st, body, hdrs = self.call("GET", self.ev("/holds"))
+        self.assertEqual((st, hdrs["allow"]), (405, "POST"))
+
+
+class Events(Base):
+    def test_create_get_replace_delete(self):
+        b = self.make_event(sections=2, rows=3, seats=10, hold_ttl_s=60,
+                            max_hold_ttl_s=120, max_seats_per_hold=4)
+        self.assertEqual(b, {"event": self.e, "seats": 60})
+        st, b, _ = self.call("GET", self.ev())
+        self.assertEqual(st, 200)
+        self.assertEqual(b["name"], "Test Theatre")
+        self.assertEqual((b["hold_ttl_s"], b["max_hold_ttl_s"], b["max_seats_per_hold"]),
+                         (60, 120, 4))
+        self.assertEqual(b["counts"], {"total": 60, "available": 60, "held": 0,
+                                       "reserved": 0, "blocked": 0})
+        self.assertEqual([(s["id"], s["name"], s["counts"]["total"]) for s in b["sections"]],
+                         [("S0", "Section 0", 30), ("S1", "Section 1", 30)])
+        # replace while unused: 200, new map in force
+        st, b, _ = self.call("PUT", self.ev(), harness.theatre(sections=1, rows=1, seats=5))
+        self.assertEqual((st, b), (200, {"event": self.e, "seats": 5}))
+        self.assertEqual(self.counts()["total"], 5)
+        # listed
+        st, b, _ = self.call("GET", "/v1/events")
+        self.assertEqual(st, 200)
+        mine = [x for x in b["events"] if x["event"] == self.e]
+        self.assertEqual(len(mine), 1)
+        self.assertEqual(mine[0]["counts"]["total"], 5)
+        ids = [x["event"] for x in b["events"]]
+        self.assertEqual(ids, sorted(ids))
+        # delete: 204, gone, every key gone, unlisted
+        st, b, _ = self.call("DELETE", self.ev())
+        self.assertEqual((st, b), (204, None))
+        self.assert_error(self.call("GET", self.ev()), 404, "event_not_found")
+        self.assertEqual(self.r.cmd("EXISTS", *event_keys(self.e)), 0)
+        self.assertEqual(self.r.cmd("SISMEMBER", "usher:events", self.e), 0)
+        self.assert_error(self.call("DELETE", self.ev()), 404, "event_not_found")
+
+    def test_defaults_and_seat_forms(self):
+        body = {"name": "Mixed", "sections": [{"id": "A", "rows": [
+            {"id": "1", "range": {"from": 3, "to": 4}, "category": "VIP"},
+            {"id": "2", "seats": [{"id": "box-1", "category": "box", "x": 1.5, "y": -2},
+                                  {"id": "box-2"}]}]}]}
+        st, b, _ = self.call("PUT", self.ev(), body)
+        self.assertEqual((st, b["seats"]), (201, 4))
+        st, b, _ = self.call("GET", self.ev())
+        self.assertEqual((b["hold_ttl_s"], b["max_hold_ttl_s"], b["max_seats_per_hold"]),
+                         (600, 1800, 10))
+        self.assertEqual(b["sections"][0]["name"], "A")
+        st, b, _ = self.call("GET", self.ev("/seats"))
+        self.assertEqual(b["event"], self.e)
+        self.assertEqual(b["seats"], [
+            {"id": "A-1-3", "section": "A", "row": "1", "status": "available", "category": "VIP"},
+            {"id": "A-1-4", "section": "A", "row": "1", "status": "available", "category": "VIP"},
+            {"id": "box-1", "section": "A", "row": "2", "status": "available",
+             "category": "box", "x": 1.5, "y": -2},
+            {"id": "box-2", "section": "A", "row": "2", "status": "available"}])
+
+    def test_put_errors(self):
+        bad = self.call("PUT", self.ev(), raw=b'{"name": "x", ')
+        self.assert_error(bad, 400, "invalid_json")
+        self.assert_error(self.call("PUT", self.ev(), raw=b'[1]'), 400, "invalid_request")
+        self.assert_error(self.call("PUT", self.ev(), raw=b''), 400, "invalid_json")
+        e = self.assert_error(self.call("PUT", self.ev(), {"sections": []}), 400, "invalid_request")
+        self.assertIn("name", e["message"])
+        t = harness.theatre()
+        t["colour"] = "red"
+        e = self.assert_error(self.call("PUT", self.ev(), t), 400, "invalid_request")
+        self.assertIn("colour", e["message"])
+        t = harness.theatre()
+        t["hold_ttl_s"] = "600"
+        e = self.assert_error(self.call("PUT", self.ev(), t), 400, "invalid_request")
+        self.assertIn("hold_ttl_s", e["message"])
+        t = harness.theatre(hold_ttl_s=100, max_hold_ttl_s=50)
+        self.assert_error(self.call("PUT", self.ev(), t), 400, "invalid_request")
+        self.assert_error(self.call("PUT", "/v1/events/bad%7Bid%7D", harness.theatre()),
+                          400, "invalid_id")
+        self.assert_error(self.call("PUT", "/v1/events/" + "x" * 65, harness.theatre()),
+                          400, "invalid_id")
+        dup = {"name": "d", "sections": [{"id": "A", "rows": [
+            {"id": "1", "seats": [{"id": "s1"}, {"id": "s2"}]},
+            {"id": "2", "seats": [{"id": "s1"}]}]}]}
+        e = self.assert_error(self.call("PUT", self.ev(), dup), 400, "duplicate_seat")
+        self.assertEqual(e["seats"], ["s1"])
+        dsec = {"name": "d", "sections": [{"id": "A", "rows": []}, {"id": "A", "rows": []}]}
+        self.assert_error(self.call("PUT", self.ev(), dsec), 400, "duplicate_section")
+        badseat = {"name": "d", "sections": [{"id": "A", "rows": [
+            {"id": "1", "seats": [{"id": "a/b"}]}]}]}
+        self.assert_error(self.call("PUT", self.ev(), badseat), 400, "invalid_id")
+        huge = {"name": "h", "sections": [{"id": "A", "rows": [
+            {"id": "1", "range": {"from": 1, "to": 200001}}]}]}
+        self.assert_error(self.call("PUT", self.ev(), huge), 422, "too_many_seats")
+        # nothing of all that was stored
+        self.assertEqual(self.r.cmd("EXISTS", *event_keys(self.e)), 0)
+
+    def test_max_size_event(self):
+        big = {"name": "Stadium", "sections": [{"id": "S%d" % s, "rows": [
+            {"id": "R%d" % r, "range": {"from": 1, "to": 200}} for r in range(50)]}
+            for s in range(20)]}
+        st, b, _ = self.call("PUT", self.ev(), big)
+        self.assertEqual((st, b["seats"]), (201, 200000))
+        st, b, _ = self.call("GET", self.ev("/seats?section=S19&status=available"))
+        self.assertEqual(st, 200)
+        self.assertEqual(len(b["seats"]), 10000)
+        self.assertEqual(b["seats"][-1]["id"], "S19-R49-200")
+        self.call("DELETE", self.ev())
+
+    def test_replace_in_use(self):
+        self.make_event()
+        h = self.hold(["S0-R0-1"])
+        self.assert_error(self.call("PUT", self.ev(), harness.theatre()), 409, "event_in_use")
+        st, _, _ = self.call("POST", self.ev("/holds/%s/reserve" % h["hold_id"]),
+                             {"order_id": "o-1"})
+        self.assertEqual(st, 200)
+        self.assert_error(self.call("PUT", self.ev(), harness.theatre()), 409, "event_in_use")
+        st, _, _ = self.call("POST", self.ev("/release"), {"seats": ["S0-R0-1"]})
+        self.assertEqual(st, 200)
+        st, _, _ = self.call("PUT", self.ev(), harness.theatre())
+        self.assertEqual(st, 200)
+
+    def test_blocked_seats_do_not_stop_replace(self):
+        self.make_event()
+        st, _, _ = self.call("POST", self.ev("/block"), {"seats": ["S0-R0-1"]})
+        self.assertEqual(st, 200)
+        st, _, _ = self.call("PUT", self.ev(), harness.theatre())
+        self.assertEqual(st, 200)
+        self.assertEqual(self.counts()["blocked"], 0)
+
+    def test_unknown_event(self):
+        self.assert_error(self.call("GET", self.ev()), 404, "event_not_found")
+        self.assert_error(self.call("GET", self.ev("/seats")), 404, "event_not_found")
+        self.assert_error(self.call("POST", self.ev("/holds"), {"seats": ["a"]}),
+                          404, "event_not_found")
+        self.assert_error(self.call("GET", self.ev("/holds/abc")), 404, "event_not_found")
+        self.assert_error(self.call("GET", self.ev("/orders/abc")), 404, "event_not_found")
+        self.assert_error(self.call("POST", self.ev("/block"), {"seats": ["a"]}),
+                          404, "event_not_found")
+
+
+class Seats(Base):
+    def test_listing_filters_and_privacy(self):
+        self.make_event(sections=2, rows=2, seats=3)
+        h = self.hold(["S0-R0-1", "S1-R1-3"], holder="alice")
+        st, b, _ = self.call("GET", self.ev("/seats"))
+        self.assertEqual(st, 200)
+        self.assertEqual([s["id"] for s in b["seats"]][:4],
+                         ["S0-R0-1", "S0-R0-2", "S0-R0-3", "S0-R1-1"])
+        text = str(b)
+        self.assertNotIn(h["hold_id"], text)
+        self.assertNotIn("alice", text)
+        st, b, _ = self.call("GET", self.ev("/seats?status=held"))
+        self.assertEqual([s["id"] for s in b["seats"]], ["S0-R0-1", "S1-R1-3"])
+        st, b, _ = self.call("GET", self.ev("/seats?section=S1&status=held"))
+        self.assertEqual([s["id"] for s in b["seats"]], ["S1-R1-3"])
+        st, b, _ = self.call("GET", self.ev("/seats?section=S1"))
+        self.assertEqual(len(b["seats"]), 6)
+        self.assertTrue(all(s["section"] == "S1" for s in b["seats"]))
+        st, b, _ = self.call("GET", self.ev("/seats?section=ZZ"))
+        self.assertEqual((st, b["seats"]), (200, []))
+        self.assert_error(self.call("GET", self.ev("/seats?status=sold")), 400, "invalid_request")
+        self.assert_error(self.call("GET", self.ev("/seats?colour=red")), 400, "invalid_request")
+        self.assert_error(self.call("GET", self.ev("/seats?section=a%7Bb")), 400, "invalid_request")
+
+    def test_block_unblock(self):
+        self.make_event()
+        st, b, _ = self.call("POST", self.ev("/block"), {"seats": ["S0-R0-1", "S0-R0-2"]})
+        self.assertEqual((st, b), (200, {"blocked": ["S0-R0-1", "S0-R0-2"]}))
+        self.assertEqual(self.counts()["blocked"], 2)
+        e = self.assert_error(self.call("POST", self.ev("/holds"), {"seats": ["S0-R0-1"]}),
+                              409, "seats_unavailable")
+        self.assertEqual(e["seats"], ["S0-R0-1"])
+        self.hold(["S0-R0-3"])
+        e = self.assert_error(self.call("POST", self.ev("/block"),
+                                        {"seats": ["S0-R0-4", "S0-R0-3", "S0-R0-1"]}),
+                              409, "seats_unavailable")
+        self.assertEqual(e["seats"], ["S0-R0-3", "S0-R0-1"])
+        self.assertEqual(self.seat_status()["S0-R0-4"], "available")   # all or nothing
+        e = self.assert_error(self.call("POST", self.ev("/unblock"),
+                                        {"seats": ["S0-R0-1", "S0-R0-4"]}),
+                              409, "seats_not_blocked")
+        self.assertEqual(e["seats"], ["S0-R0-4"])
+        self.assertEqual(self.seat_status()["S0-R0-1"], "blocked")
+        st, b, _ = self.call("POST", self.ev("/unblock"), {"seats": ["S0-R0-1", "S0-R0-2"]})
+        self.assertEqual((st, b), (200, {"unblocked": ["S0-R0-1", "S0-R0-2"]}))
+        self.assertEqual(self.counts()["blocked"], 0)
+        e = self.assert_error(self.call("POST", self.ev("/block"), {"seats": ["nope"]}),
+                              422, "unknown_seats")
+        self.assertEqual(e["seats"], ["nope"])
+        self.assert_error(self.call("POST", self.ev("/block"), {"seats": []}),
+                          422, "invalid_seat_count")
+        self.assert_error(self.call("POST", self.ev("/block"), {"seat": ["x"]}),
+                          400, "invalid_request")
+
+    def test_admin_release_of_reserved(self):
+        self.make_event()
+        h = self.hold(["S0-R0-1", "S0-R0-2"])
+        self.call("POST", self.ev("/holds/%s/reserve" % h["hold_id"]), {"order_id": "ord-9"})
+        e = self.assert_error(self.call("POST", self.ev("/release"),
+                                        {"seats": ["S0-R0-1", "S0-R0-5"]}),
+                              409, "seats_not_reserved")
+        self.assertEqual(e["seats"], ["S0-R0-5"])
+        self.assertEqual(self.seat_status()["S0-R0-1"], "reserved")
+        st, b, _ = self.call("POST", self.ev("/release"), {"seats": ["S0-R0-1"]})
+        self.assertEqual((st, b), (200, {"released": ["S0-R0-1"]}))
+        st, b, _ = self.call("GET", self.ev("/orders/ord-9"))
+        self.assertEqual(b["seats"], ["S0-R0-2"])
+        self.call("POST", self.ev("/release"), {"seats": ["S0-R0-2"]})
+        self.assert_error(self.call("GET", self.ev("/orders/ord-9")), 404, "order_not_found")
+        c = self.counts()
+        self.assertEqual((c["reserved"], c["available"]), (0, c["total"]))
+        self.assertEqual(self.r.cmd("HLEN", "usher:{%s}:owner" % self.e), 0)
+
+
+class Holds(Base):
+    def test_create_shape(self):
+        self.make_event(hold_ttl_s=300)
+        before = time.time()
+        h = self.hold(["S0-R0-1", "S0-R0-2"], holder="buyer-1")
+        self.assertEqual(h["event"], self.e)
+        self.assertEqual(h["seats"], ["S0-R0-1", "S0-R0-2"])
+        self.assertEqual(h["holder"], "buyer-1")
+        self.assertEqual(h["status"], "held")
+        self.assertRegex(h["hold_id"], r"^[A-Za-z0-9_-]{22}$")
+        self.assertEqual(h["expires_in_s"], 300)
+        exp = time.mktime(time.strptime(h["expires_at"][:19], "%Y-%m-%dT%H:%M:%S")) - time.timezone
+        self.assertTrue(h["expires_at"].endswith("Z"))
+        self.assertAlmostEqual(exp, before + 300, delta=3)
+        c = self.counts()
+        self.assertEqual((c["held"], c["available"]), (2, c["total"] - 2))
+        st, g, _ = self.call("GET", self.ev("/holds/" + h["hold_id"]))
+        self.assertEqual(st, 200)
+        self.assertEqual({k: g[k] for k in ("hold_id", "seats", "holder", "status")},
+                         {k: h[k] for k in ("hold_id", "seats", "holder", "status")})
+        self.assertLessEqual(g["expires_in_s"], 300)
+        h2 = self.hold(["S0-R0-3"], ttl_s=5)
+        self.assertEqual(h2["expires_in_s"], 5)
+        self.assertNotIn("holder", h2)
+        self.assertNotEqual(h2["hold_id"], h["hold_id"])
+
+    def test_conflict_is_all_or_nothing(self):
+        self.make_event()
+        self.hold(["S0-R0-2"])
+        e = self.assert_error(self.call("POST", self.ev("/holds"),
+                                        {"seats": ["S0-R0-1", "S0-R0-2", "S0-R0-3"]}),
+                              409, "seats_unavailable")
+        self.assertEqual(e["seats"], ["S0-R0-2"])
+        st = self.seat_status()
+        self.assertEqual((st["S0-R0-1"], st["S0-R0-2"], st["S0-R0-3"]),
+                         ("available", "held", "available"))
+        self.assertEqual(self.r.cmd("HLEN", "usher:{%s}:holds" % self.e), 1)
+
+    def test_validation(self):
+        self.make_event(max_seats_per_hold=3, max_hold_ttl_s=100, hold_ttl_s=50)
+        p = self.ev("/holds")
+        e = self.assert_error(self.call("POST", p, {"seats": ["S0-R0-1", "ghost", "ghost2"]}),
+                              422, "unknown_seats")
+        self.assertEqual(e["seats"], ["ghost", "ghost2"])
+        self.assert_error(self.call("POST", p, {"seats": []}), 422, "invalid_seat_count")
+        self.assert_error(self.call("POST", p, {"seats": ["S0-R0-1", "S0-R0-1"]}),
+                          422, "invalid_seat_count")
+        self.assert_error(self.call("POST", p, {"seats": ["S0-R0-%d" % i for i in range(1, 5)]}),
+                          422, "invalid_seat_count")
+        self.assert_error(self.call("POST", p, {"seats": ["S0-R0-1"], "ttl_s": 0}),
+                          422, "invalid_ttl")
+        self.assert_error(self.call("POST", p, {"seats": ["S0-R0-1"], "ttl_s": 101}),
+                          422, "invalid_ttl")
+        # jansson refuses integers beyond 64 bits while parsing
+        e = self.assert_error(self.call("POST", p, {"seats": ["S0-R0-1"], "ttl_s": 10 ** 30}),
+                              400, "invalid_json")
+        self.assertIn("too big integer", e["message"])
+        self.assert_error(self.call("POST", p, {"seats": ["S0-R0-1"], "ttl_s": 10 ** 15}),
+                          422, "invalid_ttl")
+        self.assert_error(self.call("POST", p, {"seats": ["S0-R0-1"], "ttl_s": "5"}),
+                          400, "invalid_request")
+        self.assert_error(self.call("POST", p, {"seats": "S0-R0-1"}), 400, "invalid_request")
+        self.assert_error(self.call("POST", p, {"seats": [1]}), 400, "invalid_request")
+        self.assert_error(self.call("POST", p, {"seats": ["a b"]}), 400, "invalid_id")
+        self.assert_error(self.call("POST", p, {"seats": ["S0-R0-1"], "holder": "x{y}"}),
+                          400, "invalid_id")
+        self.assert_error(self.call("POST", p, {"seats": ["S0-R0-1"], "extra": 1}),
+                          400, "invalid_request")
+        self.assert_error(self.call("POST", p, raw=b'{"seats":["S0-R0-1"'), 400, "invalid_json")
+        self.assert_error(self.call("POST", p, raw=b'{"seats":["\xff"]}'), 400, "invalid_json")
+        self.assert_error(self.call("POST", p, raw=b'{"seats":["a"],"seats":["b"]}'),
+                          400, "invalid_json")
+        self.assert_error(self.call("POST", p, raw=b'[' * 5000 + b']' * 5000), 400, "invalid_json")
+        big = b'{"seats":["' + b"a" * (64 * 1024) + b'"]}'
+        self.assert_error(self.call("POST", p, raw=big), 413, "body_too_large")
+        self.assertEqual(self.r.cmd("HLEN", "usher:{%s}:holds" % self.e), 0)
+        self.assertEqual(self.counts()["held"], 0)
+        # exactly max_hold_ttl_s and max_seats_per_hold are fine
+        self.hold(["S0-R0-1", "S0-R0-2", "S0-R0-3"], ttl_s=100)
+
+    def test_idempotency_key(self):
+        self.make_event()
+        hdr = {"Idempotency-Key": "checkout-123"}
+        body = {"seats": ["S0-R0-1", "S0-R0-2"], "holder": "h1"}
+        st1, h1, _ = self.call("POST", self.ev("/holds"), body, hdr)
+        st2, h2, _ = self.call("POST", self.ev("/holds"), body, hdr)
+        self.assertEqual((st1, st2), (201, 201))
+        self.assertEqual(h1["hold_id"], h2["hold_id"])
+        self.assertEqual(h1["seats"], h2["seats"])
+        self.assertEqual(self.r.cmd("HLEN", "usher:{%s}:holds" % self.e), 1)
+        self.assert_error(self.call("POST", self.ev("/holds"),
+                                    {"seats": ["S0-R0-3"], "holder": "h1"}, hdr),
+                          422, "idempotency_key_reused")
+        self.assert_error(self.call("POST", self.ev("/holds"), body,
+                                    {"Idempotency-Key": "bad key!"}),
+                          400, "invalid_idempotency_key")
+        # without the key the same body is a conflict against the first hold
+        self.assert_error(self.call("POST", self.ev("/holds"), body), 409, "seats_unavailable")
+        # after release the key is free again: a new hold
+        self.assertEqual(self.call("DELETE", self.ev("/holds/" + h1["hold_id"]))[0], 204)
+        st3, h3, _ = self.call("POST", self.ev("/holds"), body, hdr)
+        self.assertEqual(st3, 201)
+        self.assertNotEqual(h3["hold_id"], h1["hold_id"])
+
+    def test_release(self):
+        self.make_event()
+        h = self.hold(["S0-R0-1", "S0-R0-2"])
+        path = self.ev("/holds/" + h["hold_id"])
+        st, b, _ = self.call("DELETE", path)
+        self.assertEqual((st, b), (204, None))
+        self.assertEqual(self.counts()["held"], 0)
+        self.assert_error(self.call("GET", path), 404, "hold_not_found")
+        self.assert_error(self.call("DELETE", path), 404, "hold_not_found")
+        self.assert_error(self.call("GET", self.ev("/holds/nope")), 404, "hold_not_found")
+        self.assert_error(self.call("GET", self.ev("/holds/no%20pe")), 400, "invalid_id")
+        self.hold(["S0-R0-1", "S0-R0-2"])   # the seats are free again
+        self.assertEqual(self.r.cmd("ZCARD", "usher:{%s}:expiry" % self.e), 1)
+
+    def test_extend(self):
+        self.make_event(hold_ttl_s=10, max_hold_ttl_s=60)
+        h = self.hold(["S0-R0-1"])
+        path = self.ev("/holds/%s/extend" % h["hold_id"])
+        st, b, _ = self.call("POST", path, {"ttl_s": 30})
+        self.assertEqual(st, 200, b)
+        self.assertIn(b["expires_in_s"], (29, 30))
+        st, b, _ = self.call("POST", path, {"ttl_s": 1000})
+        self.assertEqual(st, 200)
+        self.assertLessEqual(b["expires_in_s"], 60)   # capped at created + max
+        self.assertGreaterEqual(b["expires_in_s"], 58)
+        self.assert_error(self.call("POST", path, {"ttl_s": 0}), 422, "invalid_ttl")
+        self.assert_error(self.call("POST", path, {}), 400, "invalid_request")
+        self.assert_error(self.call("POST", self.ev("/holds/nope/extend"), {"ttl_s": 5}),
+                          404, "hold_not_found")
+        self.call("POST", self.ev("/holds/%s/reserve" % h["hold_id"]), {"order_id": "o"})
+        self.assert_error(self.call("POST", path, {"ttl_s": 5}), 409, "hold_already_reserved")
+
+    def test_reserve_and_idempotent_retry(self):
+        self.make_event()
+        h = self.hold(["S0-R0-1", "S0-R0-2"], ttl_s=1)
+        path = self.ev("/holds/%s/reserve" % h["hold_id"])
+        want = {"event": self.e, "order_id": "order-77", "hold_id": h["hold_id"],
+                "seats": ["S0-R0-1", "S0-R0-2"]}
+        st, b, _ = self.call("POST", path, {"order_id": "order-77"})
+        self.assertEqual((st, b), (200, want))
+        self.assertEqual(self.counts()["reserved"], 2)
+        time.sleep(1.3)   # past the hold's expiry: a retry must still succeed
+        st, b, _ = self.call("POST", path, {"order_id": "order-77"})
+        self.assertEqual((st, b), (200, want))
+        self.assert_error(self.call("POST", path, {"order_id": "order-78"}),
+                          409, "hold_already_reserved")
+        self.assert_error(self.call("DELETE", self.ev("/holds/" + h["hold_id"])),
+                          409, "hold_already_reserved")
+        st, b, _ = self.call("GET", self.ev("/holds/" + h["hold_id"]))
+        self.assertEqual((st, b["status"], b["order_id"]), (200, "reserved", "order-77"))
+        st, b, _ = self.call("GET", self.ev("/orders/order-77"))
+        self.assertEqual((st, b), (200, {"event": self.e, "order_id": "order-77",
+                                         "seats": ["S0-R0-1", "S0-R0-2"]}))
+        self.assert_error(self.call("GET", self.ev("/orders/none")), 404, "order_not_found")
+        self.assert_error(self.call("POST", self.ev("/holds/nope/reserve"), {"order_id": "x"}),
+                          404, "hold_not_found")
+        self.assert_error(self.call("POST", path, {"order_id": "o" * 129}), 400, "invalid_id")
+        self.assert_error(self.call("POST", path, {}), 400, "invalid_request")
+        self.assertEqual(self.counts()["reserved"], 2)
+        # one order may collect several holds; a 128-char order id is fine
+        oid = "o" * 128
+        h2 = self.hold(["S0-R0-3"])
+        st, _, _ = self.call("POST", self.ev("/holds/%s/reserve" % h2["hold_id"]),
+                             {"order_id": oid})
+        self.assertEqual(st, 200)
+        st, b, _ = self.call("GET", self.ev("/orders/" + oid))
+        self.assertEqual(b["seats"], ["S0-R0-3"])
+
+    def test_expiry(self):
+        self.make_event()
+        h = self.hold(["S0-R0-1", "S0-R0-2"], ttl_s=1, holder="slow")
+        time.sleep(1.2)
+        # lazy: seats count as available at once
+        self.assertEqual(self.counts()["held"], 0)
+        path = self.ev("/holds/" + h["hold_id"])
+        e = self.assert_error(self.call("GET", path), 410, "hold_expired")
+        self.assert_error(self.call("POST", path + "/reserve", {"order_id": "o"}),
+                          410, "hold_expired")
+        self.assert_error(self.call("POST", path + "/extend", {"ttl_s": 5}),
+                          410, "hold_expired")
+        self.assert_error(self.call("DELETE", path), 410, "hold_expired")
+        self.hold(["S0-R0-1", "S0-R0-2"])    # someone else gets them
+        self.assertEqual(self.r.cmd("ZSCORE", "usher:{%s}:tombs" % self.e, h["hold_id"]) is None,
+                         False)
+        self.assertGreater(self.r.cmd("TTL", "usher:{%s}:meta" % self.e), -2)
+
+    def test_expired_hold_seat_can_be_taken_directly(self):
+        self.make_event()
+        self.hold(["S0-R0-1"], ttl_s=1)
+        time.sleep(1.1)
+        # the hold script itself sees the expired owner and takes the seat
+        h = self.hold(["S0-R0-1"])
+        self.assertEqual(self.r.cmd("HGET", "usher:{%s}:owner" % self.e, "S0-R0-1"),
+                         h["hold_id"])
+
+    def test_sweep_without_requests(self):
+        self.make_event()
+        h = self.hold(["S0-R0-1", "S0-R0-2", "S0-R0-3"], ttl_s=1)
+        k = "usher:{%s}:" % self.e
+        self.assertEqual(self.r.cmd("GETRANGE", k + "status", 0, 2), "hhh")
+        deadline = time.time() + 5
+        while time.time() < deadline:       # no API call touches the event
+            if self.r.cmd("ZCARD", k + "expiry") == 0:
+                break
+            time.sleep(0.1)
+        self.assertEqual(self.r.cmd("ZCARD", k + "expiry"), 0)
+        self.assertEqual(self.r.cmd("HLEN", k + "owner"), 0)
+        self.assertEqual(self.r.cmd("GETRANGE", k + "status", 0, 2), "...")
+        self.assertIsNotNone(self.r.cmd("ZSCORE", k + "tombs", h["hold_id"]))
+        self.assertIn('"s":"expired"', self.r.cmd("HGET", k + "holds", h["hold_id"]))
+
+    def test_noscript_reload(self):
+        self.make_event()
+        self.assertEqual(self.r.cmd("SCRIPT", "FLUSH"), "OK")
+        h = self.hold(["S0-R0-1"])
+        st, _, _ = self.call("GET", self.ev("/holds/" + h["hold_id"]))
+        self.assertEqual(st, 200)
+
+
+class Hostile(Base):
+    def raw(self, data, read=True):
+        s = socket.create_connection(("127.0.0.1", STACK.http_port), timeout=5)
+        try:
+            s.sendall(data)
+            if not read:
+                return b""
+            out = b""
+            while True:
+                try:
+                    chunk = s.recv(65536)
+                except socket.timeout:
+                    break
+                if not chunk:
+                    break
+                out += chunk
+            return out
+        finally:
+            s.close()
+
+    def test_garbage_and_server_survives(self):
+        self.make_event()
+        for data in (b"GARBAGE\r\n\r\n", b"GET / HTTP/1.1\r\nHost", b"\x00\x01\x02\r\n\r\n",
+                     b"POST " + self.ev("/holds").encode() +
+                     b" HTTP/1.1\r\nContent-Length: 100\r\n\r\n{\"seats\":",
+                     b"GET /" + b"a" * 20000 + b" HTTP/1.1\r\n\r\n",
+                     b"GET /healthz HTTP/1.1\r\nX: " + b"y" * 20000 + b"\r\n\r\n"):
+            self.raw(data, read=False)
+        resp = self.raw(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        self.assertIn(b"200", resp.split(b"\r\n")[0])
+        st, _, _ = self.call("GET", "/readyz")
+        self.assertEqual(st, 200)
+        self.assertEqual(self.counts()["held"], 0)
+
+    def test_pipelined_requests(self):
+        req = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+        resp = self.raw(req * 3 + b"GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n")
+        self.assertEqual(resp.count(b"HTTP/1.1 200"), 4)
+
+
+if __name__ == "__main__":
+    unittest.main(argv=ARGV, verbosity=2)

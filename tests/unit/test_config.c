@@ -1,0 +1,97 @@
+/* Unit tests of config: defaults, env fallbacks, flags, URL parsing. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "config.h"
+
+static int load(struct config *c, int argc, char **argv)
+{
+    char err[256];
+    return config_load(c, argc, argv, err, sizeof err);
+}
+
+static void test_defaults(void **state)
+{
+    struct config c;
+    char *argv[] = {"usherd", NULL};
+
+    unsetenv("USHER_LISTEN");
+    unsetenv("USHER_REDIS_URL");
+    assert_int_equal(load(&c, 1, argv), 0);
+    assert_string_equal(c.listen_host, "127.0.0.1");
+    assert_int_equal(c.listen_port, 8080);
+    assert_string_equal(c.redis_host, "127.0.0.1");
+    assert_int_equal(c.redis_port, 6379);
+    assert_int_equal(c.redis_timeout_ms, 2000);
+}
+
+static void test_env_then_flags(void **state)
+{
+    struct config c;
+    char *argv[] = {"usherd", "--listen", "0.0.0.0:9000", "--redis-timeout", "1s", NULL};
+
+    setenv("USHER_LISTEN", "127.0.0.1:7000", 1);
+    setenv("USHER_REDIS_URL", "unix:///tmp/r.sock", 1);
+    assert_int_equal(load(&c, 1, argv), 0);
+    assert_int_equal(c.listen_port, 7000);
+    assert_string_equal(c.redis_unix, "/tmp/r.sock");
+    assert_int_equal(load(&c, 5, argv), 0);
+    assert_string_equal(c.listen_host, "0.0.0.0");
+    assert_int_equal(c.listen_port, 9000);
+    assert_int_equal(c.redis_timeout_ms, 1000);
+    unsetenv("USHER_LISTEN");
+    unsetenv("USHER_REDIS_URL");
+}
+
+static void test_bad_values(void **state)
+{
+    struct config c;
+    char *a1[] = {"usherd", "--listen", "nocolon", NULL};
+    char *a2[] = {"usherd", "--listen", "h:99999", NULL};
+    char *a3[] = {"usherd", "--redis", "http://x", NULL};
+    char *a4[] = {"usherd", "--bogus", NULL};
+    char *a5[] = {"usherd", "stray", NULL};
+
+    assert_int_equal(load(&c, 3, a1), -1);
+    assert_int_equal(load(&c, 3, a2), -1);
+    assert_int_equal(load(&c, 3, a3), -1);
+    assert_int_equal(load(&c, 2, a4), -1);
+    assert_int_equal(load(&c, 2, a5), -1);
+}
+
+static void test_redis_urls(void **state)
+{
+    struct config c;
+
+    memset(&c, 0, sizeof c);
+    assert_int_equal(config_parse_redis_url(&c, "redis://u:p@10.0.0.1:6380/2"), 0);
+    assert_string_equal(c.redis_user, "u");
+    assert_string_equal(c.redis_pass, "p");
+    assert_string_equal(c.redis_host, "10.0.0.1");
+    assert_int_equal(c.redis_port, 6380);
+    assert_int_equal(c.redis_db, 2);
+    assert_int_equal(config_parse_redis_url(&c, "redis://:secret@localhost"), 0);
+    assert_string_equal(c.redis_user, "");
+    assert_string_equal(c.redis_pass, "secret");
+    assert_int_equal(c.redis_port, 6379);
+    assert_int_equal(config_parse_redis_url(&c, "redis://host:"), -1);
+    assert_int_equal(config_parse_redis_url(&c, "redis://:6379"), -1);
+    assert_int_equal(config_parse_redis_url(&c, "redis://h/x"), -1);
+    assert_int_equal(config_parse_redis_url(&c, "unix://relative"), -1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_env_then_flags),
+        cmocka_unit_test(test_bad_values),
+        cmocka_unit_test(test_redis_urls),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,114 @@
+/* Unit tests of router: matching, parameters, 404 vs 405 and Allow. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "api.h"
+#include "router.h"
+
+static enum router_result match(const char *method, const char *path,
+                                struct router_match *m)
+{
+    return router_match(method, path, strlen(path), m);
+}
+
+static void test_static_routes(void **state)
+{
+    struct router_match m;
+
+    assert_int_equal(match("GET", "/healthz", &m), ROUTER_FOUND);
+    assert_ptr_equal(m.route->handler, api_healthz);
+    assert_int_equal(m.nparams, 0);
+    assert_int_equal(match("GET", "/v1/events", &m), ROUTER_FOUND);
+    assert_ptr_equal(m.route->handler, api_events_list);
+    assert_int_equal(match("GET", "/v1/events/", &m), ROUTER_FOUND);
+    assert_ptr_equal(m.route->handler, api_events_list);
+}
+
+static void test_params(void **state)
+{
+    struct router_match m;
+
+    assert_int_equal(match("POST", "/v1/events/show-1/holds/abc_DEF/reserve", &m),
+                     ROUTER_FOUND);
+    assert_ptr_equal(m.route->handler, api_hold_reserve);
+    assert_int_equal(m.nparams, 2);
+    assert_string_equal(m.param_name[0], "event");
+    assert_string_equal(m.param[0], "show-1");
+    assert_string_equal(m.param_name[1], "hold");
+    assert_string_equal(m.param[1], "abc_DEF");
+    assert_int_equal(m.param_len[1], 7);
+
+    assert_int_equal(match("GET", "/v1/events/e/orders/o:1", &m), ROUTER_FOUND);
+    assert_string_equal(m.param_name[1], "order");
+    assert_string_equal(m.param[1], "o:1");
+    assert_int_equal(m.route->body, BODY_NONE);
+
+    assert_int_equal(match("PUT", "/v1/events/e", &m), ROUTER_FOUND);
+    assert_int_equal(m.route->body, BODY_JSON_MAP);
+    assert_int_equal(match("POST", "/v1/events/e/holds", &m), ROUTER_FOUND);
+    assert_int_equal(m.route->body, BODY_JSON);
+}
+
+static void test_long_param_is_flagged(void **state)
+{
+    struct router_match m;
+    char path[512] = "/v1/events/";
+
+    memset(path + 11, 'x', 200);
+    assert_int_equal(match("GET", path, &m), ROUTER_FOUND);
+    assert_int_equal(m.param_len[0], ROUTER_PARAM_MAX + 1);
+}
+
+static void test_not_found(void **state)
+{
+    struct router_match m;
+
+    assert_int_equal(match("GET", "/", &m), ROUTER_NOT_FOUND);
+    assert_int_equal(match("GET", "/v1/events//holds", &m), ROUTER_NOT_FOUND);
+    assert_int_equal(match("GET", "/v1/events/e/holds/h/x", &m), ROUTER_NOT_FOUND);
+    assert_int_equal(match("GET", "/v1/eventsX", &m), ROUTER_NOT_FOUND);
+    assert_int_equal(match("GET", "/healthzz", &m), ROUTER_NOT_FOUND);
+}
+
+static void test_bad_method_lists_allow(void **state)
+{
+    struct router_match m;
+
+    assert_int_equal(match("PATCH", "/v1/events/e", &m), ROUTER_BAD_METHOD);
+    assert_null(m.route);
+    assert_string_equal(m.allow, "PUT, GET, DELETE");
+    assert_int_equal(match("GET", "/v1/events/e/block", &m), ROUTER_BAD_METHOD);
+    assert_string_equal(m.allow, "POST");
+}
+
+static void test_table_is_consistent(void **state)
+{
+    size_t n, i, j;
+    const struct route *r = router_routes(&n);
+
+    assert_true(n >= 16);
+    for (i = 0; i < n; i++) {
+        assert_non_null(r[i].handler);
+        assert_true(r[i].pattern[0] == '/');
+        for (j = 0; j < i; j++)   /* no (method, pattern) twice */
+            assert_false(strcmp(r[i].method, r[j].method) == 0 &&
+                         strcmp(r[i].pattern, r[j].pattern) == 0);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_static_routes),
+        cmocka_unit_test(test_params),
+        cmocka_unit_test(test_long_param_is_flagged),
+        cmocka_unit_test(test_not_found),
+        cmocka_unit_test(test_bad_method_lists_allow),
+        cmocka_unit_test(test_table_is_consistent),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
