@@ -22,7 +22,10 @@ _live = []  # every Stack not yet stopped
 
 def _stop_all(*_):
     for s in list(_live):
-        s.stop()
+        try:
+            s.stop()
+        except RuntimeError as ex:
+            print("harness:", ex, file=sys.stderr)
 
 
 atexit.register(_stop_all)
@@ -150,6 +153,7 @@ class Stack:
         self.redis_proc = None
         self.usherd_proc = None
         self._logs = []
+        self.extra = []
         _live.append(self)
 
     def _log(self, name):
@@ -241,19 +245,58 @@ class Stack:
         self.start_usherd()
         return self
 
+    def add_usherd(self):
+        """Starts one more usherd on the same Redis; returns its port."""
+        port = free_port()
+        p = subprocess.Popen(
+            [self.args.usherd, "--listen", "127.0.0.1:%d" % port,
+             "--redis", "redis://127.0.0.1:%d" % self.redis_port] + self.usherd_flags,
+            stdout=subprocess.DEVNULL, stderr=self._log("usherd-%d.log" % port))
+        self.extra.append(p)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            try:
+                c = Client(port, timeout=2)
+                st, _, _ = c.request("GET", "/readyz")
+                c.close()
+                if st == 200:
+                    return port
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("extra usherd not ready")
+
     def stop(self):
+        """Stops everything this stack started. usherd gets SIGTERM first, so
+        a sanitizer build reports leaks; any sanitizer report in a log fails
+        the caller with RuntimeError."""
+        reports = []
         try:
-            if self.usherd_proc and self.usherd_proc.poll() is None:
-                self.usherd_proc.kill()
-                self.usherd_proc.wait(timeout=10)
+            for p in self.extra + [self.usherd_proc]:
+                if p and p.poll() is None:
+                    p.send_signal(signal.SIGTERM)
+                    try:
+                        p.wait(timeout=10)
+                    except subprocess.TimeoutExpired:
+                        p.kill()
+                        p.wait(timeout=10)
+                        reports.append("usherd did not stop on SIGTERM")
         finally:
+            self.extra = []
             self.usherd_proc = None
             self.stop_redis()
             if self in _live:
                 _live.remove(self)
             for f in self._logs:
                 f.close()
+            for name in os.listdir(self.dir) if os.path.isdir(self.dir) else []:
+                if name.startswith("usherd"):
+                    with open(os.path.join(self.dir, name), "rb") as f:
+                        text = f.read().decode(errors="replace")
+                    if "Sanitizer" in text or "runtime error:" in text:
+                        reports.append(name + ":\n" + text[-6000:])
             shutil.rmtree(self.dir, ignore_errors=True)
+        if reports:
+            raise RuntimeError("\n".join(reports))
 
 
 def theatre(sections=2, rows=3, seats=10, **settings):
