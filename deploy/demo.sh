@@ -24,7 +24,8 @@ cleanup() {
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
   echo "usher demo: stopped."
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 0' INT TERM
 
 redis-server --port "$RPORT" --bind 127.0.0.1 --dir "$RUN/redis" \
   --appendonly yes --appendfsync everysec --save "" \
