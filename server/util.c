@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/random.h>
 #include <time.h>
 
@@ -33,6 +34,12 @@ void util_format_rfc3339(int64_t ms, char *buf, size_t len)
     snprintf(buf + n, len - n, ".%03dZ", (int)(ms % 1000));
 }
 
+/* Random bytes are drawn from getrandom(2) a pool at a time; each token
+ * takes 16 fresh bytes that are then wiped, so no bits are ever reused. One
+ * syscall serves 256 tokens instead of one. Single-threaded by design. */
+static unsigned char pool[4096];
+static size_t pool_left;
+
 int util_random_token(char out[23])
 {
     static const char b64[] =
@@ -40,8 +47,14 @@ int util_random_token(char out[23])
     unsigned char raw[18] = {0};   /* 16 random + padding to a multiple of 3 */
     int i, o = 0;
 
-    if (getrandom(raw, 16, 0) != 16)
-        return -1;
+    if (pool_left < 16) {
+        if (getrandom(pool, sizeof pool, 0) != (ssize_t)sizeof pool)
+            return -1;
+        pool_left = sizeof pool;
+    }
+    pool_left -= 16;
+    memcpy(raw, pool + pool_left, 16);
+    memset(pool + pool_left, 0, 16);
     /* 16 bytes = 128 bits -> 22 base64url characters (the last one
      * carries 2 bits). */
     for (i = 0; i < 16; i += 3) {

@@ -149,6 +149,8 @@ class Stack:
         self.usherd_flags = list(usherd_flags)
         self.dir = tempfile.mkdtemp(prefix="usher-test-")
         self.redis_port = free_port()
+        self.redis_socket = os.path.join(self.dir, "redis.sock")
+        self.redis_url = "redis://127.0.0.1:%d" % self.redis_port
         self.http_port = free_port()
         self.redis_proc = None
         self.usherd_proc = None
@@ -166,7 +168,8 @@ class Stack:
         self.redis_proc = subprocess.Popen(
             [self.args.redis_server, "--port", str(self.redis_port),
              "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", self.dir, "--daemonize", "no", "--protected-mode", "yes"],
+             "--dir", self.dir, "--daemonize", "no", "--protected-mode", "yes",
+             "--unixsocket", self.redis_socket, "--unixsocketperm", "700"],
             stdout=self._log("redis.log"), stderr=subprocess.STDOUT)
         deadline = time.time() + 10
         while time.time() < deadline:
@@ -193,7 +196,7 @@ class Stack:
         self.usherd_log = os.path.join(self.dir, "usherd.log")
         self.usherd_proc = subprocess.Popen(
             [self.args.usherd, "--listen", "127.0.0.1:%d" % self.http_port,
-             "--redis", "redis://127.0.0.1:%d" % self.redis_port,
+             "--redis", self.redis_url,
              "--sweep-interval", "200"] + self.usherd_flags,
             stdout=subprocess.DEVNULL, stderr=self._log("usherd.log"))
         if wait_ready:

@@ -105,6 +105,37 @@ class Faults(unittest.TestCase):
         self.assertEqual(code, 0)
         self.assertIn("usherd stopped (exit 0)", self.stack.log_tail())
 
+    def test_unix_socket_and_env_url(self):
+        # a second usherd reaching the same Redis through its unix socket,
+        # configured by environment only
+        import subprocess
+        port = harness.free_port()
+        env = dict(os.environ, USHER_LISTEN="127.0.0.1:%d" % port,
+                   USHER_REDIS_URL="unix://" + self.stack.redis_socket)
+        p = subprocess.Popen([ARGS.usherd], env=env, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE)
+        try:
+            c = None
+            deadline = time.time() + 10
+            while time.time() < deadline:
+                try:
+                    c = harness.Client(port, timeout=2)
+                    if c.request("GET", "/readyz")[0] == 200:
+                        break
+                except OSError:
+                    time.sleep(0.05)
+            st, b, _ = c.request("POST", "/v1/events/f/holds", {"seats": ["S0-R0-9"]})
+            self.assertEqual(st, 201, b)
+            # visible through the TCP-connected usherd: one shared inventory
+            st, b, _ = self.c.request("GET", "/v1/events/f/holds/" + b["hold_id"])
+            self.assertEqual((st, b["seats"]), (200, ["S0-R0-9"]))
+            c.close()
+        finally:
+            p.terminate()
+            _, err = p.communicate(timeout=10)
+        self.assertEqual(p.returncode, 0)
+        self.assertIn(b"redis connected to " + self.stack.redis_socket.encode(), err)
+
     def test_bad_config_exits_2(self):
         import subprocess
         p = subprocess.run([ARGS.usherd, "--listen", "nope"], capture_output=True, timeout=10)

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Measures hold+release through usherd (wrk) next to the same hold_create
+# EVALSHA sent to Redis directly (redis-benchmark), with per-process CPU
+# time of usherd and redis-server over each run. Private redis-server and
+# usherd on loopback; everything started here is stopped on exit.
+#
+# Usage: bench/measure.sh [runs=3] [seconds=10] [connections=32]
+# Needs: build/usherd, redis-server, redis-benchmark, wrk.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=${1:-3}
+SECS=${2:-10}
+CONNS=${3:-32}
+RPORT=${BENCH_REDIS_PORT:-6391}
+HPORT=${BENCH_HTTP_PORT:-8091}
+TMP=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+cpu_ticks() { # utime+stime of a pid, in clock ticks
+  awk '{print $14 + $15}' "/proc/$1/stat"
+}
+TCK=$(getconf CLK_TCK)
+
+redis-server --port "$RPORT" --bind 127.0.0.1 --save "" --appendonly no \
+  --dir "$TMP" --daemonize no --logfile "$TMP/redis.log" &
+RPID=$!; pids+=("$RPID")
+for _ in $(seq 50); do redis-cli -p "$RPORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
+./build/usherd --listen "127.0.0.1:$HPORT" --redis "redis://127.0.0.1:$RPORT" 2>"$TMP/usherd.log" &
+UPID=$!; pids+=("$UPID")
+for _ in $(seq 50); do curl -fs "http://127.0.0.1:$HPORT/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
+
+# 100,000 seats: 100 rows of 1,000, ids S-R<row>-<n>
+rows=""
+for r in $(seq 1 100); do rows+="${rows:+,}{\"id\":\"R$r\",\"range\":{\"from\":1,\"to\":1000}}"; done
+curl -fs -X PUT "http://127.0.0.1:$HPORT/v1/events/bench" \
+  -d "{\"name\":\"bench\",\"sections\":[{\"id\":\"S\",\"rows\":[$rows]}]}" >/dev/null
+
+echo "== wrk: POST hold + DELETE hold through usherd (-t1 -c$CONNS -d${SECS}s), $RUNS runs"
+for run in $(seq "$RUNS"); do
+  redis-cli -p "$RPORT" config resetstat >/dev/null
+  u0=$(cpu_ticks "$UPID"); r0=$(cpu_ticks "$RPID")
+  wrk -t1 -c"$CONNS" -d"${SECS}s" -s bench/wrk/hold-release.lua \
+    "http://127.0.0.1:$HPORT" > "$TMP/wrk.out"
+  u1=$(cpu_ticks "$UPID"); r1=$(cpu_ticks "$RPID")
+  reqs=$(awk '/requests in/ {print $1}' "$TMP/wrk.out")
+  rps=$(awk '/Requests\/sec/ {print $2}' "$TMP/wrk.out")
+  lat=$(grep p99_us "$TMP/wrk.out")
+  codes=$(grep codes: "$TMP/wrk.out")
+  evalsha=$(redis-cli -p "$RPORT" info commandstats | tr -d '\r' | grep '^cmdstat_evalsha' | sed 's/.*usec_per_call=\([0-9.]*\).*/\1/')
+  awk -v u=$((u1 - u0)) -v r=$((r1 - r0)) -v n="$reqs" -v t="$TCK" -v rps="$rps" \
+      -v lat="$lat" -v codes="$codes" -v ev="$evalsha" 'BEGIN {
+    us_u = u / t * 1e6 / n; us_r = r / t * 1e6 / n;
+    printf "run: %s req/s  %s  %s\n", rps, lat, codes;
+    printf "     CPU per request: usherd %.1f us, redis %.1f us (evalsha %s us inside redis); per hold+release pair: %.1f us\n",
+      us_u, us_r, ev, 2 * (us_u + us_r) }'
+done
+
+# Redis alone, the same work: hold_create + hold_release pairs sent with
+# EVALSHA straight to Redis, pipelined 64 deep (bench/redis_direct.py).
+echo "== direct: EVALSHA hold_create + hold_release pairs to Redis, no HTTP (${SECS}s), $RUNS runs"
+for run in $(seq "$RUNS"); do
+  redis-cli -p "$RPORT" config resetstat >/dev/null
+  r0=$(cpu_ticks "$RPID")
+  out=$(python3 bench/redis_direct.py "$RPORT" bench "$SECS")
+  r1=$(cpu_ticks "$RPID")
+  evalsha=$(redis-cli -p "$RPORT" info commandstats | tr -d '\r' | grep '^cmdstat_evalsha' | sed 's/.*usec_per_call=\([0-9.]*\).*/\1/')
+  pairs=${out#pairs=}; pairs=${pairs%% *}
+  awk -v r=$((r1 - r0)) -v t="$TCK" -v p="$pairs" -v s="$SECS" -v ev="$evalsha" 'BEGIN {
+    printf "run: %.0f pairs/s; CPU per pair: redis %.1f us (evalsha %s us per call inside redis)\n",
+      p / s, r / t * 1e6 / p, ev }'
+done
+
+# The bare EVALSHA floor: redis-benchmark running hold_get on one live hold
+# (EXISTS, TIME, HGET, decode, reply): what Redis does per script call
+# before any seat work.
+HID=$(curl -fs -X POST "http://127.0.0.1:$HPORT/v1/events/bench/holds" -d '{"seats":["S-R1-1"]}' |
+      sed 's/.*"hold_id":"\([^"]*\)".*/\1/')
+SHA=$(redis-cli -p "$RPORT" script load "$(cat lua/lib/common.lua lua/hold_get.lua)")
+K=""
+for k in meta seats layout status owner holds expiry tombs orders idem; do K+=" usher:{bench}:$k"; done
+echo "== redis-benchmark: EVALSHA hold_get (-c$CONNS -n 200000), $RUNS runs"
+for run in $(seq "$RUNS"); do
+  redis-cli -p "$RPORT" config resetstat >/dev/null
+  r0=$(cpu_ticks "$RPID")
+  # shellcheck disable=SC2086
+  out=$(redis-benchmark -p "$RPORT" -c "$CONNS" -n 200000 -q EVALSHA "$SHA" 10 $K "$HID" |
+        tr '\r' '\n' | tail -1)
+  r1=$(cpu_ticks "$RPID")
+  evalsha=$(redis-cli -p "$RPORT" info commandstats | tr -d '\r' | grep '^cmdstat_evalsha' | sed 's/.*usec_per_call=\([0-9.]*\).*/\1/')
+  awk -v r=$((r1 - r0)) -v t="$TCK" -v out="$out" -v ev="$evalsha" 'BEGIN {
+    printf "run: %s\n     CPU per call: redis %.1f us (evalsha %s us inside redis)\n",
+      out, r / t * 1e6 / 200000, ev }'
+done
