@@ -9,41 +9,25 @@ cd "$(dirname "$0")/.."
 A=$1; B=$2; RUNS=${3:-3}; SECS=${4:-8}; CONNS=${5:-32}
 RPORT=${BENCH_REDIS_PORT:-6392}
 HPORT=${BENCH_HTTP_PORT:-8092}
-TMP=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
-ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-TCK=$(getconf CLK_TCK)
-
-redis-server --port "$RPORT" --bind 127.0.0.1 --save "" --appendonly no \
-  --dir "$TMP" --daemonize no --logfile "$TMP/redis.log" &
-RPID=$!; pids+=("$RPID")
-for _ in $(seq 50); do redis-cli -p "$RPORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+bench_redis
 
 one() { # binary label
-  "$1" --listen "127.0.0.1:$HPORT" --redis "redis://127.0.0.1:$RPORT" 2>>"$TMP/usherd.log" &
-  local upid=$!
-  for _ in $(seq 50); do curl -fs "http://127.0.0.1:$HPORT/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
-  curl -fs -X PUT "http://127.0.0.1:$HPORT/v1/events/bench" -d "{\"name\":\"bench\",\"sections\":[{\"id\":\"S\",\"rows\":[$ROWSJSON]}]}" >/dev/null
+  bench_usherd "$1"
+  bench_event 10
   local u0 r0 u1 r1 n
-  u0=$(ticks "$upid"); r0=$(ticks "$RPID")
+  u0=$(ticks "$UPID"); r0=$(ticks "$RPID")
   ROWS=10 wrk -t1 -c"$CONNS" -d"${SECS}s" -s bench/wrk/hold-release.lua \
     "http://127.0.0.1:$HPORT" > "$TMP/wrk.out"
-  u1=$(ticks "$upid"); r1=$(ticks "$RPID")
+  u1=$(ticks "$UPID"); r1=$(ticks "$RPID")
   n=$(awk '/requests in/ {print $1}' "$TMP/wrk.out")
   awk -v u=$((u1 - u0)) -v r=$((r1 - r0)) -v n="$n" -v t="$TCK" -v l="$2" \
       -v rps="$(awk '/Requests\/sec/ {print $2}' "$TMP/wrk.out")" \
       -v p="$(grep p99_us "$TMP/wrk.out")" 'BEGIN {
     printf "%-4s %9s req/s  usherd %5.1f us  redis %5.1f us per request  %s\n",
       l, rps, u / t * 1e6 / n, r / t * 1e6 / n, p }'
-  kill "$upid"; wait "$upid" 2>/dev/null || true
+  kill "$UPID"; wait "$UPID" 2>/dev/null || true
   redis-cli -p "$RPORT" flushall >/dev/null
 }
-ROWSJSON=""
-for r in $(seq 1 10); do ROWSJSON+="${ROWSJSON:+,}{\"id\":\"R$r\",\"range\":{\"from\":1,\"to\":1000}}"; done
 for _ in $(seq "$RUNS"); do one "$A" A; one "$B" B; done

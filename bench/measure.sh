@@ -13,41 +13,19 @@ SECS=${2:-10}
 CONNS=${3:-32}
 RPORT=${BENCH_REDIS_PORT:-6391}
 HPORT=${BENCH_HTTP_PORT:-8091}
-TMP=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-cpu_ticks() { # utime+stime of a pid, in clock ticks
-  awk '{print $14 + $15}' "/proc/$1/stat"
-}
-TCK=$(getconf CLK_TCK)
-
-redis-server --port "$RPORT" --bind 127.0.0.1 --save "" --appendonly no \
-  --dir "$TMP" --daemonize no --logfile "$TMP/redis.log" &
-RPID=$!; pids+=("$RPID")
-for _ in $(seq 50); do redis-cli -p "$RPORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
-./build/usherd --listen "127.0.0.1:$HPORT" --redis "redis://127.0.0.1:$RPORT" 2>"$TMP/usherd.log" &
-UPID=$!; pids+=("$UPID")
-for _ in $(seq 50); do curl -fs "http://127.0.0.1:$HPORT/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
-
-# 100,000 seats: 100 rows of 1,000, ids S-R<row>-<n>
-rows=""
-for r in $(seq 1 100); do rows+="${rows:+,}{\"id\":\"R$r\",\"range\":{\"from\":1,\"to\":1000}}"; done
-curl -fs -X PUT "http://127.0.0.1:$HPORT/v1/events/bench" \
-  -d "{\"name\":\"bench\",\"sections\":[{\"id\":\"S\",\"rows\":[$rows]}]}" >/dev/null
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+bench_redis
+bench_usherd ./build/usherd
+bench_event 100
 
 echo "== wrk: POST hold + DELETE hold through usherd (-t1 -c$CONNS -d${SECS}s), $RUNS runs"
 for run in $(seq "$RUNS"); do
   redis-cli -p "$RPORT" config resetstat >/dev/null
-  u0=$(cpu_ticks "$UPID"); r0=$(cpu_ticks "$RPID")
+  u0=$(ticks "$UPID"); r0=$(ticks "$RPID")
   wrk -t1 -c"$CONNS" -d"${SECS}s" -s bench/wrk/hold-release.lua \
     "http://127.0.0.1:$HPORT" > "$TMP/wrk.out"
-  u1=$(cpu_ticks "$UPID"); r1=$(cpu_ticks "$RPID")
+  u1=$(ticks "$UPID"); r1=$(ticks "$RPID")
   reqs=$(awk '/requests in/ {print $1}' "$TMP/wrk.out")
   rps=$(awk '/Requests\/sec/ {print $2}' "$TMP/wrk.out")
   lat=$(grep p99_us "$TMP/wrk.out")
@@ -66,9 +44,9 @@ done
 echo "== direct: EVALSHA hold_create + hold_release pairs to Redis, no HTTP (${SECS}s), $RUNS runs"
 for run in $(seq "$RUNS"); do
   redis-cli -p "$RPORT" config resetstat >/dev/null
-  r0=$(cpu_ticks "$RPID")
+  r0=$(ticks "$RPID")
   out=$(python3 bench/redis_direct.py "$RPORT" bench "$SECS")
-  r1=$(cpu_ticks "$RPID")
+  r1=$(ticks "$RPID")
   evalsha=$(redis-cli -p "$RPORT" info commandstats | tr -d '\r' | grep '^cmdstat_evalsha' | sed 's/.*usec_per_call=\([0-9.]*\).*/\1/')
   pairs=${out#pairs=}; pairs=${pairs%% *}
   awk -v r=$((r1 - r0)) -v t="$TCK" -v p="$pairs" -v s="$SECS" -v ev="$evalsha" 'BEGIN {
@@ -87,11 +65,11 @@ for k in meta seats layout status owner holds expiry tombs orders idem; do K+=" 
 echo "== redis-benchmark: EVALSHA hold_get (-c$CONNS -n 200000), $RUNS runs"
 for run in $(seq "$RUNS"); do
   redis-cli -p "$RPORT" config resetstat >/dev/null
-  r0=$(cpu_ticks "$RPID")
+  r0=$(ticks "$RPID")
   # shellcheck disable=SC2086
   out=$(redis-benchmark -p "$RPORT" -c "$CONNS" -n 200000 -q EVALSHA "$SHA" 10 $K "$HID" |
         tr '\r' '\n' | tail -1)
-  r1=$(cpu_ticks "$RPID")
+  r1=$(ticks "$RPID")
   evalsha=$(redis-cli -p "$RPORT" info commandstats | tr -d '\r' | grep '^cmdstat_evalsha' | sed 's/.*usec_per_call=\([0-9.]*\).*/\1/')
   awk -v r=$((r1 - r0)) -v t="$TCK" -v out="$out" -v ev="$evalsha" 'BEGIN {
     printf "run: %s\n     CPU per call: redis %.1f us (evalsha %s us inside redis)\n",

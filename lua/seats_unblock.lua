@@ -5,12 +5,7 @@
 if redis.call('EXISTS', K_META) == 0 then return fail('EVENT_NOT_FOUND') end
 local idx, err = seats_resolve(1)
 if err then return err end
-local bad = {}
-for i = 1, #ARGV do
-  if redis.call('GETRANGE', K_STATUS, idx[i], idx[i]) ~= 'b' then
-    bad[#bad + 1] = ARGV[i]
-  end
-end
+local bad = seats_not_in(idx, 'b')
 if #bad > 0 then return fail('SEATS_NOT_BLOCKED', bad) end
 for i = 1, #ARGV do redis.call('SETRANGE', K_STATUS, idx[i], '.') end
 return ARGV

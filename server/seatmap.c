@@ -2,7 +2,6 @@
 #include "seatmap.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,20 +40,6 @@ static void buf_str(struct buf *b, const char *s)
     buf_add(b, s, strlen(s));
 }
 
-static int fail(struct verr *e, enum err_code code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(struct verr *e, enum err_code code, const char *fmt, ...)
-{
-    va_list ap;
-
-    e->code = code;
-    va_start(ap, fmt);
-    vsnprintf(e->msg, sizeof e->msg, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
 /* Parser state shared by the section and row walkers. */
 struct parse {
     struct seatmap *m;
@@ -74,12 +59,12 @@ static int add_extra(struct parse *ps, json_t *seat, const char *where)
     if (v) {
         char *enc;
         if (!json_is_string(v) || json_string_length(v) > SEATMAP_CATEGORY_MAX)
-            return fail(ps->e, ERR_INVALID_REQUEST,
+            return validate_fail(ps->e, ERR_INVALID_REQUEST,
                         "%s: \"category\" must be a string of at most %d characters.",
                         where, SEATMAP_CATEGORY_MAX);
         enc = json_dumps(v, JSON_ENCODE_ANY);
         if (!enc)
-            return fail(ps->e, ERR_INVALID_REQUEST, "%s: bad \"category\".", where);
+            return validate_fail(ps->e, ERR_INVALID_REQUEST, "%s: bad \"category\".", where);
         buf_str(&ps->layout, ",\"category\":");
         buf_str(&ps->layout, enc);
         free(enc);
@@ -90,7 +75,7 @@ static int add_extra(struct parse *ps, json_t *seat, const char *where)
         if (!v)
             continue;
         if (!json_is_number(v) || !isfinite(json_number_value(v)))
-            return fail(ps->e, ERR_INVALID_REQUEST, "%s: \"%s\" must be a number.",
+            return validate_fail(ps->e, ERR_INVALID_REQUEST, "%s: \"%s\" must be a number.",
                         where, key);
         snprintf(num, sizeof num, ",\"%s\":%.10g", key, json_number_value(v));
         buf_str(&ps->layout, num);
@@ -105,16 +90,16 @@ static int add_seat(struct parse *ps, size_t sidx, const char *sec, const char *
     char head[32];
 
     if (ps->m->nseats >= SEATMAP_MAX_SEATS)
-        return fail(ps->e, ERR_TOO_MANY_SEATS,
+        return validate_fail(ps->e, ERR_TOO_MANY_SEATS,
                     "An event may have at most %d seats.", SEATMAP_MAX_SEATS);
     if (!validate_id(id, idlen, ID_MAX))
-        return fail(ps->e, ERR_INVALID_ID,
+        return validate_fail(ps->e, ERR_INVALID_ID,
                     "%s: seat id \"%.70s\" must match [A-Za-z0-9._:-]{1,64}.", where, id);
     if (ps->m->nseats == ps->cap) {
         size_t cap = ps->cap ? ps->cap * 2 : 1024;
         size_t *o = realloc(ps->offsets, cap * sizeof *o);
         if (!o)
-            return fail(ps->e, ERR_INTERNAL, "Out of memory.");
+            return validate_fail(ps->e, ERR_INTERNAL, "Out of memory.");
         ps->offsets = o;
         ps->cap = cap;
     }
@@ -148,25 +133,25 @@ static int parse_row(struct parse *ps, size_t sidx, const char *sec, json_t *row
 
     snprintf(where, sizeof where, "sections[%zu].rows[%zu]", si, ri);
     if (!json_is_object(row))
-        return fail(ps->e, ERR_INVALID_REQUEST, "%s must be an object.", where);
+        return validate_fail(ps->e, ERR_INVALID_REQUEST, "%s must be an object.", where);
     if (validate_keys(row, row_keys, ps->e) < 0 ||
         validate_string(row, "id", 1, ID_MAX, 1, &rid, ps->e) < 0)
         return -1;
     seats = json_object_get(row, "seats");
     range = json_object_get(row, "range");
     if (!seats == !range)
-        return fail(ps->e, ERR_INVALID_REQUEST,
+        return validate_fail(ps->e, ERR_INVALID_REQUEST,
                     "%s must have exactly one of \"seats\" or \"range\".", where);
     if (range) {
         json_int_t from = 0, to = 0, n;
         if (!json_is_object(range))
-            return fail(ps->e, ERR_INVALID_REQUEST, "%s.range must be an object.", where);
+            return validate_fail(ps->e, ERR_INVALID_REQUEST, "%s.range must be an object.", where);
         if (validate_keys(range, range_keys, ps->e) < 0 ||
             validate_int(range, "from", 1, 0, 1000000, ERR_INVALID_REQUEST, &from, ps->e) < 0 ||
             validate_int(range, "to", 1, 0, 1000000, ERR_INVALID_REQUEST, &to, ps->e) < 0)
             return -1;
         if (to < from)
-            return fail(ps->e, ERR_INVALID_REQUEST, "%s.range: \"to\" is below \"from\".", where);
+            return validate_fail(ps->e, ERR_INVALID_REQUEST, "%s.range: \"to\" is below \"from\".", where);
         for (n = from; n <= to; n++) {
             char id[160];
             int len = snprintf(id, sizeof id, "%s-%s-%lld", sec, rid, (long long)n);
@@ -176,16 +161,16 @@ static int parse_row(struct parse *ps, size_t sidx, const char *sec, json_t *row
         return 0;
     }
     if (!json_is_array(seats))
-        return fail(ps->e, ERR_INVALID_REQUEST, "%s.seats must be an array.", where);
+        return validate_fail(ps->e, ERR_INVALID_REQUEST, "%s.seats must be an array.", where);
     json_array_foreach(seats, i, v) {
         snprintf(where, sizeof where, "sections[%zu].rows[%zu].seats[%zu]", si, ri, i);
         if (!json_is_object(v))
-            return fail(ps->e, ERR_INVALID_REQUEST, "%s must be an object.", where);
+            return validate_fail(ps->e, ERR_INVALID_REQUEST, "%s must be an object.", where);
         if (validate_keys(v, seat_keys, ps->e) < 0 ||
             validate_string(v, "id", 1, ID_MAX, 1, &sid, ps->e) < 0)
             return -1;
         if (json_object_get(row, "category") && !json_object_get(v, "category"))
-            return fail(ps->e, ERR_INVALID_REQUEST,
+            return validate_fail(ps->e, ERR_INVALID_REQUEST,
                         "%s: a row's \"category\" applies to range rows only.", where);
         if (add_seat(ps, sidx, sec, rid, sid, strlen(sid), v, where) < 0)
             return -1;
@@ -206,12 +191,12 @@ static int check_unique(struct seatmap *m, struct verr *e)
     int rc = 0;
 
     if (!sorted)
-        return fail(e, ERR_INTERNAL, "Out of memory.");
+        return validate_fail(e, ERR_INTERNAL, "Out of memory.");
     memcpy(sorted, m->seat, sizeof *sorted * m->nseats);
     qsort(sorted, m->nseats, sizeof *sorted, cmp_id);
     for (i = 1; i < m->nseats; i++) {
         if (strcmp(sorted[i - 1], sorted[i]) == 0) {
-            rc = fail(e, ERR_DUPLICATE_SEAT, "Seat id \"%s\" appears more than once.",
+            rc = validate_fail(e, ERR_DUPLICATE_SEAT, "Seat id \"%s\" appears more than once.",
                       sorted[i]);
             e->detail = json_pack("{s:[s]}", "seats", sorted[i]);
             break;
@@ -251,12 +236,12 @@ int seatmap_parse(json_t *body, struct seatmap *m, struct verr *e)
         goto fail;
     m->max_seats_per_hold = v;
     if (m->max_hold_ttl_s < m->hold_ttl_s) {
-        fail(e, ERR_INVALID_REQUEST, "max_hold_ttl_s must be at least hold_ttl_s.");
+        validate_fail(e, ERR_INVALID_REQUEST, "max_hold_ttl_s must be at least hold_ttl_s.");
         goto fail;
     }
     sections = json_object_get(body, "sections");
     if (!json_is_array(sections) || json_array_size(sections) == 0) {
-        fail(e, ERR_INVALID_REQUEST, "Field \"sections\" must be a non-empty array.");
+        validate_fail(e, ERR_INVALID_REQUEST, "Field \"sections\" must be a non-empty array.");
         goto fail;
     }
     out = json_array();
@@ -264,7 +249,7 @@ int seatmap_parse(json_t *body, struct seatmap *m, struct verr *e)
         const char *sid, *sname;
         size_t before = m->nseats;
         if (!json_is_object(sec)) {
-            fail(e, ERR_INVALID_REQUEST, "sections[%zu] must be an object.", si);
+            validate_fail(e, ERR_INVALID_REQUEST, "sections[%zu] must be an object.", si);
             goto fail;
         }
         if (validate_keys(sec, sec_keys, e) < 0 ||
@@ -274,13 +259,13 @@ int seatmap_parse(json_t *body, struct seatmap *m, struct verr *e)
         for (i = 0; i < si; i++) {
             if (strcmp(sid, json_string_value(json_object_get(
                                 json_array_get(sections, i), "id"))) == 0) {
-                fail(e, ERR_DUPLICATE_SECTION, "Section id \"%s\" appears more than once.", sid);
+                validate_fail(e, ERR_DUPLICATE_SECTION, "Section id \"%s\" appears more than once.", sid);
                 goto fail;
             }
         }
         rows = json_object_get(sec, "rows");
         if (!json_is_array(rows)) {
-            fail(e, ERR_INVALID_REQUEST, "sections[%zu].rows must be an array.", si);
+            validate_fail(e, ERR_INVALID_REQUEST, "sections[%zu].rows must be an array.", si);
             goto fail;
         }
         json_array_foreach(rows, ri, row) {
@@ -292,11 +277,11 @@ int seatmap_parse(json_t *body, struct seatmap *m, struct verr *e)
                                              (json_int_t)(m->nseats - before)));
     }
     if (m->nseats == 0) {
-        fail(e, ERR_INVALID_REQUEST, "The seat map has no seats.");
+        validate_fail(e, ERR_INVALID_REQUEST, "The seat map has no seats.");
         goto fail;
     }
     if (ps.ids.failed || ps.layout.failed) {
-        fail(e, ERR_INTERNAL, "Out of memory.");
+        validate_fail(e, ERR_INTERNAL, "Out of memory.");
         goto fail;
     }
     m->ids = ps.ids.p;
@@ -304,7 +289,7 @@ int seatmap_parse(json_t *body, struct seatmap *m, struct verr *e)
     m->seat = malloc(sizeof *m->seat * m->nseats);
     m->seat_len = malloc(sizeof *m->seat_len * m->nseats);
     if (!m->seat || !m->seat_len) {
-        fail(e, ERR_INTERNAL, "Out of memory.");
+        validate_fail(e, ERR_INTERNAL, "Out of memory.");
         goto fail;
     }
     for (i = 0; i < m->nseats; i++) {

@@ -6,10 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int verr_set(struct verr *e, enum err_code code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int verr_set(struct verr *e, enum err_code code, const char *fmt, ...)
+int validate_fail(struct verr *e, enum err_code code, const char *fmt, ...)
 {
     va_list ap;
 
@@ -56,7 +53,7 @@ int validate_keys(json_t *obj, const char *const *allowed, struct verr *e)
             if (strcmp(key, allowed[i]) == 0)
                 break;
         if (!allowed[i])
-            return verr_set(e, ERR_INVALID_REQUEST, "Unknown field \"%.64s\".", key);
+            return validate_fail(e, ERR_INVALID_REQUEST, "Unknown field \"%.64s\".", key);
     }
     return 0;
 }
@@ -70,17 +67,17 @@ int validate_string(json_t *obj, const char *key, int required, size_t max,
     *out = NULL;
     if (!v || json_is_null(v)) {
         if (required)
-            return verr_set(e, ERR_INVALID_REQUEST, "Field \"%s\" is required.", key);
+            return validate_fail(e, ERR_INVALID_REQUEST, "Field \"%s\" is required.", key);
         return 0;
     }
     if (!json_is_string(v))
-        return verr_set(e, ERR_INVALID_REQUEST, "Field \"%s\" must be a string.", key);
+        return validate_fail(e, ERR_INVALID_REQUEST, "Field \"%s\" must be a string.", key);
     len = json_string_length(v);
     if (as_id && !validate_id(json_string_value(v), len, max))
-        return verr_set(e, ERR_INVALID_ID,
+        return validate_fail(e, ERR_INVALID_ID,
                         "Field \"%s\" must match [A-Za-z0-9._:-]{1,%zu}.", key, max);
     if (len > max || strlen(json_string_value(v)) != len)
-        return verr_set(e, ERR_INVALID_REQUEST,
+        return validate_fail(e, ERR_INVALID_REQUEST,
                         "Field \"%s\" must be at most %zu characters, without NUL.",
                         key, max);
     *out = json_string_value(v);
@@ -96,14 +93,14 @@ int validate_int(json_t *obj, const char *key, int required, json_int_t min,
 
     if (!v) {
         if (required)
-            return verr_set(e, ERR_INVALID_REQUEST, "Field \"%s\" is required.", key);
+            return validate_fail(e, ERR_INVALID_REQUEST, "Field \"%s\" is required.", key);
         return 0;
     }
     if (!json_is_integer(v))
-        return verr_set(e, ERR_INVALID_REQUEST, "Field \"%s\" must be an integer.", key);
+        return validate_fail(e, ERR_INVALID_REQUEST, "Field \"%s\" must be an integer.", key);
     n = json_integer_value(v);
     if (n < min || n > max)
-        return verr_set(e, range_err, "Field \"%s\" must be between %lld and %lld.",
+        return validate_fail(e, range_err, "Field \"%s\" must be between %lld and %lld.",
                         key, (long long)min, (long long)max);
     *out = n;
     return 0;
@@ -125,27 +122,27 @@ int validate_seat_list(json_t *obj, size_t max, const char ***ids, size_t *n,
     *ids = NULL;
     *n = 0;
     if (!arr)
-        return verr_set(e, ERR_INVALID_REQUEST, "Field \"seats\" is required.");
+        return validate_fail(e, ERR_INVALID_REQUEST, "Field \"seats\" is required.");
     if (!json_is_array(arr))
-        return verr_set(e, ERR_INVALID_REQUEST,
+        return validate_fail(e, ERR_INVALID_REQUEST,
                         "Field \"seats\" must be an array of seat ids.");
     count = json_array_size(arr);
     if (count == 0 || count > max)
-        return verr_set(e, ERR_INVALID_SEAT_COUNT,
+        return validate_fail(e, ERR_INVALID_SEAT_COUNT,
                         "Field \"seats\" must list 1 to %zu seats.", max);
     list = malloc(sizeof *list * count);
     sorted = malloc(sizeof *sorted * count);
     if (!list || !sorted) {
-        verr_set(e, ERR_INTERNAL, "Out of memory.");
+        validate_fail(e, ERR_INTERNAL, "Out of memory.");
         goto done;
     }
     json_array_foreach(arr, i, v) {
         if (!json_is_string(v)) {
-            verr_set(e, ERR_INVALID_REQUEST, "seats[%zu] must be a string.", i);
+            validate_fail(e, ERR_INVALID_REQUEST, "seats[%zu] must be a string.", i);
             goto done;
         }
         if (!validate_id(json_string_value(v), json_string_length(v), ID_MAX)) {
-            verr_set(e, ERR_INVALID_ID,
+            validate_fail(e, ERR_INVALID_ID,
                      "seats[%zu] must match [A-Za-z0-9._:-]{1,64}.", i);
             goto done;
         }
@@ -154,7 +151,7 @@ int validate_seat_list(json_t *obj, size_t max, const char ***ids, size_t *n,
     qsort(sorted, count, sizeof *sorted, cmp_str);
     for (i = 1; i < count; i++) {
         if (strcmp(sorted[i - 1], sorted[i]) == 0) {
-            verr_set(e, ERR_INVALID_SEAT_COUNT,
+            validate_fail(e, ERR_INVALID_SEAT_COUNT,
                      "Seat \"%s\" appears more than once.", sorted[i]);
             e->detail = json_pack("{s:[s]}", "seats", sorted[i]);
             goto done;

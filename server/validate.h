@@ -47,6 +47,11 @@ int validate_int(json_t *obj, const char *key, int required, json_int_t min,
 int validate_seat_list(json_t *obj, size_t max, const char ***ids, size_t *n,
                        struct verr *e);
 
+/* Sets e to `code` with a printf-style message; returns -1 so that a check
+ * can end with `return validate_fail(...)`. */
+int validate_fail(struct verr *e, enum err_code code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* Frees e->detail. */
 void validate_verr_clear(struct verr *e);
 

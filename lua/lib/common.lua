@@ -101,6 +101,17 @@ local function seats_resolve(first)
   return idx, nil
 end
 
+-- The ids among ARGV[1..] (indexes idx) whose status byte is not `want`.
+local function seats_not_in(idx, want)
+  local bad = {}
+  for i = 1, #ARGV do
+    if redis.call('GETRANGE', K_STATUS, idx[i], idx[i]) ~= want then
+      bad[#bad + 1] = ARGV[i]
+    end
+  end
+  return bad
+end
+
 -- Reply shape shared by hold scripts:
 -- {hold_id, state, created_ms, expires_ms, now_ms, holder, order, seats...}
 local function hold_reply(hid, h, now)

@@ -1,0 +1,38 @@
+# Shared by the bench scripts (source it): a private redis-server and
+# usherd on loopback, stopped on exit, and per-process CPU time.
+# Sets TMP, RPID; bench_usherd sets UPID. Callers set RPORT and HPORT.
+TMP=$(mktemp -d)
+bench_pids=()
+bench_cleanup() {
+  for p in "${bench_pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$TMP"
+}
+trap bench_cleanup EXIT
+TCK=$(getconf CLK_TCK)
+
+# utime + stime of a process, in clock ticks (TCK per second)
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+bench_redis() {
+  redis-server --port "$RPORT" --bind 127.0.0.1 --save "" --appendonly no \
+    --dir "$TMP" --daemonize no --logfile "$TMP/redis.log" &
+  RPID=$!; bench_pids+=("$RPID")
+  for _ in $(seq 50); do redis-cli -p "$RPORT" ping >/dev/null 2>&1 && return; sleep 0.1; done
+  echo "redis-server did not start" >&2; exit 1
+}
+
+bench_usherd() { # binary
+  "$1" --listen "127.0.0.1:$HPORT" --redis "redis://127.0.0.1:$RPORT" 2>>"$TMP/usherd.log" &
+  UPID=$!; bench_pids+=("$UPID")
+  for _ in $(seq 50); do curl -fs "http://127.0.0.1:$HPORT/readyz" >/dev/null 2>&1 && return; sleep 0.1; done
+  echo "usherd did not become ready" >&2; exit 1
+}
+
+# PUT event "bench": one section S, ROWS rows of 1,000 seats (S-R<r>-<n>)
+bench_event() { # rows
+  local rows="" r
+  for r in $(seq 1 "$1"); do rows+="${rows:+,}{\"id\":\"R$r\",\"range\":{\"from\":1,\"to\":1000}}"; done
+  curl -fs -X PUT "http://127.0.0.1:$HPORT/v1/events/bench" \
+    -d "{\"name\":\"bench\",\"sections\":[{\"id\":\"S\",\"rows\":[$rows]}]}" >/dev/null
+}
