@@ -1,0 +1,190 @@
+/* audit — see audit.h. */
+#include "audit.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+struct order_fetch {
+    struct hc_req r;
+    int *left;
+    json_t *orders;           /* order id -> [seats] or null (404) */
+    char id[64];
+    int failed;
+};
+
+static void on_order(struct hc_req *r, int status, const char *body, size_t len,
+                     uint64_t us)
+{
+    struct order_fetch *f = r->user;
+    json_t *j = status == 200 ? json_loadb(body, len, 0, NULL) : NULL;
+
+    if (status == 200 && j)
+        json_object_set(f->orders, f->id, json_object_get(j, "seats"));
+    else if (status == 404)
+        json_object_set_new(f->orders, f->id, json_null());
+    else
+        f->failed = 1;
+    json_decref(j);
+    (*f->left)--;
+}
+
+static void violation(json_t *list, const char *kind, const char *seat, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void violation(json_t *list, const char *kind, const char *seat, const char *fmt, ...)
+{
+    char ev[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(ev, sizeof ev, fmt, ap);
+    va_end(ap);
+    json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "kind", kind, "seat", seat,
+                                          "evidence", ev));
+}
+
+int audit_run(struct bench *b, const struct ledger *l, int wait_expiry, json_t **report)
+{
+    json_t *map = NULL, *status = json_object(), *orders = json_object();
+    json_t *owner = json_object(), *live = json_object(), *v = json_array();
+    json_t *seats, *s, *list, *item;
+    struct order_fetch *fetches = NULL;
+    char path[256];
+    const char *key;
+    size_t i, k, nf = 0;
+    long acked_seats = 0, reserved = 0, held = 0, unknown_confirmed = 0;
+    int left = 0, failed = 0, rc = -1, st;
+
+    *report = NULL;
+    if (wait_expiry && l->holds_expire_by_ms > 0) {
+        struct timeval tv;
+        gettimeofday(&tv, NULL);
+        int64_t now = (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+        if (l->holds_expire_by_ms > now) {
+            if (!b->quiet)
+                fprintf(stderr, "audit: waiting %.1f s for the last holds to expire\n",
+                        (double)(l->holds_expire_by_ms - now) / 1000.0);
+            usleep((useconds_t)((l->holds_expire_by_ms - now) * 1000));
+        }
+    }
+    snprintf(path, sizeof path, "/v1/events/%s/seats", b->event);
+    st = bench_fetch(b, "GET", path, NULL, &map);
+    seats = json_object_get(map, "seats");
+    if (st != 200 || !json_is_array(seats))
+        goto done;
+    json_array_foreach(seats, i, s) {
+        const char *stt = json_string_value(json_object_get(s, "status"));
+        json_object_set_new(status, json_string_value(json_object_get(s, "id")),
+                            json_string(stt ? stt : "?"));
+        if (stt && strcmp(stt, "reserved") == 0)
+            reserved++;
+        if (stt && strcmp(stt, "held") == 0)
+            held++;
+    }
+    /* Every order the bench knows of, fetched concurrently. */
+    fetches = calloc(l->n + 1, sizeof *fetches);
+    for (i = 0; i < l->n; i++) {
+        const struct ledger_entry *e = &l->e[i];
+        if (e->state == RES_LIVE_HOLD) {
+            for (k = 0; k < (size_t)e->nseats; k++)
+                json_object_set_new(live, e->seats[k], json_string(e->hold_id));
+            continue;
+        }
+        if (json_object_get(orders, e->order_id))
+            continue;
+        json_object_set_new(orders, e->order_id, json_null());
+        struct order_fetch *f = &fetches[nf++];
+        f->r.method = "GET";
+        snprintf(f->r.path, sizeof f->r.path, "/v1/events/%s/orders/%s", b->event, e->order_id);
+        snprintf(f->id, sizeof f->id, "%s", e->order_id);
+        f->r.cb = on_order;
+        f->r.user = f;
+        f->left = &left;
+        f->orders = orders;
+        left++;
+        hc_submit(b->pool, &f->r);
+    }
+    while (left > 0)
+        event_base_loop(b->base, EVLOOP_ONCE);
+    for (i = 0; i < nf; i++)
+        failed |= fetches[i].failed;
+    if (failed)
+        goto done;
+
+    /* Who owns each reserved seat, by the server's orders. */
+    json_object_foreach(orders, key, list) {
+        json_array_foreach(list, i, item) {
+            const char *seat = json_string_value(item);
+            json_t *prev = json_object_get(owner, seat);
+            if (prev)
+                violation(v, "double_sale", seat, "seat is in order %s and in order %s",
+                          json_string_value(prev), key);
+            else
+                json_object_set_new(owner, seat, json_string(key));
+        }
+    }
+    /* Every acknowledged sale must be on the books. */
+    for (i = 0; i < l->n; i++) {
+        const struct ledger_entry *e = &l->e[i];
+        if (e->state != RES_ACKED)
+            continue;
+        for (k = 0; k < (size_t)e->nseats; k++) {
+            const char *seat = e->seats[k];
+            const char *stt = json_string_value(json_object_get(status, seat));
+            json_t *who = json_object_get(owner, seat);
+            acked_seats++;
+            if (!stt || strcmp(stt, "reserved") != 0)
+                violation(v, "lost_reservation", seat,
+                          "reserve of hold %s to order %s was acknowledged (200) but the seat is %s",
+                          e->hold_id, e->order_id, stt ? stt : "missing");
+            else if (!who || strcmp(json_string_value(who), e->order_id) != 0)
+                violation(v, "lost_reservation", seat,
+                          "acknowledged for order %s but the server lists it under %s",
+                          e->order_id, who ? json_string_value(who) : "no order of the bench");
+        }
+    }
+    for (i = 0; i < l->n; i++)
+        if (l->e[i].state == RES_UNKNOWN)
+            for (k = 0; k < (size_t)l->e[i].nseats; k++)
+                if (json_object_get(owner, l->e[i].seats[k]))
+                    unknown_confirmed++;
+    /* Every reserved or held seat must be explained by the ledger. */
+    json_object_foreach(status, key, item) {
+        const char *stt = json_string_value(item);
+        if (strcmp(stt, "reserved") == 0 && !json_object_get(owner, key))
+            violation(v, "unaccounted_reservation", key,
+                      "the seat is reserved but no sale the bench made or lost explains it");
+        if (strcmp(stt, "held") == 0 && wait_expiry)
+            violation(v, "held_after_expiry", key,
+                      "every hold of the run has expired but the seat is still held");
+        else if (strcmp(stt, "held") == 0 && !json_object_get(live, key))
+            violation(v, "unaccounted_hold", key,
+                      "the seat is held but the bench has no hold that may still be live on it");
+    }
+    if (reserved != acked_seats + unknown_confirmed && json_array_size(v) == 0)
+        violation(v, "count_mismatch", "-",
+                  "%ld seats reserved, but %ld acknowledged + %ld from lost answers",
+                  reserved, acked_seats, unknown_confirmed);
+    b->stats.seats_total = (long)json_array_size(seats);
+    b->stats.seats_sold = reserved;
+    b->stats.seats_held_end = held;
+    *report = json_pack("{s:b, s:O, s:I, s:I, s:I, s:I, s:I}", "ok", json_array_size(v) == 0,
+                        "violations", v, "acked_seats", (json_int_t)acked_seats,
+                        "unknown_confirmed_seats", (json_int_t)unknown_confirmed,
+                        "reserved_seats", (json_int_t)reserved, "held_seats", (json_int_t)held,
+                        "orders_checked", (json_int_t)nf);
+    rc = json_array_size(v) == 0 ? 0 : 1;
+done:
+    free(fetches);
+    json_decref(map);
+    json_decref(status);
+    json_decref(orders);
+    json_decref(owner);
+    json_decref(live);
+    json_decref(v);
+    return rc;
+}

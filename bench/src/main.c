@@ -1,0 +1,415 @@
+/* usher-bench — on-sale swarm simulator and load harness for usher, with
+ * an audit of the books afterwards. main() parses the command line, checks
+ * the target is reachable, and runs one mode: venue, swarm, rate, audit. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit.h"
+#include "bench.h"
+#include "ledger.h"
+#include "rate.h"
+#include "report.h"
+#include "scen.h"
+#include "swarm.h"
+
+struct opts {
+    const char *mode, *target, *event, *json, *html, *key, *script, *ledger;
+    const char *seatmap, *categories, *name;
+    int connections, timeout_ms, quiet, wait_expiry;
+    double duration;
+    uint64_t seed;
+    int sections, rows, seats, hold_ttl, max_hold_ttl, max_per_hold;
+    struct swarm_cfg sw;
+    struct rate_cfg rt;
+    /* which swarm flags were given, so a script's config does not win */
+    int set_users, set_arrival, set_party, set_hotspot, set_retries, set_preserve,
+        set_prelease, set_think, set_holdttl, set_duration, set_patience;
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+"usage: usher-bench MODE [options]\n"
+"\n"
+"Modes:\n"
+"  venue   create (PUT) a generated seat map, or upload one (--seatmap)\n"
+"  swarm   simulate an on-sale, then audit the books\n"
+"  rate    constant-throughput load on one operation (latency vs load)\n"
+"  audit   check the server's books against a saved ledger (--ledger)\n"
+"\n"
+"Common:\n"
+"  --target URL          server (default http://127.0.0.1:8080)\n"
+"  --event E             event id (default bench)\n"
+"  --connections C       open connections at most (default 64)\n"
+"  --duration SECONDS    swarm: stop starting work after this (default 600);\n"
+"                        rate: length of the run (default 10)\n"
+"  --seed N              seed of every random decision (default 1)\n"
+"  --timeout MS          per-request timeout (default 5000)\n"
+"  --json FILE           write the JSON report\n"
+"  --html FILE           write a self-contained HTML report with charts\n"
+"  --key KEY             send Authorization: Bearer KEY\n"
+"  --quiet               no progress lines\n"
+"\n"
+"venue:\n"
+"  --sections S (default 4)  --rows R (default 25)  --seats N per row (default 50)\n"
+"  --categories A,B,...  categories by row bands, front rows first (default none)\n"
+"  --name NAME (default \"usher-bench venue\")\n"
+"  --hold-ttl S (default 600)  --max-hold-ttl S (default 1800)\n"
+"  --max-seats-per-hold N (default 10)\n"
+"  --seatmap FILE        upload this seat map JSON instead of generating one\n"
+"\n"
+"swarm:\n"
+"  --users U             virtual buyers (default 1000)\n"
+"  --arrival P           burst:SECONDS | ramp:SECONDS | rate:PER_S (default burst:5)\n"
+"  --party LO-HI         seats per buyer, uniform (default 1-6)\n"
+"  --hotspot X           Zipf exponent of the front-row preference (default 1.0)\n"
+"  --retries N           tries after a 409 or an error (default 3)\n"
+"  --p-reserve P         share of holds that are bought (default 0.7)\n"
+"  --p-release P         share released; the rest walk away (default 0.1)\n"
+"  --think SECONDS       mean think time between hold and decision (default 2)\n"
+"  --patience SECONDS    while nothing is free but seats are held, a buyer\n"
+"                        looks again about every second this long (default 30)\n"
+"  --hold-ttl S          ttl_s sent with each hold (default: the event's)\n"
+"  --script FILE         Lua 5.4 scenario (bench/scenarios/*.lua)\n"
+"  --ledger FILE         save the ledger for a later `usher-bench audit`\n"
+"  --wait-expiry         before the audit, wait until every hold has expired\n"
+"\n"
+"rate:\n"
+"  --op OP               hold-release | hold | seatmap | healthz (default hold-release)\n"
+"  --rate R              requests per second (default 1000)\n"
+"\n"
+"audit:\n"
+"  --ledger FILE         the ledger a swarm saved (required)\n"
+"  --wait-expiry         wait until every hold in the ledger has expired\n"
+"\n"
+"Exit codes: 0 all good, 1 audit violation, 2 usage error, 3 target unreachable.\n");
+}
+
+static int parse(int argc, char **argv, struct opts *o)
+{
+    static const struct option lo[] = {
+        {"target", 1, 0, 't'}, {"event", 1, 0, 'e'}, {"connections", 1, 0, 'c'},
+        {"duration", 1, 0, 'd'}, {"seed", 1, 0, 's'}, {"json", 1, 0, 'j'},
+        {"html", 1, 0, 'H'}, {"key", 1, 0, 'k'}, {"timeout", 1, 0, 'T'},
+        {"quiet", 0, 0, 'q'}, {"sections", 1, 0, 1}, {"rows", 1, 0, 2},
+        {"seats", 1, 0, 3}, {"categories", 1, 0, 4}, {"seatmap", 1, 0, 5},
+        {"hold-ttl", 1, 0, 6}, {"max-hold-ttl", 1, 0, 7}, {"max-seats-per-hold", 1, 0, 8},
+        {"users", 1, 0, 9}, {"arrival", 1, 0, 10}, {"party", 1, 0, 11},
+        {"hotspot", 1, 0, 12}, {"retries", 1, 0, 13}, {"p-reserve", 1, 0, 14},
+        {"p-release", 1, 0, 15}, {"think", 1, 0, 16}, {"script", 1, 0, 17},
+        {"ledger", 1, 0, 18}, {"wait-expiry", 0, 0, 19}, {"op", 1, 0, 20},
+        {"rate", 1, 0, 21}, {"name", 1, 0, 22}, {"patience", 1, 0, 23}, {"help", 0, 0, 'h'}, {0, 0, 0, 0},
+    };
+    int c;
+
+    if (argc < 2) {
+        usage(stderr);
+        return -1;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        usage(stdout);
+        return 1;
+    }
+    o->mode = argv[1];
+    if (strcmp(o->mode, "venue") && strcmp(o->mode, "swarm") && strcmp(o->mode, "rate") &&
+        strcmp(o->mode, "audit")) {
+        fprintf(stderr, "usher-bench: unknown mode %s (see --help)\n", o->mode);
+        return -1;
+    }
+    optind = 2;
+    while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+        switch (c) {
+        case 't': o->target = optarg; break;
+        case 'e': o->event = optarg; break;
+        case 'c': o->connections = atoi(optarg); break;
+        case 'd': o->duration = atof(optarg); o->set_duration = 1; break;
+        case 's': o->seed = strtoull(optarg, NULL, 10); break;
+        case 'j': o->json = optarg; break;
+        case 'H': o->html = optarg; break;
+        case 'k': o->key = optarg; break;
+        case 'T': o->timeout_ms = atoi(optarg); break;
+        case 'q': o->quiet = 1; break;
+        case 1: o->sections = atoi(optarg); break;
+        case 2: o->rows = atoi(optarg); break;
+        case 3: o->seats = atoi(optarg); break;
+        case 4: o->categories = optarg; break;
+        case 5: o->seatmap = optarg; break;
+        case 6: o->hold_ttl = atoi(optarg); o->set_holdttl = 1; break;
+        case 7: o->max_hold_ttl = atoi(optarg); break;
+        case 8: o->max_per_hold = atoi(optarg); break;
+        case 9: o->sw.users = atol(optarg); o->set_users = 1; break;
+        case 10:
+            if (swarm_parse_arrival(optarg, &o->sw) < 0) {
+                fprintf(stderr, "usher-bench: bad --arrival %s\n", optarg);
+                return -1;
+            }
+            o->set_arrival = 1;
+            break;
+        case 11:
+            if (sscanf(optarg, "%d-%d", &o->sw.party_lo, &o->sw.party_hi) != 2 &&
+                sscanf(optarg, "%d", &o->sw.party_lo) == 1)
+                o->sw.party_hi = o->sw.party_lo;
+            o->set_party = 1;
+            break;
+        case 12: o->sw.hotspot = atof(optarg); o->set_hotspot = 1; break;
+        case 13: o->sw.retries = atoi(optarg); o->set_retries = 1; break;
+        case 14: o->sw.p_reserve = atof(optarg); o->set_preserve = 1; break;
+        case 15: o->sw.p_release = atof(optarg); o->set_prelease = 1; break;
+        case 16: o->sw.think_s = atof(optarg); o->set_think = 1; break;
+        case 17: o->script = optarg; break;
+        case 18: o->ledger = optarg; break;
+        case 19: o->wait_expiry = 1; break;
+        case 20:
+            if (rate_parse_op(optarg, &o->rt.op) < 0) {
+                fprintf(stderr, "usher-bench: bad --op %s\n", optarg);
+                return -1;
+            }
+            break;
+        case 21: o->rt.rate = atof(optarg); break;
+        case 22: o->name = optarg; break;
+        case 23: o->sw.patience_s = atof(optarg); o->set_patience = 1; break;
+        case 'h': usage(stdout); return 1;
+        default: return -1;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "usher-bench: unexpected argument %s\n", argv[optind]);
+        return -1;
+    }
+    if (o->connections < 1 || o->timeout_ms < 1 || o->sw.users < 0 || o->sw.party_lo < 1 ||
+        o->sw.party_hi < o->sw.party_lo || o->sw.p_reserve < 0 || o->sw.p_release < 0 ||
+        o->sw.p_reserve + o->sw.p_release > 1 || o->rt.rate <= 0 || o->sections < 1 ||
+        o->rows < 1 || o->seats < 1) {
+        fprintf(stderr, "usher-bench: a numeric option is out of range (see --help)\n");
+        return -1;
+    }
+    if (!strcmp(o->mode, "audit") && !o->ledger) {
+        fprintf(stderr, "usher-bench: audit needs --ledger FILE\n");
+        return -1;
+    }
+    return 0;
+}
+
+/* Builds the generated seat map: sections S1.., rows 1.., seats 1..N in
+ * range form (ids S<s>-<r>-<n>), front rows first. */
+static char *venue_body(const struct opts *o)
+{
+    json_t *body = json_pack("{s:s, s:i, s:i, s:i, s:[]}", "name",
+                             o->name ? o->name : "usher-bench venue", "hold_ttl_s", o->hold_ttl,
+                             "max_hold_ttl_s", o->max_hold_ttl, "max_seats_per_hold",
+                             o->max_per_hold, "sections");
+    json_t *secs = json_object_get(body, "sections");
+    char cats[16][65];
+    int ncat = 0, s, r;
+    char *text;
+
+    if (o->categories) {
+        const char *p = o->categories;
+        while (*p && ncat < 16) {
+            size_t n = strcspn(p, ",");
+            snprintf(cats[ncat++], sizeof cats[0], "%.*s", (int)(n < 64 ? n : 64), p);
+            p += n + (p[n] == ',');
+        }
+    }
+    for (s = 1; s <= o->sections; s++) {
+        char sid[16];
+        json_t *rows = json_array();
+        snprintf(sid, sizeof sid, "S%d", s);
+        for (r = 1; r <= o->rows; r++) {
+            char rid[16];
+            json_t *row;
+            snprintf(rid, sizeof rid, "%d", r);
+            row = json_pack("{s:s, s:{s:i, s:i}}", "id", rid, "range", "from", 1, "to", o->seats);
+            if (ncat)
+                json_object_set_new(row, "category",
+                                    json_string(cats[(r - 1) * ncat / o->rows]));
+            json_array_append_new(rows, row);
+        }
+        json_array_append_new(secs, json_pack("{s:s, s:o}", "id", sid, "rows", rows));
+    }
+    text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    return text;
+}
+
+static int run_venue(struct bench *b, const struct opts *o)
+{
+    char path[256], *text;
+    json_t *resp = NULL;
+    int st;
+
+    if (o->seatmap) {
+        json_t *j = json_load_file(o->seatmap, 0, NULL);
+        if (!j) {
+            fprintf(stderr, "usher-bench: cannot read seat map %s\n", o->seatmap);
+            return EXIT_USAGE;
+        }
+        text = json_dumps(j, JSON_COMPACT);
+        json_decref(j);
+    } else {
+        text = venue_body(o);
+    }
+    snprintf(path, sizeof path, "/v1/events/%s", b->event);
+    st = bench_fetch(b, "PUT", path, text, &resp);
+    free(text);
+    if (st == 200 || st == 201) {
+        printf("venue %s: %lld seats (%s)\n", b->event,
+               (long long)json_integer_value(json_object_get(resp, "seats")),
+               st == 201 ? "created" : "replaced");
+        json_decref(resp);
+        return EXIT_OK;
+    }
+    fprintf(stderr, "usher-bench: PUT %s answered %d: %s\n", path, st,
+            resp ? json_string_value(json_object_get(json_object_get(resp, "error"), "message"))
+                 : "no answer");
+    json_decref(resp);
+    return st < 0 ? EXIT_UNREACHABLE : EXIT_USAGE;
+}
+
+/* Script config fills what the command line did not set. */
+static void apply_script_config(struct scen *sc, struct opts *o)
+{
+    double d;
+    char s[64];
+
+    if (!o->set_users && scen_config_number(sc, "users", &d)) o->sw.users = (long)d;
+    if (!o->set_arrival && scen_config_string(sc, "arrival", s, sizeof s))
+        swarm_parse_arrival(s, &o->sw);
+    if (!o->set_party && scen_config_string(sc, "party", s, sizeof s) &&
+        sscanf(s, "%d-%d", &o->sw.party_lo, &o->sw.party_hi) != 2)
+        o->sw.party_hi = o->sw.party_lo;
+    if (!o->set_hotspot && scen_config_number(sc, "hotspot", &d)) o->sw.hotspot = d;
+    if (!o->set_retries && scen_config_number(sc, "retries", &d)) o->sw.retries = (int)d;
+    if (!o->set_preserve && scen_config_number(sc, "p_reserve", &d)) o->sw.p_reserve = d;
+    if (!o->set_prelease && scen_config_number(sc, "p_release", &d)) o->sw.p_release = d;
+    if (!o->set_think && scen_config_number(sc, "think", &d)) o->sw.think_s = d;
+    if (!o->set_holdttl && scen_config_number(sc, "hold_ttl", &d)) o->sw.hold_ttl_s = (int)d;
+    if (!o->set_patience && scen_config_number(sc, "patience", &d)) o->sw.patience_s = d;
+}
+
+int main(int argc, char **argv)
+{
+    struct opts o = {
+        .target = "http://127.0.0.1:8080", .event = "bench", .connections = 64,
+        .timeout_ms = 5000, .seed = 1, .sections = 4, .rows = 25, .seats = 50,
+        .hold_ttl = 600, .max_hold_ttl = 1800, .max_per_hold = 10,
+        .sw = {.users = 1000, .arrival = ARR_BURST, .arrival_arg = 5, .party_lo = 1,
+               .party_hi = 6, .hotspot = 1.0, .retries = 3, .p_reserve = 0.7,
+               .p_release = 0.1, .think_s = 2.0, .patience_s = 30},
+        .rt = {.op = ROP_HOLD_RELEASE, .rate = 1000},
+    };
+    struct bench b = {0};
+    struct venue v = {0};
+    struct ledger l = {0};
+    struct scen *sc = NULL;
+    char host[256], *ledger_event = NULL;
+    int port, rc = EXIT_USAGE, st;
+
+    switch (parse(argc, argv, &o)) {
+    case 1: return EXIT_OK;
+    case -1: return EXIT_USAGE;
+    }
+    if (hc_parse_url(o.target, host, &port) < 0) {
+        fprintf(stderr, "usher-bench: bad --target %s\n", o.target);
+        return EXIT_USAGE;
+    }
+    if (o.script) {
+        sc = scen_load(o.script);
+        if (!sc)
+            return EXIT_USAGE;
+        apply_script_config(sc, &o);
+    }
+    if (!strcmp(o.mode, "audit")) {
+        if (ledger_read(o.ledger, &l, &ledger_event) < 0) {
+            fprintf(stderr, "usher-bench: cannot read ledger %s\n", o.ledger);
+            return EXIT_USAGE;
+        }
+        o.event = ledger_event;
+    }
+    b.base = event_base_new();
+    b.pool = hc_pool_create(b.base, host, port, o.connections, o.timeout_ms, o.key);
+    b.event = o.event;
+    b.quiet = o.quiet;
+    stats_init(&b.stats, o.mode);
+    if (!b.pool) {
+        fprintf(stderr, "usher-bench: cannot resolve %s\n", host);
+        rc = EXIT_UNREACHABLE;
+        goto done;
+    }
+    st = bench_fetch(&b, "GET", "/healthz", NULL, NULL);
+    if (st != 200) {
+        fprintf(stderr, "usher-bench: %s is not reachable (GET /healthz: %d)\n", o.target, st);
+        rc = EXIT_UNREACHABLE;
+        goto done;
+    }
+    stats_init(&b.stats, o.mode);   /* the reachability probe is not part of the run */
+    if (!strcmp(o.mode, "venue")) {
+        rc = run_venue(&b, &o);
+        goto done;
+    }
+    if (!strcmp(o.mode, "swarm") || (!strcmp(o.mode, "rate") && o.rt.op <= ROP_HOLD)) {
+        if (venue_load(&b, &v) < 0) {
+            fprintf(stderr, "usher-bench: cannot load event %s (create it with `usher-bench venue`)\n",
+                    o.event);
+            rc = EXIT_USAGE;
+            goto done;
+        }
+    }
+    rc = EXIT_OK;
+    if (!strcmp(o.mode, "swarm")) {
+        json_t *audit = NULL;
+        o.sw.seed = o.seed;
+        if (o.set_holdttl)
+            o.sw.hold_ttl_s = o.hold_ttl;
+        o.sw.max_duration_s = o.set_duration ? o.duration : 600;
+        if (o.sw.party_hi > v.max_seats_per_hold) {
+            fprintf(stderr, "usher-bench: --party up to %d exceeds the event's max_seats_per_hold %d\n",
+                    o.sw.party_hi, v.max_seats_per_hold);
+            rc = EXIT_USAGE;
+            goto done;
+        }
+        swarm_run(&b, &v, &o.sw, sc, &l);
+        if (o.ledger && ledger_write(o.ledger, &l, o.event) < 0)
+            fprintf(stderr, "usher-bench: cannot write ledger %s\n", o.ledger);
+        st = audit_run(&b, &l, o.wait_expiry, &audit);
+        if (st < 0) {
+            fprintf(stderr, "usher-bench: audit could not read the server\n");
+            rc = EXIT_UNREACHABLE;
+        } else {
+            b.stats.audit = audit;
+            rc = st == 1 ? EXIT_AUDIT : EXIT_OK;
+        }
+    } else if (!strcmp(o.mode, "rate")) {
+        o.rt.duration_s = o.set_duration ? o.duration : 10;
+        o.rt.seed = o.seed;
+        o.rt.hold_ttl_s = o.set_holdttl ? o.hold_ttl : 0;
+        rate_run(&b, &v, &o.rt);
+    } else if (!strcmp(o.mode, "audit")) {
+        json_t *audit = NULL;
+        st = audit_run(&b, &l, o.wait_expiry, &audit);
+        if (st < 0) {
+            fprintf(stderr, "usher-bench: audit could not read the server\n");
+            rc = EXIT_UNREACHABLE;
+        } else {
+            b.stats.audit = audit;
+            rc = st == 1 ? EXIT_AUDIT : EXIT_OK;
+        }
+    }
+    report_summary(stdout, &b.stats);
+    if (o.json && report_write_json(o.json, &b.stats) < 0)
+        fprintf(stderr, "usher-bench: cannot write %s\n", o.json);
+    if (o.html && report_write_html(o.html, &b.stats) < 0)
+        fprintf(stderr, "usher-bench: cannot write %s\n", o.html);
+done:
+    stats_deinit(&b.stats);
+    ledger_free(&l);
+    venue_free(&v);
+    scen_free(sc);
+    hc_pool_destroy(b.pool);
+    if (b.base)
+        event_base_free(b.base);
+    free(ledger_event);
+    return rc;
+}

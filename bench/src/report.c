@@ -1,0 +1,281 @@
+/* report — see report.h. */
+#include "report.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void report_progress(FILE *out, const struct stats *s, const struct tick *row)
+{
+    fprintf(out, "[%5.1fs] %7llu req/s  p99 %6.1f ms  holds ok %llu / 409 %llu / err %llu",
+            row->t, (unsigned long long)row->requests, (double)row->p99_us / 1000.0,
+            (unsigned long long)row->holds_ok, (unsigned long long)row->holds_conflict,
+            (unsigned long long)row->errors);
+    if (row->sold >= 0)
+        fprintf(out, "  seats sold %ld held %ld", row->sold, row->held);
+    fputc('\n', out);
+    fflush(out);
+}
+
+static uint64_t op_total(const struct op_stats *o)
+{
+    uint64_t n = o->err_connect + o->err_timeout + o->err_read;
+    int c;
+
+    for (c = 0; c < 600; c++)
+        n += o->codes[c];
+    return n;
+}
+
+void report_summary(FILE *out, const struct stats *s)
+{
+    int i, c;
+    double d = s->duration_s > 0 ? s->duration_s : 1e-9;
+
+    fprintf(out, "\n%-9s %10s %10s %9s %9s %9s %9s %9s  %s\n", "op", "requests", "req/s",
+            "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "max ms", "codes");
+    for (i = 0; i < OP__COUNT; i++) {
+        const struct op_stats *o = &s->op[i];
+        uint64_t n = op_total(o);
+        if (!n)
+            continue;
+        fprintf(out, "%-9s %10llu %10.1f %9.2f %9.2f %9.2f %9.2f %9.2f ", op_names[i],
+                (unsigned long long)n, (double)n / d,
+                hist_percentile(&o->h, 50) / 1000.0, hist_percentile(&o->h, 90) / 1000.0,
+                hist_percentile(&o->h, 99) / 1000.0, hist_percentile(&o->h, 99.9) / 1000.0,
+                (double)o->h.max / 1000.0);
+        for (c = 0; c < 600; c++)
+            if (o->codes[c])
+                fprintf(out, " %d:%llu", c, (unsigned long long)o->codes[c]);
+        if (o->err_connect + o->err_timeout + o->err_read)
+            fprintf(out, " connect-err:%llu timeout:%llu read-err:%llu",
+                    (unsigned long long)o->err_connect, (unsigned long long)o->err_timeout,
+                    (unsigned long long)o->err_read);
+        fputc('\n', out);
+    }
+    fprintf(out, "\n%s: %.1f s, %llu requests, %.1f req/s\n", s->mode, s->duration_s,
+            (unsigned long long)stats_requests(s), (double)stats_requests(s) / d);
+    if (op_total(&s->op[OP_HOLD])) {
+        const struct op_stats *h = &s->op[OP_HOLD];
+        fprintf(out, "hold success rate: %.1f %% (%llu of %llu)\n",
+                100.0 * (double)h->codes[201] / (double)op_total(h),
+                (unsigned long long)h->codes[201], (unsigned long long)op_total(h));
+    }
+    if (s->users)
+        fprintf(out, "buyers: %llu, with seats: %llu, gave up: %llu\n",
+                (unsigned long long)s->users, (unsigned long long)s->users_with_seats,
+                (unsigned long long)s->users_gave_up);
+    if (s->seats_total >= 0) {
+        fprintf(out, "seats: %ld total, %ld sold (%.1f %%), %ld held at end",
+                s->seats_total, s->seats_sold,
+                s->seats_total ? 100.0 * (double)s->seats_sold / (double)s->seats_total : 0.0,
+                s->seats_held_end);
+        if (s->sellout_s >= 0)
+            fprintf(out, ", sold out after %.1f s", s->sellout_s);
+        fputc('\n', out);
+    }
+    if (s->audit) {
+        json_t *v = json_object_get(s->audit, "violations");
+        size_t k;
+        json_t *item;
+        fprintf(out, "audit: %s", json_is_true(json_object_get(s->audit, "ok")) ? "clean" : "VIOLATIONS");
+        fprintf(out, " (%zu)\n", json_array_size(v));
+        json_array_foreach(v, k, item) {
+            if (k >= 50) {
+                fprintf(out, "  ... %zu more (see --json)\n", json_array_size(v) - 50);
+                break;
+            }
+            fprintf(out, "  %s seat %s: %s\n",
+                    json_string_value(json_object_get(item, "kind")),
+                    json_string_value(json_object_get(item, "seat")),
+                    json_string_value(json_object_get(item, "evidence")));
+        }
+    }
+}
+
+json_t *report_json(const struct stats *s)
+{
+    json_t *root = json_object(), *ops = json_object(), *tl = json_array();
+    double d = s->duration_s > 0 ? s->duration_s : 1e-9;
+    uint64_t ec = 0, et = 0, er = 0;
+    size_t i;
+    int o, c;
+
+    json_object_set_new(root, "mode", json_string(s->mode));
+    json_object_set_new(root, "duration_s", json_real(s->duration_s));
+    json_object_set_new(root, "requests", json_integer((json_int_t)stats_requests(s)));
+    json_object_set_new(root, "rps", json_real((double)stats_requests(s) / d));
+    for (o = 0; o < OP__COUNT; o++) {
+        const struct op_stats *st = &s->op[o];
+        uint64_t n = op_total(st);
+        json_t *codes = json_object();
+        if (!n)
+            continue;
+        for (c = 0; c < 600; c++) {
+            char k[8];
+            if (!st->codes[c])
+                continue;
+            snprintf(k, sizeof k, "%d", c);
+            json_object_set_new(codes, k, json_integer((json_int_t)st->codes[c]));
+        }
+        json_object_set_new(ops, op_names[o], json_pack("{s:I, s:f, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:I, s:I}",
+            "requests", (json_int_t)n, "rps", (double)n / d,
+            "p50_us", (json_int_t)hist_percentile(&st->h, 50),
+            "p90_us", (json_int_t)hist_percentile(&st->h, 90),
+            "p99_us", (json_int_t)hist_percentile(&st->h, 99),
+            "p999_us", (json_int_t)hist_percentile(&st->h, 99.9),
+            "max_us", (json_int_t)st->h.max, "codes", codes,
+            "connect_errors", (json_int_t)st->err_connect,
+            "timeouts", (json_int_t)st->err_timeout, "read_errors", (json_int_t)st->err_read));
+        ec += st->err_connect;
+        et += st->err_timeout;
+        er += st->err_read;
+    }
+    json_object_set_new(root, "ops", ops);
+    json_object_set_new(root, "errors", json_pack("{s:I, s:I, s:I}", "connect", (json_int_t)ec,
+                                                  "timeout", (json_int_t)et, "read", (json_int_t)er));
+    json_object_set_new(root, "seats", json_pack("{s:I, s:I, s:I, s:o}",
+        "total", (json_int_t)s->seats_total, "sold", (json_int_t)s->seats_sold,
+        "held_at_end", (json_int_t)s->seats_held_end,
+        "sellout_s", s->sellout_s >= 0 ? json_real(s->sellout_s) : json_null()));
+    if (s->users)
+        json_object_set_new(root, "users", json_pack("{s:I, s:I, s:I}",
+            "total", (json_int_t)s->users, "with_seats", (json_int_t)s->users_with_seats,
+            "gave_up", (json_int_t)s->users_gave_up));
+    if (s->audit)
+        json_object_set(root, "audit", s->audit);
+    for (i = 0; i < s->nticks; i++) {
+        const struct tick *t = &s->ticks[i];
+        json_array_append_new(tl, json_pack("{s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+            "t", t->t, "requests", (json_int_t)t->requests, "p99_us", (json_int_t)t->p99_us,
+            "holds_ok", (json_int_t)t->holds_ok, "holds_409", (json_int_t)t->holds_conflict,
+            "errors", (json_int_t)t->errors, "available", (json_int_t)t->available,
+            "held", (json_int_t)t->held, "sold", (json_int_t)t->sold,
+            "blocked", (json_int_t)t->blocked));
+    }
+    json_object_set_new(root, "timeline", tl);
+    return root;
+}
+
+int report_write_json(const char *path, const struct stats *s)
+{
+    json_t *j = report_json(s);
+    int rc = json_dump_file(j, path, JSON_INDENT(1));
+
+    json_decref(j);
+    return rc;
+}
+
+/* One SVG line chart: series of (t, value) from the timeline. */
+struct series {
+    const char *label;
+    const char *colour;
+    double (*get)(const struct tick *);
+};
+
+static double g_rps(const struct tick *t) { return (double)t->requests; }
+static double g_p99(const struct tick *t) { return (double)t->p99_us / 1000.0; }
+static double g_avail(const struct tick *t) { return (double)t->available; }
+static double g_held(const struct tick *t) { return (double)t->held; }
+static double g_sold(const struct tick *t) { return (double)t->sold; }
+
+static void svg_chart(FILE *f, const struct stats *s, const char *title,
+                      const struct series *ser, int nser, int right_axis_series)
+{
+    const double W = 860, H = 280, L = 60, R = 60, T = 30, B = 40;
+    double tmax = 1, ymax[4] = {1, 1, 1, 1};
+    size_t i;
+    int k;
+
+    for (i = 0; i < s->nticks; i++) {
+        if (s->ticks[i].t > tmax)
+            tmax = s->ticks[i].t;
+        for (k = 0; k < nser; k++) {
+            int axis = k == right_axis_series;
+            double v = ser[k].get(&s->ticks[i]);
+            if (v > ymax[axis])
+                ymax[axis] = v;
+        }
+    }
+    if (right_axis_series < 0)
+        ymax[1] = ymax[0];
+    fprintf(f, "<figure><figcaption>%s</figcaption>\n"
+               "<svg viewBox=\"0 0 %.0f %.0f\" width=\"%.0f\" height=\"%.0f\" role=\"img\">\n",
+            title, W, H, W, H);
+    fprintf(f, "<rect x=\"%.0f\" y=\"%.0f\" width=\"%.0f\" height=\"%.0f\" fill=\"#fafafa\" stroke=\"#ccc\"/>\n",
+            L, T, W - L - R, H - T - B);
+    for (k = 0; k <= 4; k++) {
+        double y = T + (H - T - B) * k / 4.0;
+        fprintf(f, "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#e4e4e4\"/>"
+                   "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\" class=\"ax\">%.6g</text>\n",
+                L, W - R, y, y, L - 6, y + 4, ymax[0] * (4 - k) / 4.0);
+        if (right_axis_series >= 0)
+            fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" class=\"ax\">%.6g</text>\n",
+                    W - R + 6, y + 4, ymax[1] * (4 - k) / 4.0);
+        fprintf(f, "<text x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\" class=\"ax\">%.1fs</text>\n",
+                L + (W - L - R) * k / 4.0, H - B + 16, tmax * k / 4.0);
+    }
+    for (k = 0; k < nser; k++) {
+        int axis = k == right_axis_series;
+        fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"", ser[k].colour);
+        for (i = 0; i < s->nticks; i++) {
+            double v = ser[k].get(&s->ticks[i]);
+            if (v < 0)
+                continue;
+            fprintf(f, "%.1f,%.1f ", L + (W - L - R) * s->ticks[i].t / tmax,
+                    T + (H - T - B) * (1 - v / ymax[axis]));
+        }
+        fprintf(f, "\"/>\n<text x=\"%.0f\" y=\"%.0f\" fill=\"%s\" class=\"lg\">%s</text>\n",
+                L + 10 + 170 * k, T - 10, ser[k].colour, ser[k].label);
+    }
+    fprintf(f, "</svg></figure>\n");
+}
+
+int report_write_html(const char *path, const struct stats *s)
+{
+    static const struct series load[] = {
+        {"requests/s (left)", "#1f77b4", g_rps}, {"p99 ms (right)", "#d62728", g_p99},
+    };
+    static const struct series seats[] = {
+        {"available", "#2ca02c", g_avail}, {"held", "#ff7f0e", g_held}, {"sold", "#7f3fbf", g_sold},
+    };
+    FILE *f = fopen(path, "w");
+    json_t *j;
+    char *text;
+
+    if (!f)
+        return -1;
+    fprintf(f, "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+               "<title>usher-bench %s report</title>\n<style>"
+               "body{font:14px system-ui,sans-serif;margin:24px;color:#222;max-width:900px}"
+               "figure{margin:16px 0}figcaption{font-weight:600;margin-bottom:4px}"
+               ".ax{font-size:11px;fill:#666}.lg{font-size:12px;font-weight:600}"
+               "pre{background:#f4f4f4;padding:12px;overflow:auto;font-size:12px}"
+               ".ok{color:#2ca02c}.bad{color:#d62728}</style></head><body>\n", s->mode);
+    fprintf(f, "<h1>usher-bench: %s</h1>\n<p>%.1f s, %llu requests, %.0f req/s.",
+            s->mode, s->duration_s, (unsigned long long)stats_requests(s),
+            s->duration_s > 0 ? (double)stats_requests(s) / s->duration_s : 0.0);
+    if (s->seats_total >= 0)
+        fprintf(f, " Seats: %ld, sold %ld%s.", s->seats_total, s->seats_sold,
+                s->sellout_s >= 0 ? " (sold out)" : "");
+    if (s->audit)
+        fprintf(f, " Audit: <b class=\"%s\">%s</b>.",
+                json_is_true(json_object_get(s->audit, "ok")) ? "ok" : "bad",
+                json_is_true(json_object_get(s->audit, "ok")) ? "clean" : "violations");
+    fprintf(f, "</p>\n");
+    svg_chart(f, s, "Load: requests per second and p99 latency", load, 2, 1);
+    if (s->seats_total >= 0)
+        svg_chart(f, s, "Seats over time: available, held, sold", seats, 3, -1);
+    j = report_json(s);
+    json_object_del(j, "timeline");
+    text = json_dumps(j, JSON_INDENT(1));
+    fprintf(f, "<h2>Numbers</h2><pre>");
+    for (const char *p = text ? text : ""; *p; p++) {
+        if (*p == '<') fputs("&lt;", f);
+        else if (*p == '&') fputs("&amp;", f);
+        else fputc(*p, f);
+    }
+    fprintf(f, "</pre></body></html>\n");
+    free(text);
+    json_decref(j);
+    return fclose(f);
+}

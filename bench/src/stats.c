@@ -1,0 +1,112 @@
+/* stats — see stats.h. */
+#include "stats.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "hclient.h"
+
+const char *const op_names[OP__COUNT] = {
+    "hold", "reserve", "release", "seatmap", "healthz", "counts",
+};
+
+void stats_init(struct stats *s, const char *mode)
+{
+    int i;
+
+    memset(s, 0, sizeof *s);
+    s->mode = mode;
+    s->start_us = hc_now_us();
+    s->sellout_s = -1;
+    s->seats_total = s->seats_sold = s->seats_held_end = -1;
+    for (i = 0; i < OP__COUNT; i++)
+        hist_init(&s->op[i].h);
+    hist_init(&s->second);
+    s->cur.available = s->cur.held = s->cur.sold = s->cur.blocked = -1;
+}
+
+void stats_deinit(struct stats *s)
+{
+    free(s->ticks);
+    json_decref(s->audit);
+    s->ticks = NULL;
+    s->audit = NULL;
+}
+
+void stats_record(struct stats *s, enum op op, int status, uint64_t us)
+{
+    struct op_stats *o = &s->op[op];
+
+    if (status == HC_ERR_CONNECT)
+        o->err_connect++;
+    else if (status == HC_ERR_TIMEOUT)
+        o->err_timeout++;
+    else if (status < 0)
+        o->err_read++;
+    else
+        o->codes[status < 600 ? status : 599]++;
+    if (status < 0 || status >= 500)
+        s->cur.errors++;
+    if (op == OP_HOLD && status == 201)
+        s->cur.holds_ok++;
+    if (op == OP_HOLD && status == 409)
+        s->cur.holds_conflict++;
+    if (status > 0) {
+        hist_record(&o->h, us);
+        hist_record(&s->second, us);
+    }
+    s->cur.requests++;
+}
+
+struct tick *stats_tick(struct stats *s, double t)
+{
+    struct tick *row;
+
+    if (s->nticks == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 64;
+        struct tick *p = realloc(s->ticks, cap * sizeof *p);
+        if (!p)
+            return NULL;
+        s->ticks = p;
+        s->cap = cap;
+    }
+    row = &s->ticks[s->nticks++];
+    *row = s->cur;
+    row->t = t;
+    row->p99_us = hist_percentile(&s->second, 99);
+    hist_init(&s->second);
+    memset(&s->cur, 0, sizeof s->cur);
+    s->cur.available = row->available;
+    s->cur.held = row->held;
+    s->cur.sold = row->sold;
+    s->cur.blocked = row->blocked;
+    return row;
+}
+
+uint64_t stats_requests(const struct stats *s)
+{
+    uint64_t n = 0;
+    int i, c;
+
+    for (i = 0; i < OP__COUNT; i++) {
+        const struct op_stats *o = &s->op[i];
+        n += o->err_connect + o->err_timeout + o->err_read;
+        for (c = 0; c < 600; c++)
+            n += o->codes[c];
+    }
+    return n;
+}
+
+uint64_t stats_errors(const struct stats *s)
+{
+    uint64_t n = 0;
+    int i, c;
+
+    for (i = 0; i < OP__COUNT; i++) {
+        const struct op_stats *o = &s->op[i];
+        n += o->err_connect + o->err_timeout + o->err_read;
+        for (c = 500; c < 600; c++)
+            n += o->codes[c];
+    }
+    return n;
+}

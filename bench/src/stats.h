@@ -1,0 +1,54 @@
+/* stats — what a usher-bench run counts: per operation a latency
+ * histogram, status-code counts and transport errors; per second a
+ * timeline row; and the seat totals. report.c prints and writes them. */
+#ifndef BENCH_STATS_H
+#define BENCH_STATS_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "hist.h"
+
+enum op { OP_HOLD, OP_RESERVE, OP_RELEASE, OP_SEATMAP, OP_HEALTHZ, OP_COUNTS, OP__COUNT };
+
+struct op_stats {
+    struct hist h;
+    uint64_t codes[600];
+    uint64_t err_connect, err_timeout, err_read;
+};
+
+struct tick {
+    double t;                 /* seconds since start */
+    uint64_t requests;        /* in this second */
+    uint64_t p99_us;          /* of this second's requests */
+    uint64_t holds_ok, holds_conflict, errors;
+    long available, held, sold, blocked;   /* from the server, -1 unknown */
+};
+
+struct stats {
+    const char *mode;
+    uint64_t start_us;
+    double duration_s;
+    struct op_stats op[OP__COUNT];
+    struct hist second;       /* this second, all ops */
+    struct tick cur;          /* this second's counters */
+    struct tick *ticks;
+    size_t nticks, cap;
+    long seats_total, seats_sold, seats_held_end;
+    double sellout_s;         /* < 0: not sold out */
+    uint64_t users, users_with_seats, users_gave_up;
+    json_t *audit;            /* {"ok", "violations"} or NULL */
+};
+
+extern const char *const op_names[OP__COUNT];
+
+void stats_init(struct stats *s, const char *mode);
+void stats_deinit(struct stats *s);
+/* Counts one answered (status > 0) or failed (HC_ERR_*) request. */
+void stats_record(struct stats *s, enum op op, int status, uint64_t latency_us);
+/* Closes the current second into the timeline; returns the new row. */
+struct tick *stats_tick(struct stats *s, double t);
+uint64_t stats_requests(const struct stats *s);
+uint64_t stats_errors(const struct stats *s);
+
+#endif
