@@ -70,7 +70,11 @@ static void usage(FILE *f)
 "  --p-release P         share released; the rest walk away (default 0.1)\n"
 "  --think SECONDS       mean think time between hold and decision (default 2)\n"
 "  --patience SECONDS    while nothing is free but seats are held, a buyer\n"
-"                        looks again about every second this long (default 30)\n"
+"                        looks again about every second this long (default 120)\n"
+"  --view stale|live     what buyers pick from: stale (default) = only what\n"
+"                        answers have told the bench, so concurrent buyers\n"
+"                        collide as with a polled seat map; live = seats of\n"
+"                        holds in flight already look taken (a pushed map)\n"
 "  --hold-ttl S          ttl_s sent with each hold (default: the event's)\n"
 "  --script FILE         Lua 5.4 scenario (bench/scenarios/*.lua)\n"
 "  --ledger FILE         save the ledger for a later `usher-bench audit`\n"
@@ -100,7 +104,7 @@ static int parse(int argc, char **argv, struct opts *o)
         {"hotspot", 1, 0, 12}, {"retries", 1, 0, 13}, {"p-reserve", 1, 0, 14},
         {"p-release", 1, 0, 15}, {"think", 1, 0, 16}, {"script", 1, 0, 17},
         {"ledger", 1, 0, 18}, {"wait-expiry", 0, 0, 19}, {"op", 1, 0, 20},
-        {"rate", 1, 0, 21}, {"name", 1, 0, 22}, {"patience", 1, 0, 23}, {"help", 0, 0, 'h'}, {0, 0, 0, 0},
+        {"rate", 1, 0, 21}, {"name", 1, 0, 22}, {"patience", 1, 0, 23}, {"view", 1, 0, 24}, {"help", 0, 0, 'h'}, {0, 0, 0, 0},
     };
     int c;
 
@@ -170,6 +174,13 @@ static int parse(int argc, char **argv, struct opts *o)
         case 21: o->rt.rate = atof(optarg); break;
         case 22: o->name = optarg; break;
         case 23: o->sw.patience_s = atof(optarg); o->set_patience = 1; break;
+        case 24:
+            if (strcmp(optarg, "live") && strcmp(optarg, "stale")) {
+                fprintf(stderr, "usher-bench: --view is live or stale\n");
+                return -1;
+            }
+            o->sw.live_view = strcmp(optarg, "live") == 0;
+            break;
         case 'h': usage(stdout); return 1;
         default: return -1;
         }
@@ -297,7 +308,7 @@ int main(int argc, char **argv)
         .hold_ttl = 600, .max_hold_ttl = 1800, .max_per_hold = 10,
         .sw = {.users = 1000, .arrival = ARR_BURST, .arrival_arg = 5, .party_lo = 1,
                .party_hi = 6, .hotspot = 1.0, .retries = 3, .p_reserve = 0.7,
-               .p_release = 0.1, .think_s = 2.0, .patience_s = 30},
+               .p_release = 0.1, .think_s = 2.0, .patience_s = 120},
         .rt = {.op = ROP_HOLD_RELEASE, .rate = 1000},
     };
     struct bench b = {0};

@@ -206,10 +206,10 @@ static void svg_chart(FILE *f, const struct stats *s, const char *title,
     for (k = 0; k <= 4; k++) {
         double y = T + (H - T - B) * k / 4.0;
         fprintf(f, "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#e4e4e4\"/>"
-                   "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\" class=\"ax\">%.6g</text>\n",
+                   "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\" class=\"ax\">%.4g</text>\n",
                 L, W - R, y, y, L - 6, y + 4, ymax[0] * (4 - k) / 4.0);
         if (right_axis_series >= 0)
-            fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" class=\"ax\">%.6g</text>\n",
+            fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" class=\"ax\">%.4g</text>\n",
                     W - R + 6, y + 4, ymax[1] * (4 - k) / 4.0);
         fprintf(f, "<text x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\" class=\"ax\">%.1fs</text>\n",
                 L + (W - L - R) * k / 4.0, H - B + 16, tmax * k / 4.0);

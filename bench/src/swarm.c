@@ -11,7 +11,7 @@
 
 #define MAX_PARTY 16
 
-enum view { V_FREE, V_HELD, V_SOLD, V_TAKEN };
+enum view { V_FREE, V_HELD, V_SOLD, V_TAKEN, V_INFLIGHT };
 enum bstate { B_WAIT, B_BUSY, B_DONE };
 
 struct buyer {
@@ -62,8 +62,8 @@ static int64_t wall_ms(void)
 
 static void set_view(struct swarm *w, int32_t i, enum view to)
 {
-    int was_pending = w->view[i] == V_HELD || w->view[i] == V_TAKEN;
-    int is_pending = to == V_HELD || to == V_TAKEN;
+    int was_pending = w->view[i] == V_HELD || w->view[i] == V_TAKEN || w->view[i] == V_INFLIGHT;
+    int is_pending = to == V_HELD || to == V_TAKEN || to == V_INFLIGHT;
 
     w->pending_count += is_pending - was_pending;
     if (w->view[i] == V_FREE && to != V_FREE)
@@ -186,6 +186,14 @@ static void buyer_done(struct swarm *w, struct buyer *by, int got_seats)
         w->b->stats.users_with_seats++;
     else
         w->b->stats.users_gave_up++;
+}
+
+/* A buyer keeps looking while its patience lasts and the seats it wants
+ * may still exist: free now, or held and perhaps coming back. */
+static int patient(const struct swarm *w, const struct buyer *by)
+{
+    return !w->stopping && w->free_count + w->pending_count >= by->party &&
+           elapsed(w) - by->arrived < w->cfg->patience_s;
 }
 
 static void buyer_at(struct swarm *w, struct buyer *by, double seconds,
@@ -333,9 +341,13 @@ static void on_hold(struct hc_req *r, int status, const char *body, size_t len,
     struct swarm *w = q->w;
     struct buyer *by = q->by;
     json_t *j = body && len ? json_loadb(body, len, 0, NULL) : NULL;
-    int k, retry = 0;
+    int k, retry = 0, verdict_default = 1;
 
     stats_record(&w->b->stats, OP_HOLD, status, us);
+    if (w->cfg->live_view && status != 201)
+        for (k = 0; k < by->nseats; k++)   /* taken ones are marked below */
+            if (w->view[by->seat[k]] == V_INFLIGHT)
+                set_view(w, by->seat[k], V_FREE);
     if (status == 201 && j) {
         double think = scen_think(w->sc, by->id);
         snprintf(by->hold_id, sizeof by->hold_id, "%s",
@@ -361,6 +373,7 @@ static void on_hold(struct hc_req *r, int status, const char *body, size_t len,
         }
         verdict = scen_on_conflict(w->sc, by->id, names, (int)n, by->attempt);
         retry = verdict < 0 ? by->attempt < w->cfg->retries : verdict;
+        verdict_default = verdict < 0;
     } else if (status < 0 || status >= 500) {
         retry = by->attempt < w->cfg->retries;
     }
@@ -369,6 +382,10 @@ static void on_hold(struct hc_req *r, int status, const char *body, size_t len,
             double backoff = 0.05 * (double)(1u << (by->attempt < 8 ? by->attempt : 8));
             by->attempt++;
             buyer_at(w, by, backoff * (0.5 + rng_unit(&w->rng)), on_retry_timer);
+        } else if (status == 409 && verdict_default && patient(w, by)) {
+            /* Out of quick retries but not of patience: keep refreshing
+             * about once a second while seats may still come free. */
+            buyer_at(w, by, 0.5 + rng_unit(&w->rng), on_retry_timer);
         } else {
             buyer_done(w, by, 0);
         }
@@ -388,8 +405,7 @@ static void buyer_try_hold(struct swarm *w, struct buyer *by)
 
     if (n < 0)
         n = pick_default(w, by->party, picked);
-    if (n <= 0 && !w->stopping && w->free_count + w->pending_count >= by->party &&
-        elapsed(w) - by->arrived < w->cfg->patience_s) {
+    if (n <= 0 && patient(w, by)) {
         /* Nothing free now, but held seats may come back: wait and look
          * again, like a buyer refreshing the seat map. */
         buyer_at(w, by, 0.5 + rng_unit(&w->rng), on_retry_timer);
@@ -401,6 +417,10 @@ static void buyer_try_hold(struct swarm *w, struct buyer *by)
     }
     by->nseats = (uint8_t)n;
     memcpy(by->seat, picked, sizeof *picked * (size_t)n);
+    if (w->cfg->live_view)       /* other buyers see these go grey at once */
+        for (k = 0; k < n; k++)
+            if (w->view[picked[k]] == V_FREE)
+                set_view(w, picked[k], V_INFLIGHT);
     cap = 128 + (size_t)n * 72;
     body = malloc(cap);
     off = (size_t)snprintf(body, cap, "{\"seats\":[");
