@@ -107,9 +107,10 @@ json_t *report_json(const struct stats *s)
     for (o = 0; o < OP__COUNT; o++) {
         const struct op_stats *st = &s->op[o];
         uint64_t n = op_total(st);
-        json_t *codes = json_object();
+        json_t *codes;
         if (!n)
             continue;
+        codes = json_object();
         for (c = 0; c < 600; c++) {
             char k[8];
             if (!st->codes[c])

@@ -44,6 +44,7 @@ def parse_args():
     p = argparse.ArgumentParser()
     p.add_argument("--usherd", required=True)
     p.add_argument("--redis-server", default="redis-server")
+    p.add_argument("--usher-bench", default=None)
     args, rest = p.parse_known_args()
     return args, [sys.argv[0]] + rest
 

@@ -1,0 +1,219 @@
+"""usher-bench against the real usherd and redis-server: exit codes, venue
+set-up, a small swarm with its audit, the audit catching books broken
+behind its back, rate mode, and a shipped scenario. Every run is bounded
+(a few seconds, a few thousand requests)."""
+import json
+import os
+import subprocess
+import tempfile
+import unittest
+
+import harness
+
+ARGS, ARGV = harness.parse_args()
+STACK = None
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def setUpModule():
+    global STACK
+    STACK = harness.Stack(ARGS).start()
+
+
+def tearDownModule():
+    STACK.stop()
+
+
+def bench(*args, timeout=120):
+    target = ["--target", "http://127.0.0.1:%d" % STACK.http_port]
+    if args and args[0] in ("venue", "swarm", "rate", "audit"):
+        cmd = [ARGS.usher_bench, args[0]] + target + list(args[1:])
+    else:
+        cmd = [ARGS.usher_bench] + list(args)
+    p = subprocess.run(cmd, capture_output=True, timeout=timeout, text=True)
+    return p.returncode, p.stdout, p.stderr
+
+
+class Bench(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="usher-bench-test-")
+        self.r = STACK.redis()
+
+    def tearDown(self):
+        self.r.close()
+        subprocess.run(["rm", "-rf", self.tmp])
+
+    def path(self, name):
+        return os.path.join(self.tmp, name)
+
+    def status_string(self, event):
+        return self.r.cmd("GET", "usher:{%s}:status" % event)
+
+    def test_exit_codes_and_help(self):
+        self.assertEqual(bench()[0], 2)
+        self.assertEqual(bench("swarm", "--bogus")[0], 2)
+        self.assertEqual(bench("fly")[0], 2)
+        self.assertEqual(bench("audit")[0], 2)                 # needs --ledger
+        self.assertEqual(bench("swarm", "--party", "3-1")[0], 2)
+        code, out, _ = bench("--help")
+        self.assertEqual(code, 0)
+        for flag in ("--target", "--event", "--connections", "--duration", "--seed", "--json",
+                     "--html", "--key", "--users", "--arrival", "--party", "--hotspot",
+                     "--retries", "--p-reserve", "--p-release", "--script", "--op", "--rate",
+                     "--sections", "--rows", "--seats", "--categories", "--seatmap",
+                     "--wait-expiry", "--ledger", "--patience", "--view"):
+            self.assertIn(flag, out)
+        self.assertIn("default", out)
+        port = harness.free_port()
+        code, _, err = subprocess.run(
+            [ARGS.usher_bench, "rate", "--target", "http://127.0.0.1:%d" % port, "--op",
+             "healthz"], capture_output=True, text=True, timeout=30).returncode, "", ""
+        self.assertEqual(code, 3)
+
+    def test_venue(self):
+        code, out, err = bench("venue", "--event", "v1", "--sections", "3", "--rows", "4",
+                               "--seats", "5", "--categories", "front,back")
+        self.assertEqual(code, 0, err)
+        self.assertIn("60 seats", out)
+        c = STACK.client()
+        st, b, _ = c.request("GET", "/v1/events/v1/seats?section=S2")
+        self.assertEqual(st, 200)
+        cats = {(s["row"], s.get("category")) for s in b["seats"]}
+        self.assertEqual(cats, {("1", "front"), ("2", "front"), ("3", "back"), ("4", "back")})
+        self.assertEqual(b["seats"][0]["id"], "S2-1-1")
+        # a real seat map from a file
+        with open(self.path("map.json"), "w") as f:
+            json.dump(harness.theatre(sections=1, rows=2, seats=3), f)
+        code, out, err = bench("venue", "--event", "v2", "--seatmap", self.path("map.json"))
+        self.assertEqual(code, 0, err)
+        self.assertIn("6 seats", out)
+        c.close()
+
+    def swarm(self, event, *extra):
+        code, out, err = bench("swarm", "--event", event, "--seed", "7",
+                               "--json", self.path("r.json"), "--html", self.path("r.html"),
+                               "--ledger", self.path("ledger.json"), *extra)
+        with open(self.path("r.json")) as f:
+            report = json.load(f)
+        return code, out, err, report
+
+    def test_small_swarm_with_audit(self):
+        self.assertEqual(bench("venue", "--event", "sw", "--sections", "2", "--rows", "5",
+                               "--seats", "10", "--max-seats-per-hold", "4")[0], 0)
+        code, out, err, rep = self.swarm("sw", "--users", "400", "--arrival", "burst:1",
+                                         "--party", "1-3", "--think", "0.2", "--hold-ttl", "2",
+                                         "--patience", "20", "--wait-expiry")
+        self.assertEqual(code, 0, out + err)
+        self.assertIn("audit: clean", out)
+        self.assertTrue(rep["audit"]["ok"])
+        self.assertEqual(rep["audit"]["violations"], [])
+        self.assertEqual(rep["mode"], "swarm")
+        for k in ("duration_s", "requests", "rps", "ops", "errors", "seats", "timeline"):
+            self.assertIn(k, rep)
+        hold = rep["ops"]["hold"]
+        for k in ("requests", "rps", "p50_us", "p90_us", "p99_us", "p999_us", "max_us", "codes"):
+            self.assertIn(k, hold)
+        self.assertGreater(hold["codes"]["201"], 0)
+        self.assertGreaterEqual(len(rep["timeline"]), 1)
+        # the books as Redis has them
+        status = self.status_string("sw")
+        self.assertEqual(rep["seats"]["total"], 100)
+        self.assertEqual(rep["seats"]["sold"], status.count("r"))
+        self.assertEqual(status.count("h"), 0)               # all holds expired
+        self.assertEqual(rep["seats"]["sold"], 100)           # sold out
+        self.assertIsNotNone(rep["seats"]["sellout_s"])
+        with open(self.path("ledger.json")) as f:
+            ledger = json.load(f)
+        acked = [e for e in ledger["entries"] if e["state"] == "acked"]
+        self.assertEqual(sum(len(e["seats"]) for e in acked), rep["audit"]["acked_seats"])
+        self.assertEqual(self.r.cmd("HLEN", "usher:{sw}:orders"), len(acked))
+        with open(self.path("r.html")) as f:
+            html = f.read()
+        self.assertIn("<svg", html)
+        self.assertGreaterEqual(html.count("<polyline"), 4)
+        # the same ledger audits clean again on its own
+        code, out, err = bench("audit", "--ledger", self.path("ledger.json"))
+        self.assertEqual(code, 0, out + err)
+
+    def test_audit_catches_books_broken_behind_its_back(self):
+        self.assertEqual(bench("venue", "--event", "tamper", "--sections", "1", "--rows", "4",
+                               "--seats", "25")[0], 0)
+        code, out, err, rep = self.swarm("tamper", "--users", "30", "--arrival", "burst:0.5",
+                                         "--party", "1-2", "--think", "0.05",
+                                         "--p-reserve", "1", "--p-release", "0")
+        self.assertEqual(code, 0, out + err)
+        ledger = self.path("ledger.json")
+        status = self.status_string("tamper")
+        k = "usher:{tamper}:"
+        # 1. a seat sold behind the bench's back (straight into Redis)
+        free_idx = status.index(".")
+        seat = self.r.cmd("HGETALL", k + "seats")
+        seat_at = {int(seat[i + 1]): seat[i] for i in range(0, len(seat), 2)}
+        victim = seat_at[free_idx]
+        self.r.cmd("SETRANGE", k + "status", free_idx, "r")
+        self.r.cmd("HSET", k + "owner", victim, "intruder")
+        self.r.cmd("HSET", k + "orders", "intruder", victim)
+        code, out, err = bench("audit", "--ledger", ledger)
+        self.assertEqual(code, 1, out + err)
+        self.assertIn("unaccounted_reservation seat %s" % victim, out)
+        # undo it through the API: clean again
+        c = STACK.client()
+        st, _, _ = c.request("POST", "/v1/events/tamper/release", {"seats": [victim]})
+        self.assertEqual(st, 200)
+        self.assertEqual(bench("audit", "--ledger", ledger)[0], 0)
+        # 2. an acknowledged sale that vanished
+        with open(ledger) as f:
+            acked = [e for e in json.load(f)["entries"] if e["state"] == "acked"]
+        lost = acked[0]["seats"][0]
+        st, _, _ = c.request("POST", "/v1/events/tamper/release", {"seats": [lost]})
+        self.assertEqual(st, 200)
+        code, out, err = bench("audit", "--ledger", ledger)
+        self.assertEqual(code, 1, out + err)
+        self.assertIn("lost_reservation seat %s" % lost, out)
+        # 3. one seat sold to two orders
+        other = acked[1]["seats"][0]
+        self.r.cmd("HSET", k + "orders", acked[2]["order_id"],
+                   self.r.cmd("HGET", k + "orders", acked[2]["order_id"]) + " " + other)
+        code, out, err = bench("audit", "--ledger", ledger)
+        self.assertEqual(code, 1)
+        self.assertIn("double_sale seat %s" % other, out)
+        c.close()
+
+    def test_rate_modes(self):
+        code, out, err = bench("rate", "--op", "healthz", "--rate", "300", "--duration", "2",
+                               "--json", self.path("h.json"), "--quiet")
+        self.assertEqual(code, 0, err)
+        with open(self.path("h.json")) as f:
+            rep = json.load(f)
+        n = rep["ops"]["healthz"]["requests"]
+        self.assertTrue(540 <= n <= 660, n)                   # 300/s for 2 s
+        self.assertEqual(rep["ops"]["healthz"]["codes"]["200"], n)
+        self.assertEqual(bench("venue", "--event", "rt", "--sections", "2", "--rows", "10",
+                               "--seats", "50")[0], 0)
+        code, out, err = bench("rate", "--event", "rt", "--op", "hold-release", "--rate", "200",
+                               "--duration", "2", "--json", self.path("hr.json"), "--quiet")
+        self.assertEqual(code, 0, err)
+        with open(self.path("hr.json")) as f:
+            rep = json.load(f)
+        self.assertGreater(rep["ops"]["hold"]["codes"]["201"], 100)
+        self.assertGreater(rep["ops"]["release"]["codes"]["204"], 100)
+        self.assertEqual(rep["errors"], {"connect": 0, "timeout": 0, "read": 0})
+        self.assertLessEqual(self.r.cmd("HLEN", "usher:{rt}:holds"), 2)
+
+    def test_hold_storm_scenario(self):
+        self.assertEqual(bench("venue", "--event", "storm", "--sections", "1", "--rows", "4",
+                               "--seats", "50")[0], 0)
+        code, out, err, rep = self.swarm(
+            "storm", "--script", os.path.join(ROOT, "bench/scenarios/hold-storm.lua"),
+            "--users", "400", "--arrival", "burst:0.5", "--patience", "3", "--hold-ttl", "2",
+            "--wait-expiry")
+        self.assertEqual(code, 0, out + err)
+        self.assertTrue(rep["audit"]["ok"])
+        status = self.status_string("storm")
+        self.assertEqual(status[100:].count("r"), 0)          # only the hot 100 were fought over
+        self.assertGreater(status[:100].count("r"), 10)
+        self.assertGreater(rep["ops"]["hold"]["codes"].get("409", 0), 100)
+
+
+if __name__ == "__main__":
+    unittest.main(argv=ARGV, verbosity=2)
