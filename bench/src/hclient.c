@@ -34,8 +34,9 @@ struct hc_pool {
     struct sockaddr_storage addr;
     socklen_t addrlen;
     char host[256];
-    char bearer[256];
-    struct timeval timeout;
+    char fixed[768];                 /* the request line's tail and fixed headers */
+    size_t fixed_len;
+    const struct timeval *timeout;   /* a libevent common timeout */
     int nconns;
     struct conn *conns;
     struct hc_req *head, *tail;
@@ -139,25 +140,35 @@ static int buf_reserve(char **buf, size_t *cap, size_t need)
     return 0;
 }
 
+static size_t put(char *dst, const char *src, size_t n)
+{
+    memcpy(dst, src, n);
+    return n;
+}
+
+/* Formats the request into wbuf with memcpy (snprintf showed in profiles)
+ * and writes as much as the socket takes. */
 static void conn_send(struct conn *c)
 {
     struct hc_req *r = c->req;
     struct hc_pool *p = c->pool;
-    char head[1024];
-    int n;
+    size_t ml = strlen(r->method), pl = strlen(r->path), need, n = 0;
+    char num[24];
+    int nl = snprintf(num, sizeof num, "%zu", r->body_len);
 
-    n = snprintf(head, sizeof head,
-                 "%s %s HTTP/1.1\r\nHost: %s\r\n%s%s%s"
-                 "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
-                 r->method, r->path, p->host, p->bearer[0] ? "Authorization: Bearer " : "",
-                 p->bearer, p->bearer[0] ? "\r\n" : "", r->body_len);
-    evtimer_add(c->timer, &p->timeout);
-    if (buf_reserve(&c->wbuf, &c->wcap, (size_t)n + r->body_len) < 0)
+    evtimer_add(c->timer, p->timeout);
+    need = ml + pl + p->fixed_len + (size_t)nl + r->body_len + 16;
+    if (buf_reserve(&c->wbuf, &c->wcap, need) < 0)
         goto fail;
-    memcpy(c->wbuf, head, (size_t)n);
+    n += put(c->wbuf + n, r->method, ml);
+    n += put(c->wbuf + n, " ", 1);
+    n += put(c->wbuf + n, r->path, pl);
+    n += put(c->wbuf + n, p->fixed, p->fixed_len);    /* " HTTP/1.1\r\n...Length: " */
+    n += put(c->wbuf + n, num, (size_t)nl);
+    n += put(c->wbuf + n, "\r\n\r\n", 4);
     if (r->body_len)
-        memcpy(c->wbuf + n, r->body, r->body_len);
-    c->wlen = (size_t)n + r->body_len;
+        n += put(c->wbuf + n, r->body, r->body_len);
+    c->wlen = n;
     c->woff = 0;
     if (conn_flush(c) == 0)
         return;
@@ -333,7 +344,7 @@ static void conn_dispatch(struct conn *c)
             c->fail_status = HC_ERR_CONNECT;
             event_active(c->timer, EV_TIMEOUT, 1);
         } else {
-            evtimer_add(c->timer, &p->timeout);
+            evtimer_add(c->timer, p->timeout);
         }
         return;
     }
@@ -392,9 +403,15 @@ struct hc_pool *hc_pool_create(struct event_base *base, const char *host, int po
     freeaddrinfo(res);
     p->base = base;
     snprintf(p->host, sizeof p->host, "%s:%d", host, port);
-    snprintf(p->bearer, sizeof p->bearer, "%s", bearer ? bearer : "");
-    p->timeout.tv_sec = timeout_ms / 1000;
-    p->timeout.tv_usec = (timeout_ms % 1000) * 1000;
+    {
+        struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+        int n = snprintf(p->fixed, sizeof p->fixed,
+                         " HTTP/1.1\r\nHost: %s\r\n%s%s%sContent-Type: application/json\r\n"
+                         "Content-Length: ", p->host, bearer && *bearer ? "Authorization: Bearer " : "",
+                         bearer ? bearer : "", bearer && *bearer ? "\r\n" : "");
+        p->fixed_len = n > 0 && (size_t)n < sizeof p->fixed ? (size_t)n : 0;
+        p->timeout = event_base_init_common_timeout(base, &tv);
+    }
     p->nconns = connections;
     p->conns = calloc((size_t)connections, sizeof *p->conns);
     if (!p->conns) {

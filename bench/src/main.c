@@ -82,7 +82,8 @@ static void usage(FILE *f)
 "\n"
 "rate:\n"
 "  --op OP               hold-release | hold | seatmap | healthz (default hold-release)\n"
-"  --rate R              requests per second (default 1000)\n"
+"  --rate R|max          requests per second (default 1000); max = closed\n"
+"                        loop, each connection busy all the time (as wrk)\n"
 "\n"
 "audit:\n"
 "  --ledger FILE         the ledger a swarm saved (required)\n"
@@ -171,7 +172,12 @@ static int parse(int argc, char **argv, struct opts *o)
                 return -1;
             }
             break;
-        case 21: o->rt.rate = atof(optarg); break;
+        case 21: o->rt.rate = strcmp(optarg, "max") == 0 ? 0 : atof(optarg);
+                 if (o->rt.rate <= 0 && strcmp(optarg, "max") != 0) {
+                     fprintf(stderr, "usher-bench: --rate is a positive number or max\n");
+                     return -1;
+                 }
+                 break;
         case 22: o->name = optarg; break;
         case 23: o->sw.patience_s = atof(optarg); o->set_patience = 1; break;
         case 24:
@@ -191,7 +197,7 @@ static int parse(int argc, char **argv, struct opts *o)
     }
     if (o->connections < 1 || o->timeout_ms < 1 || o->sw.users < 0 || o->sw.party_lo < 1 ||
         o->sw.party_hi < o->sw.party_lo || o->sw.p_reserve < 0 || o->sw.p_release < 0 ||
-        o->sw.p_reserve + o->sw.p_release > 1 || o->rt.rate <= 0 || o->sections < 1 ||
+        o->sw.p_reserve + o->sw.p_release > 1 || o->rt.rate < 0 || o->sections < 1 ||
         o->rows < 1 || o->seats < 1) {
         fprintf(stderr, "usher-bench: a numeric option is out of range (see --help)\n");
         return -1;
@@ -395,6 +401,7 @@ int main(int argc, char **argv)
     } else if (!strcmp(o.mode, "rate")) {
         o.rt.duration_s = o.set_duration ? o.duration : 10;
         o.rt.seed = o.seed;
+        o.rt.connections = o.connections;
         o.rt.hold_ttl_s = o.set_holdttl ? o.hold_ttl : 0;
         rate_run(&b, &v, &o.rt);
     } else if (!strcmp(o.mode, "audit")) {

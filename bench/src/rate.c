@@ -34,6 +34,8 @@ int rate_parse_op(const char *s, enum rate_op *op)
     return -1;
 }
 
+static void send_one(struct rate *x, uint64_t due);
+
 static void on_done(struct hc_req *r, int status, const char *body, size_t len, uint64_t us)
 {
     struct rate *x = r->user;
@@ -55,6 +57,9 @@ static void on_done(struct hc_req *r, int status, const char *body, size_t len, 
     }
     free(r->body);
     free(r);
+    /* closed loop (--rate max): the connection's next request at once */
+    if (x->cfg->rate <= 0 && !x->stopping)
+        send_one(x, 0);
 }
 
 static void send_one(struct rate *x, uint64_t due)
@@ -107,6 +112,8 @@ static void on_pump(evutil_socket_t fd, short what, void *arg)
             event_base_loopbreak(x->b->base);
         return;
     }
+    if (x->cfg->rate <= 0)
+        return;
     due_n = (uint64_t)(el * x->cfg->rate);
     while (x->sent < due_n) {
         send_one(x, x->t0 + (uint64_t)((double)x->sent / x->cfg->rate * 1e6));
@@ -145,6 +152,11 @@ int rate_run(struct bench *b, const struct venue *v, const struct rate_cfg *cfg)
     b->stats.start_us = x.t0;
     event_add(x.pump, &ms1);
     event_add(x.ticker, &sec);
+    if (cfg->rate <= 0) {        /* closed loop: keep every connection busy */
+        int i;
+        for (i = 0; i < cfg->connections; i++)
+            send_one(&x, 0);
+    }
     event_base_dispatch(b->base);
     b->stats.duration_s = cfg->duration_s;
     stats_tick(&b->stats, (double)(hc_now_us() - x.t0) / 1e6);

@@ -2,7 +2,8 @@
  * manner of wrk2: request i is due at start + i/rate and its latency is
  * measured from that due time, so a stalled server shows up in the
  * latency instead of silently lowering the offered load (coordinated
- * omission). */
+ * omission). With rate 0 it is a closed loop instead, like wrk: each
+ * connection sends its next request when the last one is answered. */
 #ifndef BENCH_RATE_H
 #define BENCH_RATE_H
 
@@ -12,7 +13,9 @@ enum rate_op { ROP_HOLD_RELEASE, ROP_HOLD, ROP_SEATMAP, ROP_HEALTHZ };
 
 struct rate_cfg {
     enum rate_op op;
-    double rate;             /* requests per second */
+    double rate;             /* requests per second; 0 = as fast as the
+                              * connections allow (closed loop, as wrk) */
+    int connections;         /* for the closed loop */
     double duration_s;
     uint64_t seed;
     int hold_ttl_s;          /* for holds: 0 = event default */
