@@ -20,6 +20,8 @@
 struct bench {
     struct event_base *base;
     struct hc_pool *pool;
+    struct hc_pool *monitor;  /* one connection of its own for the per-second
+                               * counts, so they never wait behind the load */
     const char *event;
     struct stats stats;
     int quiet;

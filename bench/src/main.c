@@ -347,10 +347,11 @@ int main(int argc, char **argv)
     }
     b.base = event_base_new();
     b.pool = hc_pool_create(b.base, host, port, o.connections, o.timeout_ms, o.key);
+    b.monitor = hc_pool_create(b.base, host, port, 1, o.timeout_ms, o.key);
     b.event = o.event;
     b.quiet = o.quiet;
     stats_init(&b.stats, o.mode);
-    if (!b.pool) {
+    if (!b.pool || !b.monitor) {
         fprintf(stderr, "usher-bench: cannot resolve %s\n", host);
         rc = EXIT_UNREACHABLE;
         goto done;
@@ -426,6 +427,7 @@ done:
     venue_free(&v);
     scen_free(sc);
     hc_pool_destroy(b.pool);
+    hc_pool_destroy(b.monitor);
     if (b.base)
         event_base_free(b.base);
     free(ledger_event);

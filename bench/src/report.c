@@ -179,6 +179,18 @@ static double g_avail(const struct tick *t) { return (double)t->available; }
 static double g_held(const struct tick *t) { return (double)t->held; }
 static double g_sold(const struct tick *t) { return (double)t->sold; }
 
+/* An axis label: 950, 12.5k, 1.2M. */
+static const char *fmt_num(char *buf, size_t len, double v)
+{
+    if (v >= 1e6)
+        snprintf(buf, len, "%.3gM", v / 1e6);
+    else if (v >= 1e4)
+        snprintf(buf, len, "%.3gk", v / 1e3);
+    else
+        snprintf(buf, len, "%.4g", v);
+    return buf;
+}
+
 static void svg_chart(FILE *f, const struct stats *s, const char *title,
                       const struct series *ser, int nser, int right_axis_series)
 {
@@ -206,12 +218,13 @@ static void svg_chart(FILE *f, const struct stats *s, const char *title,
             L, T, W - L - R, H - T - B);
     for (k = 0; k <= 4; k++) {
         double y = T + (H - T - B) * k / 4.0;
+        char num[32];
         fprintf(f, "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#e4e4e4\"/>"
-                   "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\" class=\"ax\">%.4g</text>\n",
-                L, W - R, y, y, L - 6, y + 4, ymax[0] * (4 - k) / 4.0);
+                   "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\" class=\"ax\">%s</text>\n",
+                L, W - R, y, y, L - 6, y + 4, fmt_num(num, sizeof num, ymax[0] * (4 - k) / 4.0));
         if (right_axis_series >= 0)
-            fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" class=\"ax\">%.4g</text>\n",
-                    W - R + 6, y + 4, ymax[1] * (4 - k) / 4.0);
+            fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" class=\"ax\">%s</text>\n",
+                    W - R + 6, y + 4, fmt_num(num, sizeof num, ymax[1] * (4 - k) / 4.0));
         fprintf(f, "<text x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\" class=\"ax\">%.1fs</text>\n",
                 L + (W - L - R) * k / 4.0, H - B + 16, tmax * k / 4.0);
     }

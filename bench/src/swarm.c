@@ -490,7 +490,7 @@ static void counts_request(struct swarm *w)
     r->op = OP_COUNTS;
     r->cb = on_counts;
     r->user = w;
-    hc_submit(w->b->pool, r);
+    hc_submit(w->b->monitor ? w->b->monitor : w->b->pool, r);
 }
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)
@@ -591,7 +591,7 @@ int swarm_run(struct bench *b, const struct venue *v, const struct swarm_cfg *cf
     event_del(w.pump);
     event_del(w.ticker);
     /* let the last requests (counts) finish before the audit */
-    while (hc_pending(b->pool))
+    while (hc_pending(b->pool) || (b->monitor && hc_pending(b->monitor)))
         event_base_loop(b->base, EVLOOP_ONCE);
     stats_tick(&b->stats, elapsed(&w));
     rc = 0;
