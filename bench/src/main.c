@@ -75,6 +75,8 @@ static void usage(FILE *f)
 "                        answers have told the bench, so concurrent buyers\n"
 "                        collide as with a polled seat map; live = seats of\n"
 "                        holds in flight already look taken (a pushed map)\n"
+"  --refresh SECONDS     poll the seat map this often to correct the view\n"
+"                        (default 5; 0 = never)\n"
 "  --hold-ttl S          ttl_s sent with each hold (default: the event's)\n"
 "  --script FILE         Lua 5.4 scenario (bench/scenarios/*.lua)\n"
 "  --ledger FILE         save the ledger for a later `usher-bench audit`\n"
@@ -105,7 +107,7 @@ static int parse(int argc, char **argv, struct opts *o)
         {"hotspot", 1, 0, 12}, {"retries", 1, 0, 13}, {"p-reserve", 1, 0, 14},
         {"p-release", 1, 0, 15}, {"think", 1, 0, 16}, {"script", 1, 0, 17},
         {"ledger", 1, 0, 18}, {"wait-expiry", 0, 0, 19}, {"op", 1, 0, 20},
-        {"rate", 1, 0, 21}, {"name", 1, 0, 22}, {"patience", 1, 0, 23}, {"view", 1, 0, 24}, {"help", 0, 0, 'h'}, {0, 0, 0, 0},
+        {"rate", 1, 0, 21}, {"name", 1, 0, 22}, {"patience", 1, 0, 23}, {"view", 1, 0, 24}, {"refresh", 1, 0, 25}, {"help", 0, 0, 'h'}, {0, 0, 0, 0},
     };
     int c;
 
@@ -187,6 +189,7 @@ static int parse(int argc, char **argv, struct opts *o)
             }
             o->sw.live_view = strcmp(optarg, "live") == 0;
             break;
+        case 25: o->sw.refresh_s = atof(optarg); break;
         case 'h': usage(stdout); return 1;
         default: return -1;
         }
@@ -314,7 +317,8 @@ int main(int argc, char **argv)
         .hold_ttl = 600, .max_hold_ttl = 1800, .max_per_hold = 10,
         .sw = {.users = 1000, .arrival = ARR_BURST, .arrival_arg = 5, .party_lo = 1,
                .party_hi = 6, .hotspot = 1.0, .retries = 3, .p_reserve = 0.7,
-               .p_release = 0.1, .think_s = 2.0, .patience_s = 120},
+               .p_release = 0.1, .think_s = 2.0, .patience_s = 120,
+               .refresh_s = 5},
         .rt = {.op = ROP_HOLD_RELEASE, .rate = 1000},
     };
     struct bench b = {0};

@@ -42,6 +42,8 @@ struct swarm {
     uint64_t t0;
     int stopping;
     long sold;
+    int refreshing;             /* a seat map request is in flight */
+    double last_refresh;
 };
 
 static void buyer_try_hold(struct swarm *w, struct buyer *by);
@@ -493,14 +495,58 @@ static void counts_request(struct swarm *w)
     hc_submit(w->b->monitor ? w->b->monitor : w->b->pool, r);
 }
 
+/* A polled seat map: what the server says now replaces what stale 409s
+ * taught the view, both ways; the bench's own holds and sales stay. */
+static void on_seatmap(struct hc_req *r, int status, const char *body, size_t len,
+                       uint64_t us)
+{
+    struct swarm *w = r->user;
+    json_t *j = status == 200 ? json_loadb(body, len, 0, NULL) : NULL;
+    json_t *seats = json_object_get(j, "seats"), *s;
+    size_t i;
+
+    stats_record(&w->b->stats, OP_SEATMAP, status, us);
+    w->refreshing = 0;
+    if (json_array_size(seats) == w->v->nseats) {
+        json_array_foreach(seats, i, s) {
+            const char *st = json_string_value(json_object_get(s, "status"));
+            int avail = st && strcmp(st, "available") == 0;
+            if (w->view[i] == V_TAKEN && avail)
+                set_view(w, (int32_t)i, V_FREE);
+            else if (w->view[i] == V_FREE && !avail)
+                set_view(w, (int32_t)i, V_TAKEN);
+        }
+    }
+    json_decref(j);
+    free(r);
+}
+
+static void seatmap_request(struct swarm *w)
+{
+    struct hc_req *r = calloc(1, sizeof *r);
+
+    r->method = "GET";
+    snprintf(r->path, sizeof r->path, "/v1/events/%s/seats", w->b->event);
+    r->op = OP_SEATMAP;
+    r->cb = on_seatmap;
+    r->user = w;
+    w->refreshing = 1;
+    hc_submit(w->b->monitor ? w->b->monitor : w->b->pool, r);
+}
+
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
     struct swarm *w = arg;
-    struct tick *row = stats_tick(&w->b->stats, elapsed(w));
+    double now = elapsed(w);
+    struct tick *row = stats_tick(&w->b->stats, now);
 
     if (row && !w->b->quiet)
         report_progress(stderr, &w->b->stats, row);
     counts_request(w);
+    if (w->cfg->refresh_s > 0 && !w->refreshing && now - w->last_refresh >= w->cfg->refresh_s) {
+        w->last_refresh = now;
+        seatmap_request(w);
+    }
 }
 
 int swarm_parse_arrival(const char *s, struct swarm_cfg *cfg)

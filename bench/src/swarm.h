@@ -23,6 +23,7 @@ struct swarm_cfg {
     double think_s;         /* mean think time (exponential) */
     double patience_s;      /* how long a buyer keeps looking while seats are held */
     int live_view;          /* buyers see seats of holds in flight as taken */
+    double refresh_s;       /* poll the seat map this often (0: never) */
     int hold_ttl_s;         /* ttl_s sent with holds; 0 = the event's default */
     uint64_t seed;
     double max_duration_s;  /* stop starting new work after this */
