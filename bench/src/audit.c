@@ -51,6 +51,7 @@ int audit_run(struct bench *b, const struct ledger *l, int wait_expiry, json_t *
 {
     json_t *map = NULL, *status = json_object(), *orders = json_object();
     json_t *owner = json_object(), *live = json_object(), *v = json_array();
+    json_t *lost = json_array();
     json_t *seats, *s, *list, *item;
     struct order_fetch *fetches = NULL;
     char path[256];
@@ -147,11 +148,23 @@ int audit_run(struct bench *b, const struct ledger *l, int wait_expiry, json_t *
                           e->order_id, who ? json_string_value(who) : "no order of the bench");
         }
     }
-    for (i = 0; i < l->n; i++)
-        if (l->e[i].state == RES_UNKNOWN)
-            for (k = 0; k < (size_t)l->e[i].nseats; k++)
-                if (json_object_get(owner, l->e[i].seats[k]))
-                    unknown_confirmed++;
+    /* Sales whose answer was lost: listed, with what the books say. */
+    for (i = 0; i < l->n; i++) {
+        const struct ledger_entry *e = &l->e[i];
+        json_t *on_books;
+        if (e->state != RES_UNKNOWN)
+            continue;
+        on_books = json_array();
+        for (k = 0; k < (size_t)e->nseats; k++) {
+            json_t *who = json_object_get(owner, e->seats[k]);
+            if (who && strcmp(json_string_value(who), e->order_id) == 0) {
+                unknown_confirmed++;
+                json_array_append_new(on_books, json_string(e->seats[k]));
+            }
+        }
+        json_array_append_new(lost, json_pack("{s:s, s:s, s:o}", "order_id", e->order_id,
+                                              "hold_id", e->hold_id, "seats_on_books", on_books));
+    }
     /* Every reserved or held seat must be explained by the ledger. */
     json_object_foreach(status, key, item) {
         const char *stt = json_string_value(item);
@@ -172,8 +185,9 @@ int audit_run(struct bench *b, const struct ledger *l, int wait_expiry, json_t *
     b->stats.seats_total = (long)json_array_size(seats);
     b->stats.seats_sold = reserved;
     b->stats.seats_held_end = held;
-    *report = json_pack("{s:b, s:O, s:I, s:I, s:I, s:I, s:I}", "ok", json_array_size(v) == 0,
-                        "violations", v, "acked_seats", (json_int_t)acked_seats,
+    *report = json_pack("{s:b, s:O, s:O, s:I, s:I, s:I, s:I, s:I}", "ok", json_array_size(v) == 0,
+                        "violations", v, "lost_answers", lost,
+                        "acked_seats", (json_int_t)acked_seats,
                         "unknown_confirmed_seats", (json_int_t)unknown_confirmed,
                         "reserved_seats", (json_int_t)reserved, "held_seats", (json_int_t)held,
                         "orders_checked", (json_int_t)nf);
@@ -186,5 +200,6 @@ done:
     json_decref(owner);
     json_decref(live);
     json_decref(v);
+    json_decref(lost);
     return rc;
 }

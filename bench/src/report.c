@@ -78,7 +78,12 @@ void report_summary(FILE *out, const struct stats *s)
         size_t k;
         json_t *item;
         fprintf(out, "audit: %s", json_is_true(json_object_get(s->audit, "ok")) ? "clean" : "VIOLATIONS");
-        fprintf(out, " (%zu)\n", json_array_size(v));
+        fprintf(out, " (%zu)", json_array_size(v));
+        if (json_array_size(json_object_get(s->audit, "lost_answers")))
+            fprintf(out, "; %zu reserve answers lost (timeout or error), %lld of their seats on the books",
+                    json_array_size(json_object_get(s->audit, "lost_answers")),
+                    (long long)json_integer_value(json_object_get(s->audit, "unknown_confirmed_seats")));
+        fputc('\n', out);
         json_array_foreach(v, k, item) {
             if (k >= 50) {
                 fprintf(out, "  ... %zu more (see --json)\n", json_array_size(v) - 50);

@@ -89,6 +89,28 @@ class Bench(unittest.TestCase):
         self.assertIn("6 seats", out)
         c.close()
 
+    def check_in_browser(self, page):
+        """Headless Chromium renders the report: the DOM has the charts and
+        a screenshot is written (kept next to the build as an artifact)."""
+        import shutil
+        chromium = shutil.which("chromium")
+        if not chromium:
+            print("\nskipped: chromium is not installed; the HTML report was only "
+                  "checked as text", flush=True)
+            return
+        flags = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync",
+                 "--user-data-dir=" + self.path("chromium")]
+        dom = subprocess.run(flags + ["--dump-dom", "file://" + page], capture_output=True,
+                             text=True, timeout=60).stdout
+        self.assertIn("<polyline", dom)
+        self.assertIn("Seats over time", dom)
+        shot = os.path.join(os.getcwd(), "usher-bench-report.png")
+        subprocess.run(flags + ["--window-size=960,760", "--screenshot=" + shot, "file://" + page],
+                       capture_output=True, timeout=60)
+        self.assertGreater(os.path.getsize(shot), 10000)
+
     def swarm(self, event, *extra):
         code, out, err = bench("swarm", "--event", event, "--seed", "7",
                                "--json", self.path("r.json"), "--html", self.path("r.html"),
@@ -127,10 +149,12 @@ class Bench(unittest.TestCase):
         acked = [e for e in ledger["entries"] if e["state"] == "acked"]
         self.assertEqual(sum(len(e["seats"]) for e in acked), rep["audit"]["acked_seats"])
         self.assertEqual(self.r.cmd("HLEN", "usher:{sw}:orders"), len(acked))
+        self.assertEqual(rep["audit"]["lost_answers"], [])   # loopback: none lost
         with open(self.path("r.html")) as f:
             html = f.read()
         self.assertIn("<svg", html)
         self.assertGreaterEqual(html.count("<polyline"), 4)
+        self.check_in_browser(self.path("r.html"))
         # the same ledger audits clean again on its own
         code, out, err = bench("audit", "--ledger", self.path("ledger.json"))
         self.assertEqual(code, 0, out + err)
