@@ -288,6 +288,21 @@ static int run_venue(struct bench *b, const struct opts *o)
     return st < 0 ? EXIT_UNREACHABLE : EXIT_USAGE;
 }
 
+/* Audits the books against the ledger; the result goes into the report.
+ * Returns the exit code. */
+static int run_audit(struct bench *b, const struct ledger *l, int wait_expiry)
+{
+    json_t *audit = NULL;
+    int st = audit_run(b, l, wait_expiry, &audit);
+
+    if (st < 0) {
+        fprintf(stderr, "usher-bench: audit could not read the server\n");
+        return EXIT_UNREACHABLE;
+    }
+    b->stats.audit = audit;
+    return st == 1 ? EXIT_AUDIT : EXIT_OK;
+}
+
 /* Script config fills what the command line did not set. */
 static void apply_script_config(struct scen *sc, struct opts *o)
 {
@@ -381,7 +396,6 @@ int main(int argc, char **argv)
     }
     rc = EXIT_OK;
     if (!strcmp(o.mode, "swarm")) {
-        json_t *audit = NULL;
         o.sw.seed = o.seed;
         if (o.set_holdttl)
             o.sw.hold_ttl_s = o.hold_ttl;
@@ -395,14 +409,7 @@ int main(int argc, char **argv)
         swarm_run(&b, &v, &o.sw, sc, &l);
         if (o.ledger && ledger_write(o.ledger, &l, o.event) < 0)
             fprintf(stderr, "usher-bench: cannot write ledger %s\n", o.ledger);
-        st = audit_run(&b, &l, o.wait_expiry, &audit);
-        if (st < 0) {
-            fprintf(stderr, "usher-bench: audit could not read the server\n");
-            rc = EXIT_UNREACHABLE;
-        } else {
-            b.stats.audit = audit;
-            rc = st == 1 ? EXIT_AUDIT : EXIT_OK;
-        }
+        rc = run_audit(&b, &l, o.wait_expiry);
     } else if (!strcmp(o.mode, "rate")) {
         o.rt.duration_s = o.set_duration ? o.duration : 10;
         o.rt.seed = o.seed;
@@ -410,15 +417,7 @@ int main(int argc, char **argv)
         o.rt.hold_ttl_s = o.set_holdttl ? o.hold_ttl : 0;
         rate_run(&b, &v, &o.rt);
     } else if (!strcmp(o.mode, "audit")) {
-        json_t *audit = NULL;
-        st = audit_run(&b, &l, o.wait_expiry, &audit);
-        if (st < 0) {
-            fprintf(stderr, "usher-bench: audit could not read the server\n");
-            rc = EXIT_UNREACHABLE;
-        } else {
-            b.stats.audit = audit;
-            rc = st == 1 ? EXIT_AUDIT : EXIT_OK;
-        }
+        rc = run_audit(&b, &l, o.wait_expiry);
     }
     report_summary(stdout, &b.stats);
     if (o.json && report_write_json(o.json, &b.stats) < 0)

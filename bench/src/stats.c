@@ -83,7 +83,8 @@ struct tick *stats_tick(struct stats *s, double t)
     return row;
 }
 
-uint64_t stats_requests(const struct stats *s)
+/* Requests that failed in transport plus answers with a status in [lo, hi). */
+static uint64_t count(const struct stats *s, int lo, int hi)
 {
     uint64_t n = 0;
     int i, c;
@@ -91,22 +92,18 @@ uint64_t stats_requests(const struct stats *s)
     for (i = 0; i < OP__COUNT; i++) {
         const struct op_stats *o = &s->op[i];
         n += o->err_connect + o->err_timeout + o->err_read;
-        for (c = 0; c < 600; c++)
+        for (c = lo; c < hi; c++)
             n += o->codes[c];
     }
     return n;
 }
 
+uint64_t stats_requests(const struct stats *s)
+{
+    return count(s, 0, 600);
+}
+
 uint64_t stats_errors(const struct stats *s)
 {
-    uint64_t n = 0;
-    int i, c;
-
-    for (i = 0; i < OP__COUNT; i++) {
-        const struct op_stats *o = &s->op[i];
-        n += o->err_connect + o->err_timeout + o->err_read;
-        for (c = 500; c < 600; c++)
-            n += o->codes[c];
-    }
-    return n;
+    return count(s, 500, 600);
 }

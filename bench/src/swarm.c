@@ -483,14 +483,15 @@ static void on_counts(struct hc_req *r, int status, const char *body, size_t len
     free(r);
 }
 
-static void counts_request(struct swarm *w)
+/* GETs `what` of the event ("" or "/seats") on the monitor connection. */
+static void monitor_get(struct swarm *w, const char *what, enum op op, hc_cb *cb)
 {
     struct hc_req *r = calloc(1, sizeof *r);
 
     r->method = "GET";
-    snprintf(r->path, sizeof r->path, "/v1/events/%s", w->b->event);
-    r->op = OP_COUNTS;
-    r->cb = on_counts;
+    snprintf(r->path, sizeof r->path, "/v1/events/%s%s", w->b->event, what);
+    r->op = op;
+    r->cb = cb;
     r->user = w;
     hc_submit(w->b->monitor ? w->b->monitor : w->b->pool, r);
 }
@@ -521,19 +522,6 @@ static void on_seatmap(struct hc_req *r, int status, const char *body, size_t le
     free(r);
 }
 
-static void seatmap_request(struct swarm *w)
-{
-    struct hc_req *r = calloc(1, sizeof *r);
-
-    r->method = "GET";
-    snprintf(r->path, sizeof r->path, "/v1/events/%s/seats", w->b->event);
-    r->op = OP_SEATMAP;
-    r->cb = on_seatmap;
-    r->user = w;
-    w->refreshing = 1;
-    hc_submit(w->b->monitor ? w->b->monitor : w->b->pool, r);
-}
-
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
     struct swarm *w = arg;
@@ -542,10 +530,11 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 
     if (row && !w->b->quiet)
         report_progress(stderr, &w->b->stats, row);
-    counts_request(w);
+    monitor_get(w, "", OP_COUNTS, on_counts);
     if (w->cfg->refresh_s > 0 && !w->refreshing && now - w->last_refresh >= w->cfg->refresh_s) {
         w->last_refresh = now;
-        seatmap_request(w);
+        w->refreshing = 1;
+        monitor_get(w, "/seats", OP_SEATMAP, on_seatmap);
     }
 }
 
@@ -631,7 +620,7 @@ int swarm_run(struct bench *b, const struct venue *v, const struct swarm_cfg *cf
     b->stats.start_us = w.t0;
     event_add(w.pump, &ms2);
     event_add(w.ticker, &sec);
-    counts_request(&w);
+    monitor_get(&w, "", OP_COUNTS, on_counts);
     event_base_dispatch(b->base);
     b->stats.duration_s = elapsed(&w);
     event_del(w.pump);
