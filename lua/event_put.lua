@@ -1,35 +1,40 @@
--- event_put: create an event from a seat map, or replace it while no
--- seat is held or reserved.
+-- event_put: make a staged seat map the event's, creating the event or
+-- replacing it while no seat is held or reserved. usherd first writes the
+-- seat index (seat -> index) and the layout to two staging keys of this
+-- PUT (KEYS[11], KEYS[12]) with plain commands in chunks, so that no single
+-- command blocks Redis for long; this script swaps them in atomically.
 -- ARGV: name, hold_ttl_s, max_hold_ttl_s, max_seats_per_hold,
---       sections_json, layout, seat ids in seat-map order...
+--       sections_json, seat count.
 -- Returns 1 when created, 0 when replaced.
--- Errors: EVENT_IN_USE. Work: O(seats) (plus every due hold on replace).
+-- Errors: EVENT_IN_USE; STAGE_INCOMPLETE when the staging keys are not
+-- whole (expired, or a chunk was lost): usherd answers 503, retry.
+-- Work: O(1) plus the status string (1 byte a seat) and every due hold
+-- on replace; old keys are freed with UNLINK, off the main thread.
+local K_STAGE_SEATS, K_STAGE_LAYOUT = KEYS[11], KEYS[12]
+local n = tonumber(ARGV[6])
+if redis.call('HLEN', K_STAGE_SEATS) ~= n or
+   redis.call('EXISTS', K_STAGE_LAYOUT) == 0 then
+  redis.call('UNLINK', K_STAGE_SEATS, K_STAGE_LAYOUT)
+  return fail('STAGE_INCOMPLETE')
+end
 local now = now_ms()
 local existed = redis.call('EXISTS', K_META) == 1
 if existed then
   while sweep_expired(now, 1000) == 1000 do end
   if redis.call('ZCARD', K_EXPIRY) > 0 or redis.call('HLEN', K_ORDERS) > 0 then
+    redis.call('UNLINK', K_STAGE_SEATS, K_STAGE_LAYOUT)
     return fail('EVENT_IN_USE')
   end
-  redis.call('DEL', K_META, K_SEATS, K_LAYOUT, K_STATUS, K_OWNER, K_HOLDS,
+  redis.call('UNLINK', K_META, K_SEATS, K_LAYOUT, K_STATUS, K_OWNER, K_HOLDS,
              K_EXPIRY, K_TOMBS, K_ORDERS, K_IDEM)
 end
-local n = #ARGV - 6
+redis.call('RENAME', K_STAGE_SEATS, K_SEATS)
+redis.call('RENAME', K_STAGE_LAYOUT, K_LAYOUT)
+redis.call('PERSIST', K_SEATS)
+redis.call('PERSIST', K_LAYOUT)
 redis.call('HSET', K_META, 'name', ARGV[1], 'hold_ttl_s', ARGV[2],
            'max_hold_ttl_s', ARGV[3], 'max_seats_per_hold', ARGV[4],
            'sections', ARGV[5], 'total', n, 'created_ms', now)
-redis.call('SET', K_LAYOUT, ARGV[6])
 redis.call('SET', K_STATUS, string.rep('.', n))
--- HSET in batches: unpack() of the whole map would overflow Lua's stack.
-local batch, i = {}, 1
-while i <= n do
-  local j = 0
-  while i <= n and j < 1000 do
-    batch[2 * j + 1] = ARGV[i + 6]
-    batch[2 * j + 2] = i - 1
-    i, j = i + 1, j + 1
-  end
-  redis.call('HSET', K_SEATS, unpack(batch, 1, 2 * j))
-end
 if existed then return 0 end
 return 1

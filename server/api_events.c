@@ -125,80 +125,162 @@ void api_readyz(struct req *r)
                          "Not connected to Redis, or scripts not loaded yet.", NULL);
 }
 
-/* ---- PUT /v1/events/{event} ---- */
+/* ---- PUT /v1/events/{event} ----
+ *
+ * Three steps, so that no single Redis command runs long even for 200,000
+ * seats: register the id (SADD), stage the seat index and the layout under
+ * keys of this PUT alone (HSET in chunks of STAGE_CHUNK seats, SET, both
+ * expiring in STAGE_TTL_S should we never finish), then swap them in with
+ * event_put.lua, which also checks the event is not in use. */
+
+#define STAGE_CHUNK 5000
+#define STAGE_TTL_S "300"
+
+struct put_state {
+    struct seatmap map;
+    size_t pending;           /* staging commands not yet answered */
+    int failed;
+};
+
+static void put_state_free(void *p)
+{
+    struct put_state *ps = p;
+
+    seatmap_deinit(&ps->map);
+    free(ps);
+}
+
+static void on_ignored(void *arg, enum store_status st, const redisReply *reply)
+{
+}
 
 static void on_event_put(void *arg, enum store_status st, const redisReply *reply)
 {
     struct req *r = arg;
-    struct seatmap *m = r->data;
+    struct put_state *ps = r->data;
 
     if (!api_reply_ok(r, st, reply, REDIS_REPLY_INTEGER, 0))
         return;
     http_reply_json(r, reply->integer == 1 ? 201 : 200,
                     json_pack("{s:s, s:I}", "event", r->event, "seats",
-                              (json_int_t)m->nseats));
+                              (json_int_t)ps->map.nseats));
 }
 
-static void on_event_registered(void *arg, enum store_status st, const redisReply *reply)
+static void on_staged(void *arg, enum store_status st, const redisReply *reply)
 {
     struct req *r = arg;
-    struct seatmap *m = r->data;
-    size_t argc = 6 + m->nseats, i;
-    const char **argv;
-    size_t *lens;
-    char nums[3][24];
+    struct put_state *ps = r->data;
+    struct seatmap *m = &ps->map;
+    char nums[4][24];
+    const char *argv[6];
 
-    if (!api_reply_ok(r, st, reply, REDIS_REPLY_INTEGER, 0))
+    if (st != STORE_OK || (reply && reply->type == REDIS_REPLY_ERROR))
+        ps->failed = 1;
+    if (--ps->pending > 0)
         return;
-    argv = malloc(sizeof *argv * argc);
-    lens = malloc(sizeof *lens * argc);
-    if (!argv || !lens) {
-        free(argv);
-        free(lens);
-        http_reply_error(r, ERR_INTERNAL, NULL, NULL);
+    if (ps->failed) {
+        const char *unlink[3] = {"UNLINK", r->keys.key[10], r->keys.key[11]};
+        store_command(r->app->store, 3, unlink, NULL, on_ignored, NULL);
+        http_reply_error(r, ERR_REDIS_UNAVAILABLE, NULL, NULL);
         return;
     }
     snprintf(nums[0], sizeof nums[0], "%lld", m->hold_ttl_s);
     snprintf(nums[1], sizeof nums[1], "%lld", m->max_hold_ttl_s);
     snprintf(nums[2], sizeof nums[2], "%lld", m->max_seats_per_hold);
-    argv[0] = m->name;         lens[0] = strlen(m->name);
-    argv[1] = nums[0];         lens[1] = strlen(nums[0]);
-    argv[2] = nums[1];         lens[2] = strlen(nums[1]);
-    argv[3] = nums[2];         lens[3] = strlen(nums[2]);
-    argv[4] = m->sections_json; lens[4] = strlen(m->sections_json);
-    argv[5] = m->layout;       lens[5] = m->layout_len;
-    for (i = 0; i < m->nseats; i++) {
-        argv[6 + i] = m->seat[i];
-        lens[6 + i] = m->seat_len[i];
-    }
-    api_eval(r, SCRIPT_EVENT_PUT, (int)argc, argv, lens, on_event_put);
-    free(argv);
-    free(lens);
+    snprintf(nums[3], sizeof nums[3], "%zu", m->nseats);
+    argv[0] = m->name;
+    argv[1] = nums[0];
+    argv[2] = nums[1];
+    argv[3] = nums[2];
+    argv[4] = m->sections_json;
+    argv[5] = nums[3];
+    api_eval(r, SCRIPT_EVENT_PUT, 6, argv, NULL, on_event_put);
 }
 
-static void seatmap_free(void *p)
+/* Queues one staging command; counts it, or marks the PUT failed. */
+static void stage_send(struct req *r, int argc, const char **argv, const size_t *lens)
 {
-    seatmap_deinit(p);
-    free(p);
+    struct put_state *ps = r->data;
+
+    if (store_command(r->app->store, argc, argv, lens, on_staged, r) == 0)
+        ps->pending++;
+    else
+        ps->failed = 1;
+}
+
+static void on_event_registered(void *arg, enum store_status st, const redisReply *reply)
+{
+    struct req *r = arg;
+    struct put_state *ps = r->data;
+    struct seatmap *m = &ps->map;
+    const char **argv = NULL;
+    size_t *lens = NULL, i, j;
+    char *nums = NULL, token[23];
+
+    if (!api_reply_ok(r, st, reply, REDIS_REPLY_INTEGER, 0))
+        return;
+    argv = malloc(sizeof *argv * (2 + 2 * STAGE_CHUNK));
+    lens = malloc(sizeof *lens * (2 + 2 * STAGE_CHUNK));
+    nums = malloc((size_t)STAGE_CHUNK * 12);
+    if (!argv || !lens || !nums || util_random_token(token) < 0) {
+        http_reply_error(r, ERR_INTERNAL, NULL, NULL);
+        goto done;
+    }
+    store_event_stage_keys(&r->keys, r->event, token);
+    /* ps->pending starts at 1 so that no answer can finish the PUT while
+     * commands are still being queued; the matching release is below. */
+    ps->pending = 1;
+    for (i = 0; i < m->nseats; i += STAGE_CHUNK) {
+        size_t end = i + STAGE_CHUNK < m->nseats ? i + STAGE_CHUNK : m->nseats, argc = 2;
+        char *p = nums;
+        argv[0] = "HSET";
+        lens[0] = 4;
+        argv[1] = r->keys.key[10];
+        lens[1] = r->keys.len[10];
+        for (j = i; j < end; j++) {
+            int n = sprintf(p, "%zu", j);
+            argv[argc] = m->seat[j];
+            lens[argc++] = m->seat_len[j];
+            argv[argc] = p;
+            lens[argc++] = (size_t)n;
+            p += n + 1;
+        }
+        stage_send(r, (int)argc, argv, lens);
+    }
+    {
+        const char *expire[3] = {"EXPIRE", r->keys.key[10], STAGE_TTL_S};
+        const char *set[5] = {"SET", r->keys.key[11], m->layout, "EX", STAGE_TTL_S};
+        size_t setlens[5] = {3, r->keys.len[11], m->layout_len, 2, strlen(STAGE_TTL_S)};
+        stage_send(r, 3, expire, NULL);
+        stage_send(r, 5, set, setlens);
+    }
+    /* The seat map's copies now live in hiredis' output buffer. */
+    free(m->layout);
+    m->layout = NULL;
+    on_staged(r, STORE_OK, NULL);
+done:
+    free(argv);
+    free(lens);
+    free(nums);
 }
 
 void api_event_put(struct req *r)
 {
-    struct seatmap *m = calloc(1, sizeof *m);
+    struct put_state *ps = calloc(1, sizeof *ps);
     struct verr e = {0};
     const char *argv[3] = {"SADD", STORE_EVENTS_KEY, r->event};
 
-    if (!m) {
+    if (!ps) {
         http_reply_error(r, ERR_INTERNAL, NULL, NULL);
         return;
     }
-    if (seatmap_parse(r->body, m, &e) < 0) {
-        free(m);
+    if (seatmap_parse(r->body, &ps->map, &e) < 0) {
+        free(ps);
         http_reply_verr(r, &e);
         return;
     }
-    r->data = m;
-    r->data_free = seatmap_free;
+    r->data = ps;
+    r->data_free = put_state_free;
     /* Register first: a listed event whose script then fails is skipped
      * by the listing, while an unlisted event would be invisible. */
     if (store_command(r->app->store, 3, argv, NULL, on_event_registered, r) < 0)
@@ -230,10 +312,6 @@ void api_event_get(struct req *r)
 }
 
 /* ---- DELETE /v1/events/{event} ---- */
-
-static void on_ignored(void *arg, enum store_status st, const redisReply *reply)
-{
-}
 
 static void on_event_delete(void *arg, enum store_status st, const redisReply *reply)
 {

@@ -74,6 +74,17 @@ void store_event_keys(struct event_keys *k, const char *event)
         memcpy(p + 9 + elen, names[i], nlen + 1);
         k->len[i] = 9 + elen + nlen;
     }
+    k->n = STORE_EVENT_KEYS;
+}
+
+void store_event_stage_keys(struct event_keys *k, const char *event, const char *token)
+{
+    int a = snprintf(k->key[10], STORE_KEY_MAX, "usher:{%s}:stage:%s:seats", event, token);
+    int b = snprintf(k->key[11], STORE_KEY_MAX, "usher:{%s}:stage:%s:layout", event, token);
+
+    k->len[10] = (size_t)a;
+    k->len[11] = (size_t)b;
+    k->n = STORE_KEYS_MAX;
 }
 
 /* Runs the call's callback once, then frees the call. */
@@ -396,7 +407,8 @@ int store_eval(struct store *s, enum script_id id, const struct event_keys *k,
                int argc, const char **argv, const size_t *argvlen,
                store_cb *cb, void *arg)
 {
-    int n = 3 + STORE_EVENT_KEYS + argc, i, rc;
+    int n = 3 + k->n + argc, i, rc;
+    char nkeys[8];
     const char **v;
     size_t *l;
 
@@ -410,14 +422,15 @@ int store_eval(struct store *s, enum script_id id, const struct event_keys *k,
     }
     v[0] = "EVALSHA"; l[0] = 7;
     v[1] = s->sha[id]; l[1] = 40;
-    v[2] = "10"; l[2] = 2;
-    for (i = 0; i < STORE_EVENT_KEYS; i++) {
+    snprintf(nkeys, sizeof nkeys, "%d", k->n);
+    v[2] = nkeys; l[2] = strlen(nkeys);
+    for (i = 0; i < k->n; i++) {
         v[3 + i] = k->key[i];
         l[3 + i] = k->len[i];
     }
     for (i = 0; i < argc; i++) {
-        v[3 + STORE_EVENT_KEYS + i] = argv[i];
-        l[3 + STORE_EVENT_KEYS + i] = argvlen ? argvlen[i] : strlen(argv[i]);
+        v[3 + k->n + i] = argv[i];
+        l[3 + k->n + i] = argvlen ? argvlen[i] : strlen(argv[i]);
     }
     rc = send_argv(s, (int)id, n, v, l, cb, arg);
 done:

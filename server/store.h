@@ -38,13 +38,16 @@ enum store_status {
 typedef void store_cb(void *arg, enum store_status st, const redisReply *reply);
 
 #define STORE_EVENT_KEYS 10
-#define STORE_KEY_MAX 96
+#define STORE_KEYS_MAX 12
+#define STORE_KEY_MAX 128
 
 /* The ten keys of one event, in the order every script expects them
- * (lua/lib/common.lua). All share the hash tag {event}. */
+ * (lua/lib/common.lua), and for event_put two staging keys after them.
+ * All share the hash tag {event}. */
 struct event_keys {
-    char key[STORE_EVENT_KEYS][STORE_KEY_MAX];
-    size_t len[STORE_EVENT_KEYS];
+    char key[STORE_KEYS_MAX][STORE_KEY_MAX];
+    size_t len[STORE_KEYS_MAX];
+    int n;                      /* keys in use: 10, or 12 with staging */
 };
 
 /* The key of the set of all event ids (not in any event's hash slot). */
@@ -52,6 +55,10 @@ struct event_keys {
 
 /* Fills `k` for event id `event` (already validated: <= 64 id chars). */
 void store_event_keys(struct event_keys *k, const char *event);
+
+/* Adds the two staging keys of one PUT of the event (usher:{E}:stage:<token>:
+ * seats and :layout) as keys 11 and 12. */
+void store_event_stage_keys(struct event_keys *k, const char *event, const char *token);
 
 /* Creates the client and starts connecting; resolves a host name once,
  * here, so that reconnects never block on DNS. Returns NULL on failure. */

@@ -1,5 +1,6 @@
 """Integration tests of every route and error code of API v1, against the
 real usherd and a real redis-server on loopback."""
+import os
 import socket
 import sys
 import time
@@ -200,6 +201,35 @@ class Events(Base):
         self.assertEqual(len(b["seats"]), 10000)
         self.assertEqual(b["seats"][-1]["id"], "S19-R49-200")
         self.call("DELETE", self.ev())
+
+    def stage_keys(self):
+        return [k for k in self.r.cmd("KEYS", "usher:{%s}:stage:*" % self.e)]
+
+    def test_staging_keys_never_stay(self):
+        self.make_event()
+        self.assertEqual(self.stage_keys(), [])
+        self.hold(["S0-R0-1"])
+        self.assert_error(self.call("PUT", self.ev(), harness.theatre()), 409, "event_in_use")
+        self.assertEqual(self.stage_keys(), [])
+        self.assertEqual(self.counts()["held"], 1)        # the old map is intact
+
+    def test_event_put_refuses_incomplete_stage(self):
+        # the swap script itself: a staged index with a seat missing (as
+        # after an expired or lost chunk) is refused and cleaned up
+        self.make_event(sections=1, rows=1, seats=3)
+        root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        src = "".join(open(os.path.join(root, "lua", f)).read()
+                      for f in ("lib/common.lua", "event_put.lua"))
+        sha = self.r.cmd("SCRIPT", "LOAD", src)
+        stage = ["usher:{%s}:stage:t:seats" % self.e, "usher:{%s}:stage:t:layout" % self.e]
+        self.r.cmd("HSET", stage[0], "a", "0", "b", "1")
+        self.r.cmd("SET", stage[1], "0\t\"id\":\"a\"}\n")
+        with self.assertRaises(RuntimeError) as cm:
+            self.r.cmd("EVALSHA", sha, "12", *(event_keys(self.e) + stage),
+                       "n", "600", "1800", "10", "[]", "3")
+        self.assertIn("STAGE_INCOMPLETE", str(cm.exception))
+        self.assertEqual(self.r.cmd("EXISTS", *stage), 0)
+        self.assertEqual(self.counts()["total"], 3)
 
     def test_replace_in_use(self):
         self.make_event()
