@@ -61,13 +61,13 @@ HID=$(curl -fs -X POST "http://127.0.0.1:$HPORT/v1/events/bench/holds" -d '{"sea
       sed 's/.*"hold_id":"\([^"]*\)".*/\1/')
 SHA=$(redis-cli -p "$RPORT" script load "$(cat lua/lib/common.lua lua/hold_get.lua)")
 K=""
-for k in meta seats layout status owner holds expiry tombs orders idem; do K+=" usher:{bench}:$k"; done
+for k in meta seats layout status owner holds expiry tombs orders idem journal; do K+=" usher:{bench}:$k"; done
 echo "== redis-benchmark: EVALSHA hold_get (-c$CONNS -n 200000), $RUNS runs"
 for run in $(seq "$RUNS"); do
   redis-cli -p "$RPORT" config resetstat >/dev/null
   r0=$(ticks "$RPID")
   # shellcheck disable=SC2086
-  out=$(redis-benchmark -p "$RPORT" -c "$CONNS" -n 200000 -q EVALSHA "$SHA" 10 $K "$HID" |
+  out=$(redis-benchmark -p "$RPORT" -c "$CONNS" -n 200000 -q EVALSHA "$SHA" 11 $K "$HID" |
         tr '\r' '\n' | tail -1)
   r1=$(ticks "$RPID")
   evalsha=$(redis-cli -p "$RPORT" info commandstats | tr -d '\r' | grep '^cmdstat_evalsha' | sed 's/.*usec_per_call=\([0-9.]*\).*/\1/')

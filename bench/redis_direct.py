@@ -18,7 +18,8 @@ r = Redis(port)
 sha_hold = r.cmd("SCRIPT", "LOAD", common + open(root + "/lua/hold_create.lua").read())
 sha_rel = r.cmd("SCRIPT", "LOAD", common + open(root + "/lua/hold_release.lua").read())
 keys = ["usher:{%s}:%s" % (event, k) for k in (
-    "meta", "seats", "layout", "status", "owner", "holds", "expiry", "tombs", "orders", "idem")]
+    "meta", "seats", "layout", "status", "owner", "holds", "expiry", "tombs", "orders", "idem",
+    "journal")]
 
 
 def pack(*args):
@@ -36,7 +37,7 @@ end = time.time() + secs
 while time.time() < end:
     ids = ["d%d-%d" % (pairs, i) for i in range(batch)]
     seats = ["S-R%d-%d" % (rnd.randint(1, 100), rnd.randint(1, 1000)) for _ in range(batch)]
-    r.sock.sendall(b"".join(pack("EVALSHA", sha_hold, "10", *keys, h, "", "", "", "fp", s)
+    r.sock.sendall(b"".join(pack("EVALSHA", sha_hold, "11", *keys, h, "", "", "", "fp", s)
                             for h, s in zip(ids, seats)))
     ok = []
     for h in ids:
@@ -45,7 +46,7 @@ while time.time() < end:
             ok.append(h)
         except RuntimeError:
             pass                         # 409: seat taken, counted as one call
-    r.sock.sendall(b"".join(pack("EVALSHA", sha_rel, "10", *keys, h) for h in ok))
+    r.sock.sendall(b"".join(pack("EVALSHA", sha_rel, "11", *keys, h) for h in ok))
     for _ in ok:
         r._read()
     pairs += len(ok)

@@ -56,6 +56,7 @@ if ikey ~= '' then
 end
 hold_store(hid, h)
 redis.call('ZADD', K_EXPIRY, h.e, hid)
+journal(seats, 'held', 'hold', now)
 sweep_expired(now, SWEEP_PER_WRITE)
 local r = hold_reply(hid, h, now)
 r[#r + 1] = 0

@@ -16,4 +16,5 @@ if e > cap then e = cap end
 h.e = e
 hold_store(hid, h)
 redis.call('ZADD', K_EXPIRY, e, hid)
+journal(h.seats, 'held', 'extend', now)
 return hold_reply(hid, h, now)

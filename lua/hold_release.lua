@@ -17,4 +17,5 @@ if h.k and redis.call('HGET', K_IDEM, h.k) == hid then
 end
 redis.call('HDEL', K_HOLDS, hid)
 redis.call('ZREM', K_EXPIRY, hid)
+journal(h.seats, 'available', 'release', now)
 return #h.seats

@@ -24,4 +24,5 @@ redis.call('HSET', K_ORDERS, oid, list)
 h.s, h.o = 'reserved', oid
 hold_store(hid, h)
 redis.call('ZREM', K_EXPIRY, hid)
+journal(h.seats, 'reserved', 'reserve', now)
 return hold_reply(hid, h, now)

@@ -13,4 +13,5 @@ for i = 1, #ARGV do
 end
 if #bad > 0 then return fail('SEATS_UNAVAILABLE', bad) end
 for i = 1, #ARGV do redis.call('SETRANGE', K_STATUS, idx[i], 'b') end
+journal(ARGV, 'blocked', 'block', now)
 return ARGV

@@ -4,6 +4,7 @@
 -- Errors: EVENT_NOT_FOUND, UNKNOWN_SEATS ids, SEATS_NOT_RESERVED ids.
 -- Work: O(seats * order size).
 if redis.call('EXISTS', K_META) == 0 then return fail('EVENT_NOT_FOUND') end
+local now = now_ms()
 local idx, err = seats_resolve(1)
 if err then return err end
 local bad = seats_not_in(idx, 'r')
@@ -25,4 +26,5 @@ for i = 1, #ARGV do
   redis.call('SETRANGE', K_STATUS, idx[i], '.')
   redis.call('HDEL', K_OWNER, s)
 end
+journal(ARGV, 'available', 'admin_release', now)
 return ARGV

@@ -135,6 +135,8 @@ void api_readyz(struct req *r)
 
 #define STAGE_CHUNK 5000
 #define STAGE_TTL_S "300"
+#define STAGE_SEATS STORE_EVENT_KEYS        /* index in struct event_keys */
+#define STAGE_LAYOUT (STORE_EVENT_KEYS + 1)
 
 struct put_state {
     struct seatmap map;
@@ -171,15 +173,15 @@ static void on_staged(void *arg, enum store_status st, const redisReply *reply)
     struct req *r = arg;
     struct put_state *ps = r->data;
     struct seatmap *m = &ps->map;
-    char nums[4][24];
-    const char *argv[6];
+    char nums[5][24];
+    const char *argv[7];
 
     if (st != STORE_OK || (reply && reply->type == REDIS_REPLY_ERROR))
         ps->failed = 1;
     if (--ps->pending > 0)
         return;
     if (ps->failed) {
-        const char *unlink[3] = {"UNLINK", r->keys.key[10], r->keys.key[11]};
+        const char *unlink[3] = {"UNLINK", r->keys.key[STAGE_SEATS], r->keys.key[STAGE_LAYOUT]};
         store_command(r->app->store, 3, unlink, NULL, on_ignored, NULL);
         http_reply_error(r, ERR_REDIS_UNAVAILABLE, NULL, NULL);
         return;
@@ -194,7 +196,9 @@ static void on_staged(void *arg, enum store_status st, const redisReply *reply)
     argv[3] = nums[2];
     argv[4] = m->sections_json;
     argv[5] = nums[3];
-    api_eval(r, SCRIPT_EVENT_PUT, 6, argv, NULL, on_event_put);
+    snprintf(nums[4], sizeof nums[4], "%d", r->app->cfg->journal_max);
+    argv[6] = nums[4];
+    api_eval(r, SCRIPT_EVENT_PUT, 7, argv, NULL, on_event_put);
 }
 
 /* Queues one staging command; counts it, or marks the PUT failed. */
@@ -235,8 +239,8 @@ static void on_event_registered(void *arg, enum store_status st, const redisRepl
         char *p = nums;
         argv[0] = "HSET";
         lens[0] = 4;
-        argv[1] = r->keys.key[10];
-        lens[1] = r->keys.len[10];
+        argv[1] = r->keys.key[STAGE_SEATS];
+        lens[1] = r->keys.len[STAGE_SEATS];
         for (j = i; j < end; j++) {
             int n = sprintf(p, "%zu", j);
             argv[argc] = m->seat[j];
@@ -248,9 +252,9 @@ static void on_event_registered(void *arg, enum store_status st, const redisRepl
         stage_send(r, (int)argc, argv, lens);
     }
     {
-        const char *expire[3] = {"EXPIRE", r->keys.key[10], STAGE_TTL_S};
-        const char *set[5] = {"SET", r->keys.key[11], m->layout, "EX", STAGE_TTL_S};
-        size_t setlens[5] = {3, r->keys.len[11], m->layout_len, 2, strlen(STAGE_TTL_S)};
+        const char *expire[3] = {"EXPIRE", r->keys.key[STAGE_SEATS], STAGE_TTL_S};
+        const char *set[5] = {"SET", r->keys.key[STAGE_LAYOUT], m->layout, "EX", STAGE_TTL_S};
+        size_t setlens[5] = {3, r->keys.len[STAGE_LAYOUT], m->layout_len, 2, strlen(STAGE_TTL_S)};
         stage_send(r, 3, expire, NULL);
         stage_send(r, 5, set, setlens);
     }

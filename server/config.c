@@ -137,6 +137,9 @@ static void print_help(void)
 "                           suffix s or ms)\n"
 "  --sweep-interval MS      period of the expired-hold sweep (env\n"
 "                           USHER_SWEEP_INTERVAL, default 1000ms)\n"
+"  --journal-max N          change journal entries kept per event, about\n"
+"                           (env USHER_JOURNAL_MAX, default 100000; at least\n"
+"                           100; applies to events created or replaced after)\n"
 "  --help                   print this help and exit\n"
 "  --version                print the version and exit\n");
 }
@@ -152,6 +155,14 @@ static int apply(struct config *c, int opt, const char *v)
         return config_parse_redis_url(c, v);
     case 't': return parse_ms(v, 10, &c->redis_timeout_ms);
     case 's': return parse_ms(v, 10, &c->sweep_interval_ms);
+    case 'j': {
+        char *end;
+        long n = strtol(v, &end, 10);
+        if (*v == '\0' || *end != '\0' || n < 100 || n > 100000000)
+            return -1;
+        c->journal_max = (int)n;
+        return 0;
+    }
     }
     return -1;
 }
@@ -163,6 +174,7 @@ int config_load(struct config *c, int argc, char **argv, char *err, int errlen)
         {"redis", required_argument, NULL, 'r'},
         {"redis-timeout", required_argument, NULL, 't'},
         {"sweep-interval", required_argument, NULL, 's'},
+        {"journal-max", required_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -170,6 +182,7 @@ int config_load(struct config *c, int argc, char **argv, char *err, int errlen)
     static const struct { int opt; const char *env; } envs[] = {
         {'l', "USHER_LISTEN"}, {'r', "USHER_REDIS_URL"},
         {'t', "USHER_REDIS_TIMEOUT"}, {'s', "USHER_SWEEP_INTERVAL"},
+        {'j', "USHER_JOURNAL_MAX"},
     };
     size_t i;
     int opt;
@@ -179,6 +192,7 @@ int config_load(struct config *c, int argc, char **argv, char *err, int errlen)
     apply(c, 'r', DEFAULT_REDIS);
     c->redis_timeout_ms = 2000;
     c->sweep_interval_ms = 1000;
+    c->journal_max = 100000;
     for (i = 0; i < sizeof envs / sizeof envs[0]; i++) {
         const char *v = getenv(envs[i].env);
         if (v && *v && apply(c, envs[i].opt, v) < 0) {
@@ -202,7 +216,7 @@ int config_load(struct config *c, int argc, char **argv, char *err, int errlen)
         }
         if (apply(c, opt, optarg) < 0) {
             snprintf(err, (size_t)errlen, "bad value for --%s: %s",
-                     opts[opt == 'l' ? 0 : opt == 'r' ? 1 : opt == 't' ? 2 : 3].name,
+                     opts[opt == 'l' ? 0 : opt == 'r' ? 1 : opt == 't' ? 2 : opt == 's' ? 3 : 4].name,
                      optarg);
             return -1;
         }

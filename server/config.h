@@ -17,6 +17,7 @@ struct config {
     int redis_db;
     int redis_timeout_ms;    /* per Redis call; 503 after it */
     int sweep_interval_ms;   /* period of the expired-hold sweep */
+    int journal_max;         /* change journal entries kept per event (about) */
 };
 
 /* Fills `c` from defaults, environment and argv. Returns 0 to run, 1 when

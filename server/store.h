@@ -37,17 +37,17 @@ enum store_status {
 
 typedef void store_cb(void *arg, enum store_status st, const redisReply *reply);
 
-#define STORE_EVENT_KEYS 10
-#define STORE_KEYS_MAX 12
+#define STORE_EVENT_KEYS 11
+#define STORE_KEYS_MAX 13
 #define STORE_KEY_MAX 128
 
-/* The ten keys of one event, in the order every script expects them
+/* The eleven keys of one event, in the order every script expects them
  * (lua/lib/common.lua), and for event_put two staging keys after them.
  * All share the hash tag {event}. */
 struct event_keys {
     char key[STORE_KEYS_MAX][STORE_KEY_MAX];
     size_t len[STORE_KEYS_MAX];
-    int n;                      /* keys in use: 10, or 12 with staging */
+    int n;                      /* keys in use: 11, or 13 with staging */
 };
 
 /* The key of the set of all event ids (not in any event's hash slot). */
@@ -57,7 +57,7 @@ struct event_keys {
 void store_event_keys(struct event_keys *k, const char *event);
 
 /* Adds the two staging keys of one PUT of the event (usher:{E}:stage:<token>:
- * seats and :layout) as keys 11 and 12. */
+ * seats and :layout) as keys 12 and 13. */
 void store_event_stage_keys(struct event_keys *k, const char *event, const char *token);
 
 /* Creates the client and starts connecting; resolves a host name once,

@@ -2,12 +2,12 @@
 -- (see CMakeLists.txt), so each operation stays one self-contained script
 -- that Redis runs atomically. Lua 5.1 only: Redis embeds 5.1.
 --
--- Every script is called with the same ten keys of one event, all sharing
+-- Every script is called with the same eleven keys of one event, all sharing
 -- the Cluster hash tag {event}; lua/README.md documents what each holds.
 local K_META, K_SEATS, K_LAYOUT, K_STATUS, K_OWNER =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
-local K_HOLDS, K_EXPIRY, K_TOMBS, K_ORDERS, K_IDEM =
-  KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10]
+local K_HOLDS, K_EXPIRY, K_TOMBS, K_ORDERS, K_IDEM, K_JOURNAL =
+  KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11]
 
 local TOMB_MS = 3600000      -- expired holds answer 410 for an hour
 local SWEEP_PER_WRITE = 2    -- expired holds cleaned by each hold call
@@ -25,6 +25,20 @@ local function fail(code, list)
   return redis.error_reply(code)
 end
 
+-- Appends one change to the event's journal, a stream trimmed to about
+-- the event's journal_max entries: the seats (ids only: never hold or
+-- order ids), their new status, the cause and the time.
+local journal_max
+local function journal(seats, status, cause, now)
+  if #seats == 0 then return end
+  if not journal_max then
+    journal_max = redis.call('HGET', K_META, 'journal_max') or '100000'
+  end
+  redis.call('XADD', K_JOURNAL, 'MAXLEN', '~', journal_max, '*', 'seats',
+             table.concat(seats, ' '), 'status', status, 'cause', cause,
+             'ts', string.format('%d', now))
+end
+
 local function hold_load(hid)
   local raw = redis.call('HGET', K_HOLDS, hid)
   if not raw then return nil end
@@ -38,12 +52,15 @@ end
 -- Turns live hold `hid` into a tombstone: its seats become available,
 -- its idempotency key is forgotten, and GET answers 410 for TOMB_MS.
 local function hold_expire(hid, h, now)
+  local freed = {}
   for _, s in ipairs(h.seats) do
     if redis.call('HGET', K_OWNER, s) == hid then
       redis.call('SETRANGE', K_STATUS, redis.call('HGET', K_SEATS, s), '.')
       redis.call('HDEL', K_OWNER, s)
+      freed[#freed + 1] = s
     end
   end
+  journal(freed, 'available', 'expire', now)
   if h.k and redis.call('HGET', K_IDEM, h.k) == hid then
     redis.call('HDEL', K_IDEM, h.k)
   end

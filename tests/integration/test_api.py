@@ -31,7 +31,7 @@ def new_event():
 def event_keys(e):
     return ["usher:{%s}:%s" % (e, k) for k in (
         "meta", "seats", "layout", "status", "owner", "holds", "expiry",
-        "tombs", "orders", "idem")]
+        "tombs", "orders", "idem", "journal")]
 
 
 class Base(unittest.TestCase):
@@ -225,8 +225,8 @@ class Events(Base):
         self.r.cmd("HSET", stage[0], "a", "0", "b", "1")
         self.r.cmd("SET", stage[1], "0\t\"id\":\"a\"}\n")
         with self.assertRaises(RuntimeError) as cm:
-            self.r.cmd("EVALSHA", sha, "12", *(event_keys(self.e) + stage),
-                       "n", "600", "1800", "10", "[]", "3")
+            self.r.cmd("EVALSHA", sha, "13", *(event_keys(self.e) + stage),
+                       "n", "600", "1800", "10", "[]", "3", "1000")
         self.assertIn("STAGE_INCOMPLETE", str(cm.exception))
         self.assertEqual(self.r.cmd("EXISTS", *stage), 0)
         self.assertEqual(self.counts()["total"], 3)
@@ -558,6 +558,62 @@ class Holds(Base):
         h = self.hold(["S0-R0-1"])
         st, _, _ = self.call("GET", self.ev("/holds/" + h["hold_id"]))
         self.assertEqual(st, 200)
+
+
+class Journal(Base):
+    def journal(self):
+        out = []
+        for eid, fields in self.r.cmd("XRANGE", "usher:{%s}:journal" % self.e, "-", "+"):
+            f = dict(zip(fields[::2], fields[1::2]))
+            out.append((f["cause"], f["status"], f["seats"]))
+            self.assertRegex(f["ts"], r"^\d{13}$")
+        return out
+
+    def test_every_change_is_journalled(self):
+        self.make_event(hold_ttl_s=60, max_hold_ttl_s=100)
+        h = self.hold(["S0-R0-1", "S0-R0-2"])
+        self.call("POST", self.ev("/holds/%s/extend" % h["hold_id"]), {"ttl_s": 50})
+        self.call("POST", self.ev("/holds/%s/reserve" % h["hold_id"]), {"order_id": "ord-x"})
+        h2 = self.hold(["S0-R0-3"])
+        self.assertEqual(self.call("DELETE", self.ev("/holds/" + h2["hold_id"]))[0], 204)
+        self.call("POST", self.ev("/release"), {"seats": ["S0-R0-1"]})
+        self.call("POST", self.ev("/block"), {"seats": ["S1-R0-1"]})
+        self.call("POST", self.ev("/unblock"), {"seats": ["S1-R0-1"]})
+        self.hold(["S0-R0-4"], ttl_s=1)
+        # refused changes write nothing
+        self.call("POST", self.ev("/holds"), {"seats": ["S0-R0-2"]})
+        time.sleep(1.6)                       # the sweeper expires the last hold
+        got = self.journal()
+        self.assertEqual(got, [
+            ("create", "", ""),
+            ("hold", "held", "S0-R0-1 S0-R0-2"),
+            ("extend", "held", "S0-R0-1 S0-R0-2"),
+            ("reserve", "reserved", "S0-R0-1 S0-R0-2"),
+            ("hold", "held", "S0-R0-3"),
+            ("release", "available", "S0-R0-3"),
+            ("admin_release", "available", "S0-R0-1"),
+            ("block", "blocked", "S1-R0-1"),
+            ("unblock", "available", "S1-R0-1"),
+            ("hold", "held", "S0-R0-4"),
+            ("expire", "available", "S0-R0-4"),
+        ])
+        raw = str(self.r.cmd("XRANGE", "usher:{%s}:journal" % self.e, "-", "+"))
+        self.assertNotIn(h["hold_id"], raw)    # never hold or order ids
+        self.assertNotIn("ord-x", raw)
+        # replacing the map restarts the journal with a replace entry
+        self.call("POST", self.ev("/release"), {"seats": ["S0-R0-2"]})
+        self.assertEqual(self.call("PUT", self.ev(), harness.theatre())[0], 200)
+        self.assertEqual(self.journal(), [("replace", "", "")])
+
+    def test_journal_is_trimmed(self):
+        self.make_event()
+        self.r.cmd("HSET", "usher:{%s}:meta" % self.e, "journal_max", "100")
+        for i in range(150):
+            h = self.hold(["S0-R0-%d" % (i % 10 + 1)])
+            self.call("DELETE", self.ev("/holds/" + h["hold_id"]))
+        # 301 entries written; MAXLEN ~ trims whole stream nodes (100 entries)
+        n = self.r.cmd("XLEN", "usher:{%s}:journal" % self.e)
+        self.assertTrue(100 <= n <= 200, n)
 
 
 class Hostile(Base):
