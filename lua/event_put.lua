@@ -25,8 +25,9 @@ if existed then
     redis.call('UNLINK', K_STAGE_SEATS, K_STAGE_LAYOUT)
     return fail('EVENT_IN_USE')
   end
+  -- the journal stays: its ids must keep rising for the stream readers
   redis.call('UNLINK', K_META, K_SEATS, K_LAYOUT, K_STATUS, K_OWNER, K_HOLDS,
-             K_EXPIRY, K_TOMBS, K_ORDERS, K_IDEM, K_JOURNAL)
+             K_EXPIRY, K_TOMBS, K_ORDERS, K_IDEM)
 end
 redis.call('RENAME', K_STAGE_SEATS, K_SEATS)
 redis.call('RENAME', K_STAGE_LAYOUT, K_LAYOUT)
@@ -37,8 +38,8 @@ redis.call('HSET', K_META, 'name', ARGV[1], 'hold_ttl_s', ARGV[2],
            'sections', ARGV[5], 'total', n, 'created_ms', now,
            'journal_max', ARGV[7])
 redis.call('SET', K_STATUS, string.rep('.', n))
--- A new journal starts with why: watchers of a replaced map must reload.
-redis.call('XADD', K_JOURNAL, '*', 'seats', '', 'status', '',
+-- Say why in the journal: watchers of a replaced map must reload.
+redis.call('XADD', K_JOURNAL, 'MAXLEN', '~', ARGV[7], '*', 'seats', '', 'status', '',
            'cause', existed and 'replace' or 'create', 'ts', string.format('%d', now))
 if existed then return 0 end
 return 1

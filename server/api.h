@@ -15,6 +15,7 @@ void api_event_put(struct req *r);
 void api_event_get(struct req *r);
 void api_event_delete(struct req *r);
 void api_seats_list(struct req *r);
+void api_event_stream(struct req *r);
 void api_hold_create(struct req *r);
 void api_hold_get(struct req *r);
 void api_hold_release(struct req *r);

@@ -8,6 +8,7 @@
 #include "api.h"
 #include "api_common.h"
 #include "seatmap.h"
+#include "stream.h"
 #include "util.h"
 
 json_t *api_strings(const redisReply *r, size_t from)
@@ -335,6 +336,13 @@ static void on_event_delete(void *arg, enum store_status st, const redisReply *r
 void api_event_delete(struct req *r)
 {
     api_eval(r, SCRIPT_EVENT_DELETE, 0, NULL, NULL, on_event_delete);
+}
+
+/* ---- GET /v1/events/{event}/stream: see stream.c ---- */
+
+void api_event_stream(struct req *r)
+{
+    streams_open(r->app->streams, r);
 }
 
 /* ---- GET /v1/events ---- */

@@ -140,6 +140,10 @@ static void print_help(void)
 "  --journal-max N          change journal entries kept per event, about\n"
 "                           (env USHER_JOURNAL_MAX, default 100000; at least\n"
 "                           100; applies to events created or replaced after)\n"
+"  --sse-heartbeat MS       comment line to stream clients this often (env\n"
+"                           USHER_SSE_HEARTBEAT, default 15s)\n"
+"  --sse-max-buffer BYTES   drop a stream client with this much unsent\n"
+"                           (env USHER_SSE_MAX_BUFFER, default 1MiB; k/M)\n"
 "  --help                   print this help and exit\n"
 "  --version                print the version and exit\n");
 }
@@ -155,6 +159,23 @@ static int apply(struct config *c, int opt, const char *v)
         return config_parse_redis_url(c, v);
     case 't': return parse_ms(v, 10, &c->redis_timeout_ms);
     case 's': return parse_ms(v, 10, &c->sweep_interval_ms);
+    case 'b': return parse_ms(v, 50, &c->sse_heartbeat_ms);
+    case 'm': {
+        char *end;
+        long n = strtol(v, &end, 10);
+        if (*v == '\0' || n < 1 || n > 1024L * 1024 * 1024)
+            return -1;
+        if (strcmp(end, "KiB") == 0 || strcmp(end, "k") == 0)
+            n *= 1024;
+        else if (strcmp(end, "MiB") == 0 || strcmp(end, "M") == 0)
+            n *= 1024 * 1024;
+        else if (*end)
+            return -1;
+        if (n < 1024 || n > 1024L * 1024 * 1024)
+            return -1;
+        c->sse_max_buffer = (int)n;
+        return 0;
+    }
     case 'j': {
         char *end;
         long n = strtol(v, &end, 10);
@@ -167,6 +188,14 @@ static int apply(struct config *c, int opt, const char *v)
     return -1;
 }
 
+static const char *opt_name(const struct option *opts, int opt)
+{
+    for (; opts->name; opts++)
+        if (opts->val == opt)
+            return opts->name;
+    return "?";
+}
+
 int config_load(struct config *c, int argc, char **argv, char *err, int errlen)
 {
     static const struct option opts[] = {
@@ -175,6 +204,8 @@ int config_load(struct config *c, int argc, char **argv, char *err, int errlen)
         {"redis-timeout", required_argument, NULL, 't'},
         {"sweep-interval", required_argument, NULL, 's'},
         {"journal-max", required_argument, NULL, 'j'},
+        {"sse-heartbeat", required_argument, NULL, 'b'},
+        {"sse-max-buffer", required_argument, NULL, 'm'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -182,7 +213,8 @@ int config_load(struct config *c, int argc, char **argv, char *err, int errlen)
     static const struct { int opt; const char *env; } envs[] = {
         {'l', "USHER_LISTEN"}, {'r', "USHER_REDIS_URL"},
         {'t', "USHER_REDIS_TIMEOUT"}, {'s', "USHER_SWEEP_INTERVAL"},
-        {'j', "USHER_JOURNAL_MAX"},
+        {'j', "USHER_JOURNAL_MAX"}, {'b', "USHER_SSE_HEARTBEAT"},
+        {'m', "USHER_SSE_MAX_BUFFER"},
     };
     size_t i;
     int opt;
@@ -193,6 +225,8 @@ int config_load(struct config *c, int argc, char **argv, char *err, int errlen)
     c->redis_timeout_ms = 2000;
     c->sweep_interval_ms = 1000;
     c->journal_max = 100000;
+    c->sse_heartbeat_ms = 15000;
+    c->sse_max_buffer = 1024 * 1024;
     for (i = 0; i < sizeof envs / sizeof envs[0]; i++) {
         const char *v = getenv(envs[i].env);
         if (v && *v && apply(c, envs[i].opt, v) < 0) {
@@ -216,7 +250,7 @@ int config_load(struct config *c, int argc, char **argv, char *err, int errlen)
         }
         if (apply(c, opt, optarg) < 0) {
             snprintf(err, (size_t)errlen, "bad value for --%s: %s",
-                     opts[opt == 'l' ? 0 : opt == 'r' ? 1 : opt == 't' ? 2 : opt == 's' ? 3 : 4].name,
+                     opt_name(opts, opt),
                      optarg);
             return -1;
         }

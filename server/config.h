@@ -18,6 +18,8 @@ struct config {
     int redis_timeout_ms;    /* per Redis call; 503 after it */
     int sweep_interval_ms;   /* period of the expired-hold sweep */
     int journal_max;         /* change journal entries kept per event (about) */
+    int sse_heartbeat_ms;    /* comment line to every stream client this often */
+    int sse_max_buffer;      /* unsent bytes after which a stream client is dropped */
 };
 
 /* Fills `c` from defaults, environment and argv. Returns 0 to run, 1 when

@@ -28,6 +28,19 @@ static void send_reply(struct req *r, int status, struct evbuffer *body,
     req_finish(r);
 }
 
+struct evhttp_request *http_stream_start(struct req *r, const char *content_type)
+{
+    struct evhttp_request *ev = r->ev;
+    struct evkeyvalq *h = evhttp_request_get_output_headers(ev);
+
+    evhttp_add_header(h, "Content-Type", content_type);
+    evhttp_add_header(h, "Cache-Control", "no-store");
+    evhttp_add_header(h, "X-Accel-Buffering", "no");
+    evhttp_send_reply_start(ev, 200, "OK");
+    req_finish(r);
+    return ev;
+}
+
 void http_reply_buffer(struct req *r, int status, struct evbuffer *body)
 {
     send_reply(r, status, body, "application/json");

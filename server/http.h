@@ -19,10 +19,13 @@
 #include "store.h"
 #include "validate.h"
 
+struct streams;
+
 struct app {
     struct event_base *base;
     struct evhttp *http;
     struct store *store;
+    struct streams *streams;
     const struct config *cfg;
 };
 
@@ -52,6 +55,10 @@ void http_reply_empty(struct req *r, int status);
 void http_reply_error(struct req *r, enum err_code code, const char *message,
                       json_t *detail);                           /* steals detail */
 void http_reply_verr(struct req *r, struct verr *e);
+/* Starts a streamed 200 reply (chunked) with `content_type` and frees r;
+ * the caller owns the returned request and ends it with
+ * evhttp_send_reply_end(). */
+struct evhttp_request *http_stream_start(struct req *r, const char *content_type);
 /* For a failed store call (st != STORE_OK) or a script error reply. */
 void http_reply_store(struct req *r, enum store_status st, const redisReply *reply);
 

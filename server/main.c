@@ -10,6 +10,7 @@
 #include "config.h"
 #include "http.h"
 #include "store.h"
+#include "stream.h"
 #include "sweeper.h"
 #include "util.h"
 
@@ -67,6 +68,12 @@ int main(int argc, char **argv)
         goto done;
     if (http_start(&app) < 0)
         goto done;
+    {
+        struct streams_config scfg = {cfg.sse_heartbeat_ms, (size_t)cfg.sse_max_buffer};
+        app.streams = streams_create(&app, &sc, &scfg);
+        if (!app.streams)
+            goto done;
+    }
     sw = sweeper_create(app.base, app.store, cfg.sweep_interval_ms);
     sigint = evsignal_new(app.base, SIGINT, on_signal, app.base);
     sigterm = evsignal_new(app.base, SIGTERM, on_signal, app.base);
@@ -80,6 +87,7 @@ int main(int argc, char **argv)
     rc = 0;
 done:
     sweeper_destroy(sw);
+    streams_destroy(app.streams);
     /* The store first: its pending calls answer their requests with 503
      * while the HTTP side still exists. */
     store_destroy(app.store);

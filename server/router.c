@@ -13,6 +13,7 @@ static const struct route routes[] = {
     {"GET",    "/v1/events/{event}",                    api_event_get,      BODY_NONE},
     {"DELETE", "/v1/events/{event}",                    api_event_delete,   BODY_NONE},
     {"GET",    "/v1/events/{event}/seats",              api_seats_list,     BODY_NONE},
+    {"GET",    "/v1/events/{event}/stream",             api_event_stream,   BODY_NONE},
     {"POST",   "/v1/events/{event}/holds",              api_hold_create,    BODY_JSON},
     {"GET",    "/v1/events/{event}/holds/{hold}",       api_hold_get,       BODY_NONE},
     {"DELETE", "/v1/events/{event}/holds/{hold}",       api_hold_release,   BODY_NONE},

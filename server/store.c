@@ -43,6 +43,7 @@ struct store {
     char user[128];
     char pass[256];
     int db;
+    int no_scripts;
     const struct timeval *timeout;   /* a libevent common timeout */
     redisAsyncContext *ac;    /* NULL while disconnected */
     unsigned gen;             /* connection attempt number */
@@ -252,7 +253,10 @@ static void on_connect(const redisAsyncContext *ac, int status)
         schedule_reconnect(s);   /* hiredis frees ac after this returns */
         return;
     }
-    util_log("info", "redis connected to %s", s->unix_path[0] ? s->unix_path : s->host);
+    if (s->no_scripts)
+        s->backoff_ms = BACKOFF_MIN_MS;
+    else
+        util_log("info", "redis connected to %s", s->unix_path[0] ? s->unix_path : s->host);
 }
 
 static void on_disconnect(const redisAsyncContext *ac, int status)
@@ -292,7 +296,8 @@ static void store_connect(struct store *s)
     s->ac = ac;
     s->gen++;
     s->ready = 0;
-    s->loads_left = SCRIPT__COUNT;
+    s->loads_left = s->no_scripts ? 0 : SCRIPT__COUNT;
+    s->ready = s->no_scripts;   /* plain commands may queue at once */
     redisLibeventAttach(ac, s->base);
     redisAsyncSetConnectCallback(ac, on_connect);
     redisAsyncSetDisconnectCallback(ac, on_disconnect);
@@ -321,7 +326,7 @@ static void store_connect(struct store *s)
                 free(l);
         }
     }
-    for (i = 0; i < SCRIPT__COUNT && s->ac; i++) {
+    for (i = 0; i < SCRIPT__COUNT && s->ac && !s->no_scripts; i++) {
         struct loader *l = malloc(sizeof *l);
         const char *argv[3] = {"SCRIPT", "LOAD", script_table[i].src};
         size_t lens[3] = {6, 4, script_table[i].len};
@@ -367,6 +372,7 @@ struct store *store_create(struct event_base *base, const struct store_config *c
     snprintf(s->user, sizeof s->user, "%s", cfg->user ? cfg->user : "");
     snprintf(s->pass, sizeof s->pass, "%s", cfg->pass ? cfg->pass : "");
     s->db = cfg->db;
+    s->no_scripts = cfg->no_scripts;
     {
         /* Every call has the same timeout: a common timeout keeps them in
          * a queue with O(1) insertion instead of the timer heap. */

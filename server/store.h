@@ -27,6 +27,7 @@ struct store_config {
     const char *pass;       /* "" or NULL: no AUTH */
     int db;
     int timeout_ms;
+    int no_scripts;         /* a connection for plain commands only */
 };
 
 enum store_status {

@@ -1,0 +1,610 @@
+/* stream — see stream.h. */
+#include "stream.h"
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/http.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api_common.h"
+#include "util.h"
+
+#define CATCHUP_BATCH "500"
+#define ID_LEN 48
+
+struct watcher;
+
+struct client {
+    struct watcher *w;
+    struct evhttp_request *ev;
+    struct evhttp_connection *evcon;
+    char cursor[ID_LEN];        /* last entry sent ("" = none yet) */
+    char snap[ID_LEN];          /* the journal's end when it connected */
+    int live;                   /* gets the reader's entries */
+    int inflight;               /* a catch-up call is out: free after it */
+    int closed;                 /* the connection is gone */
+    struct client *prev, *next;
+};
+
+struct watcher {
+    struct streams *ss;
+    char event[ID_MAX + 1];
+    struct event_keys keys;
+    struct store *redis;        /* this reader's own connection */
+    char last[ID_LEN];          /* last entry read ("" = not started) */
+    int reading;
+    int closing;
+    struct client *clients;
+    size_t nclients;
+    struct event *retry, *reaper;
+    struct watcher *prev, *next;
+};
+
+struct streams {
+    struct app *app;
+    struct store_config redis;
+    struct streams_config cfg;
+    int block_ms;
+    struct watcher *watchers;
+    struct event *heartbeat;
+    size_t nclients;
+};
+
+/* Per open request, until the stream starts. */
+struct opening {
+    struct streams *ss;
+    char last_event_id[ID_LEN];
+};
+
+static void watcher_read(struct watcher *w);
+static void client_catch_up(struct client *c);
+
+/* Compares stream ids "ms-seq" numerically; "" is before everything. */
+static int id_cmp(const char *a, const char *b)
+{
+    unsigned long long am = 0, as = 0, bm = 0, bs = 0;
+
+    if (!*a || !*b)
+        return (*a != 0) - (*b != 0);
+    sscanf(a, "%llu-%llu", &am, &as);
+    sscanf(b, "%llu-%llu", &bm, &bs);
+    if (am != bm)
+        return am < bm ? -1 : 1;
+    return as < bs ? -1 : as > bs;
+}
+
+static int valid_stream_id(const char *s)
+{
+    size_t i, dash = 0, n = strlen(s);
+
+    if (n == 0 || n >= ID_LEN)
+        return 0;
+    for (i = 0; i < n; i++) {
+        if (s[i] == '-' && i > 0 && !dash)
+            dash = i;
+        else if (s[i] < '0' || s[i] > '9')
+            return 0;
+    }
+    return dash > 0 && dash < n - 1;
+}
+
+/* ---- sending ---- */
+
+static void client_send(struct client *c, const char *data, size_t len)
+{
+    struct evbuffer *b;
+
+    if (c->closed)
+        return;
+    b = evbuffer_new();
+    if (!b)
+        return;
+    evbuffer_add(b, data, len);
+    evhttp_send_reply_chunk(c->ev, b);
+    evbuffer_free(b);
+}
+
+static size_t client_backlog(const struct client *c)
+{
+    struct bufferevent *bev;
+
+    if (c->closed || !c->evcon)
+        return 0;
+    bev = evhttp_connection_get_bufferevent(c->evcon);
+    return bev ? evbuffer_get_length(bufferevent_get_output(bev)) : 0;
+}
+
+/* Formats one journal entry (id, [field, value, ...]) as an SSE message
+ * into buf (cap bytes). Returns its length, 0 when malformed. */
+static size_t format_entry(const redisReply *e, char *buf, size_t cap)
+{
+    const redisReply *id, *f;
+    const char *seats = "", *status = "", *cause = "", *ts = "0";
+    size_t seats_len = 0, i, n;
+    json_t *list, *obj;
+    char *data;
+
+    if (e->type != REDIS_REPLY_ARRAY || e->elements != 2)
+        return 0;
+    id = e->element[0];
+    f = e->element[1];
+    if (id->type != REDIS_REPLY_STRING || f->type != REDIS_REPLY_ARRAY)
+        return 0;
+    for (i = 0; i + 1 < f->elements; i += 2) {
+        const char *k = f->element[i]->str, *v = f->element[i + 1]->str;
+        if (!k || !v)
+            continue;
+        if (strcmp(k, "seats") == 0) {
+            seats = v;
+            seats_len = f->element[i + 1]->len;
+        } else if (strcmp(k, "status") == 0) {
+            status = v;
+        } else if (strcmp(k, "cause") == 0) {
+            cause = v;
+        } else if (strcmp(k, "ts") == 0) {
+            ts = v;
+        }
+    }
+    list = json_array();
+    for (i = 0; i < seats_len;) {
+        size_t start = i;
+        while (i < seats_len && seats[i] != ' ')
+            i++;
+        if (i > start)
+            json_array_append_new(list, json_stringn(seats + start, i - start));
+        i++;
+    }
+    obj = json_pack("{s:o, s:s, s:s, s:I}", "seats", list, "status", status, "cause", cause,
+                    "ts", (json_int_t)strtoll(ts, NULL, 10));
+    data = json_dumps(obj, JSON_COMPACT);
+    json_decref(obj);
+    if (!data)
+        return 0;
+    /* create/replace open a new journal: watchers must reload the map */
+    n = (size_t)snprintf(buf, cap, "id: %.*s\nevent: %s\ndata: %s\n\n", (int)id->len, id->str,
+                         strcmp(cause, "replace") == 0 || strcmp(cause, "create") == 0
+                             ? "reset" : "seats", data);
+    free(data);
+    return n < cap ? n : 0;
+}
+
+/* ---- clients ---- */
+
+static void client_free(struct client *c)
+{
+    if (c->inflight) {          /* the catch-up callback frees it */
+        c->closed = 1;
+        return;
+    }
+    free(c);
+}
+
+static void watcher_release(struct watcher *w);
+
+static void client_detach(struct client *c)
+{
+    struct watcher *w = c->w;
+
+    if (!w)
+        return;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        w->clients = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    w->nclients--;
+    w->ss->nclients--;
+    c->w = NULL;
+    watcher_release(w);
+}
+
+static void on_client_close(struct evhttp_connection *evcon, void *arg)
+{
+    struct client *c = arg;
+
+    c->closed = 1;
+    /* evhttp detached the request from the dead connection; ending the
+     * reply now frees it */
+    evhttp_send_reply_end(c->ev);
+    client_detach(c);
+    client_free(c);
+}
+
+/* Drops a client whose output backlog passed the bound. */
+static void client_kick(struct client *c)
+{
+    struct evhttp_connection *evcon = c->evcon;
+
+    util_log("warn", "disconnecting a slow SSE client of %s (%zu bytes unsent)",
+             c->w ? c->w->event : "?", client_backlog(c));
+    evhttp_connection_set_closecb(evcon, NULL, NULL);
+    c->closed = 1;
+    client_detach(c);
+    client_free(c);
+    evhttp_connection_free(evcon);   /* frees the request too */
+}
+
+/* Sends the entries of an XRANGE/XREAD list to c, those after its cursor. */
+static void client_deliver(struct client *c, const redisReply *entries, char *buf, size_t cap)
+{
+    size_t i;
+
+    for (i = 0; i < entries->elements && !c->closed; i++) {
+        const redisReply *e = entries->element[i];
+        size_t n;
+        if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
+            e->element[0]->type != REDIS_REPLY_STRING ||
+            id_cmp(e->element[0]->str, c->cursor) <= 0)
+            continue;
+        n = format_entry(e, buf, cap);
+        if (n)
+            client_send(c, buf, n);
+        snprintf(c->cursor, sizeof c->cursor, "%s", e->element[0]->str);
+    }
+}
+
+/* ---- the reader ---- */
+
+static void on_xread(void *arg, enum store_status st, const redisReply *r)
+{
+    struct watcher *w = arg;
+    struct client *c, *next;
+    struct timeval later = {0, 200000};
+    static char buf[256 * 1024];
+
+    w->reading = 0;
+    if (w->closing)
+        return;
+    if (st != STORE_OK || r->type == REDIS_REPLY_ERROR) {
+        evtimer_add(w->retry, &later);
+        return;
+    }
+    /* NIL: BLOCK ran out with nothing new. Else [[key, [entries]]]. */
+    if (r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
+        r->element[0]->type == REDIS_REPLY_ARRAY && r->element[0]->elements == 2) {
+        const redisReply *entries = r->element[0]->element[1];
+        const redisReply *lastent = entries->elements ? entries->element[entries->elements - 1] : NULL;
+        for (c = w->clients; c; c = next) {
+            next = c->next;
+            if (!c->live)
+                continue;
+            client_deliver(c, entries, buf, sizeof buf);
+            if (client_backlog(c) > w->ss->cfg.max_buffer)
+                client_kick(c);
+        }
+        if (lastent && lastent->type == REDIS_REPLY_ARRAY && lastent->elements == 2 &&
+            lastent->element[0]->type == REDIS_REPLY_STRING)
+            snprintf(w->last, sizeof w->last, "%s", lastent->element[0]->str);
+    }
+    if (!w->closing && w->nclients)
+        watcher_read(w);
+}
+
+static void watcher_read(struct watcher *w)
+{
+    char block[16];
+    const char *argv[8];
+    struct timeval later = {0, 200000};
+
+    if (w->reading || w->closing)
+        return;
+    snprintf(block, sizeof block, "%d", w->ss->block_ms);
+    argv[0] = "XREAD";
+    argv[1] = "COUNT";
+    argv[2] = "500";
+    argv[3] = "BLOCK";
+    argv[4] = block;
+    argv[5] = "STREAMS";
+    argv[6] = w->keys.key[STORE_EVENT_KEYS - 1];   /* the journal */
+    argv[7] = w->last[0] ? w->last : "0-0";
+    if (store_command(w->redis, 8, argv, NULL, on_xread, w) == 0)
+        w->reading = 1;
+    else
+        evtimer_add(w->retry, &later);
+}
+
+static void on_retry(evutil_socket_t fd, short what, void *arg)
+{
+    watcher_read(arg);
+}
+
+static void watcher_destroy(struct watcher *w)
+{
+    struct streams *ss = w->ss;
+
+    if (w->prev)
+        w->prev->next = w->next;
+    else
+        ss->watchers = w->next;
+    if (w->next)
+        w->next->prev = w->prev;
+    w->closing = 1;
+    store_destroy(w->redis);    /* a pending XREAD answers STORE_DOWN here */
+    event_free(w->retry);
+    event_free(w->reaper);
+    free(w);
+}
+
+static void on_reap(evutil_socket_t fd, short what, void *arg)
+{
+    struct watcher *w = arg;
+
+    if (w->nclients == 0)
+        watcher_destroy(w);
+}
+
+/* The last client left: stop the reader soon, outside any callback of it. */
+static void watcher_release(struct watcher *w)
+{
+    if (w->nclients == 0 && !w->closing)
+        event_active(w->reaper, EV_TIMEOUT, 1);
+}
+
+static struct watcher *watcher_get(struct streams *ss, const char *event)
+{
+    struct watcher *w;
+
+    for (w = ss->watchers; w; w = w->next)
+        if (strcmp(w->event, event) == 0 && !w->closing)
+            return w;
+    w = calloc(1, sizeof *w);
+    if (!w)
+        return NULL;
+    w->ss = ss;
+    snprintf(w->event, sizeof w->event, "%s", event);
+    store_event_keys(&w->keys, event);
+    w->redis = store_create(ss->app->base, &ss->redis);
+    w->retry = evtimer_new(ss->app->base, on_retry, w);
+    w->reaper = evtimer_new(ss->app->base, on_reap, w);
+    if (!w->redis || !w->retry || !w->reaper) {
+        store_destroy(w->redis);
+        if (w->retry)
+            event_free(w->retry);
+        if (w->reaper)
+            event_free(w->reaper);
+        free(w);
+        return NULL;
+    }
+    w->next = ss->watchers;
+    if (w->next)
+        w->next->prev = w;
+    ss->watchers = w;
+    return w;
+}
+
+/* ---- joining: catch up through the main connection, then go live ---- */
+
+static void on_catch_up(void *arg, enum store_status st, const redisReply *r)
+{
+    struct client *c = arg;
+    static char buf[256 * 1024];
+
+    c->inflight = 0;
+    if (c->closed) {
+        free(c);
+        return;
+    }
+    if (st != STORE_OK || r->type != REDIS_REPLY_ARRAY) {
+        /* try again shortly through the reader's retry path */
+        client_catch_up(c);
+        return;
+    }
+    client_deliver(c, r, buf, sizeof buf);
+    if (r->elements == (size_t)atoi(CATCHUP_BATCH) || id_cmp(c->cursor, c->w->last) < 0) {
+        client_catch_up(c);     /* more, or the reader is ahead: again */
+        return;
+    }
+    c->live = 1;
+    if (!c->w->last[0])
+        snprintf(c->w->last, sizeof c->w->last, "%s", c->cursor[0] ? c->cursor : "0-0");
+    watcher_read(c->w);
+}
+
+static void client_catch_up(struct client *c)
+{
+    char from[ID_LEN + 1];
+    const char *argv[6];
+    struct store *main = c->w->ss->app->store;
+
+    snprintf(from, sizeof from, "(%s", c->cursor[0] ? c->cursor : "0-0");
+    argv[0] = "XRANGE";
+    argv[1] = c->w->keys.key[STORE_EVENT_KEYS - 1];
+    argv[2] = c->cursor[0] ? from : "-";
+    argv[3] = "+";
+    argv[4] = "COUNT";
+    argv[5] = CATCHUP_BATCH;
+    if (store_command(main, 6, argv, NULL, on_catch_up, c) == 0) {
+        c->inflight = 1;
+    } else {
+        c->live = 1;            /* Redis is down: follow the reader alone */
+        watcher_read(c->w);
+    }
+}
+
+static void on_first_id(void *arg, enum store_status st, const redisReply *r)
+{
+    struct client *c = arg;
+    const char *first = "";
+
+    c->inflight = 0;
+    if (c->closed) {
+        free(c);
+        return;
+    }
+    if (st == STORE_OK && r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
+        r->element[0]->type == REDIS_REPLY_ARRAY && r->element[0]->elements == 2)
+        first = r->element[0]->element[0]->str;
+    /* The resume point was trimmed away (or the map replaced): entries
+     * between it and the oldest kept one may be lost. */
+    if (!*first || id_cmp(first, c->cursor) > 0) {
+        static const char reset[] = "event: reset\ndata: {\"reason\":\"resume point no longer kept\"}\n\n";
+        client_send(c, reset, sizeof reset - 1);
+        /* go on from what the counts it just got reflect */
+        snprintf(c->cursor, sizeof c->cursor, "%s", c->snap);
+    }
+    client_catch_up(c);
+}
+
+static void on_snapshot(void *arg, enum store_status st, const redisReply *reply)
+{
+    struct req *r = arg;
+    struct opening *op = r->data;
+    struct streams *ss = op->ss;
+    char event[ID_MAX + 1], resume[ID_LEN], snap_last[ID_LEN], *msg;
+    struct evhttp_request *ev;
+    struct watcher *w;
+    struct client *c;
+    json_t *counts;
+
+    if (!api_reply_ok(r, st, reply, REDIS_REPLY_ARRAY, 8))
+        return;
+    if (reply->element[5]->type != REDIS_REPLY_STRING ||
+        reply->element[7]->type != REDIS_REPLY_STRING) {
+        http_reply_error(r, ERR_INTERNAL, NULL, NULL);
+        return;
+    }
+    snprintf(event, sizeof event, "%s", r->event);
+    snprintf(resume, sizeof resume, "%s", op->last_event_id);
+    snprintf(snap_last, sizeof snap_last, "%.*s", (int)reply->element[7]->len,
+             reply->element[7]->str);
+    counts = api_counts(reply->element[5]->str, 0, reply->element[5]->len);
+    w = watcher_get(ss, event);
+    c = calloc(1, sizeof *c);
+    if (!w || !c) {
+        free(c);
+        json_decref(counts);
+        if (w)
+            watcher_release(w);
+        http_reply_error(r, ERR_INTERNAL, NULL, NULL);
+        return;
+    }
+    ev = http_stream_start(r, "text/event-stream");   /* r is gone from here */
+    c->ev = ev;
+    c->evcon = evhttp_request_get_connection(ev);
+    c->w = w;
+    c->next = w->clients;
+    if (c->next)
+        c->next->prev = c;
+    w->clients = c;
+    w->nclients++;
+    ss->nclients++;
+    evhttp_connection_set_closecb(c->evcon, on_client_close, c);
+    msg = json_dumps(counts, JSON_COMPACT);
+    json_decref(counts);
+    {
+        char head[] = "retry: 2000\nevent: counts\ndata: ";
+        client_send(c, head, sizeof head - 1);
+        client_send(c, msg ? msg : "{}", msg ? strlen(msg) : 2);
+        client_send(c, "\n\n", 2);
+    }
+    free(msg);
+    snprintf(c->snap, sizeof c->snap, "%s", snap_last);
+    if (!w->last[0])
+        snprintf(w->last, sizeof w->last, "%s", snap_last);
+    if (resume[0]) {
+        const char *argv[6] = {"XRANGE", w->keys.key[STORE_EVENT_KEYS - 1], "-", "+", "COUNT", "1"};
+        snprintf(c->cursor, sizeof c->cursor, "%s", resume);
+        if (store_command(ss->app->store, 6, argv, NULL, on_first_id, c) == 0) {
+            c->inflight = 1;
+            return;
+        }
+    } else {
+        snprintf(c->cursor, sizeof c->cursor, "%s", snap_last);
+    }
+    client_catch_up(c);
+}
+
+void streams_open(struct streams *ss, struct req *r)
+{
+    struct opening *op = calloc(1, sizeof *op);
+    const char *lei = http_header(r, "Last-Event-ID");
+    const char *argv[] = {"0"};
+
+    if (!op) {
+        http_reply_error(r, ERR_INTERNAL, NULL, NULL);
+        return;
+    }
+    r->data = op;
+    r->data_free = free;
+    op->ss = ss;
+    if (lei && *lei) {
+        if (!valid_stream_id(lei)) {
+            http_reply_error(r, ERR_INVALID_REQUEST,
+                             "Last-Event-ID must be an id this stream sent (ms-seq).", NULL);
+            return;
+        }
+        snprintf(op->last_event_id, sizeof op->last_event_id, "%s", lei);
+    }
+    api_eval(r, SCRIPT_EVENT_READ, 1, argv, NULL, on_snapshot);
+}
+
+/* ---- heartbeats, life cycle ---- */
+
+static void on_heartbeat(evutil_socket_t fd, short what, void *arg)
+{
+    struct streams *ss = arg;
+    struct watcher *w;
+    struct client *c, *next;
+
+    for (w = ss->watchers; w; w = w->next)
+        for (c = w->clients; c; c = next) {
+            next = c->next;
+            client_send(c, ": heartbeat\n\n", 13);
+        }
+}
+
+struct streams *streams_create(struct app *app, const struct store_config *redis,
+                               const struct streams_config *cfg)
+{
+    struct streams *ss = calloc(1, sizeof *ss);
+    struct timeval tv;
+
+    if (!ss)
+        return NULL;
+    ss->app = app;
+    ss->redis = *redis;
+    ss->redis.no_scripts = 1;
+    ss->cfg = *cfg;
+    /* XREAD BLOCK must end well before the store's own call timeout */
+    ss->block_ms = redis->timeout_ms / 2 > 5000 ? 5000 : redis->timeout_ms / 2;
+    if (ss->block_ms < 50)
+        ss->block_ms = 50;
+    tv.tv_sec = cfg->heartbeat_ms / 1000;
+    tv.tv_usec = (cfg->heartbeat_ms % 1000) * 1000;
+    ss->heartbeat = event_new(app->base, -1, EV_PERSIST, on_heartbeat, ss);
+    if (!ss->heartbeat) {
+        free(ss);
+        return NULL;
+    }
+    event_add(ss->heartbeat, &tv);
+    return ss;
+}
+
+void streams_destroy(struct streams *ss)
+{
+    if (!ss)
+        return;
+    while (ss->watchers) {
+        struct watcher *w = ss->watchers;
+        while (w->clients) {
+            struct client *c = w->clients;
+            w->clients = c->next;
+            evhttp_connection_set_closecb(c->evcon, NULL, NULL);
+            evhttp_send_reply_end(c->ev);
+            c->closed = 1;
+            client_free(c);
+        }
+        w->nclients = 0;
+        watcher_destroy(w);
+    }
+    event_free(ss->heartbeat);
+    free(ss);
+}
+
+size_t streams_clients(const struct streams *ss)
+{
+    return ss->nclients;
+}
