@@ -25,5 +25,7 @@ void api_order_get(struct req *r);
 void api_seats_release(struct req *r);
 void api_seats_block(struct req *r);
 void api_seats_unblock(struct req *r);
+void api_ops_index(struct req *r);
+void api_ops_event(struct req *r);
 
 #endif

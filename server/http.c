@@ -69,6 +69,18 @@ void http_reply_json(struct req *r, int status, json_t *body)
     evbuffer_free(buf);
 }
 
+void http_reply_bytes(struct req *r, int status, const char *content_type,
+                      const char *data, size_t len)
+{
+    struct evbuffer *buf = evbuffer_new();
+
+    if (buf)
+        evbuffer_add_reference(buf, data, len, NULL, NULL);
+    send_reply(r, status, buf, content_type);
+    if (buf)
+        evbuffer_free(buf);
+}
+
 void http_reply_empty(struct req *r, int status)
 {
     send_reply(r, status, NULL, NULL);

@@ -52,6 +52,8 @@ const char *http_header(struct req *r, const char *name);
 void http_reply_json(struct req *r, int status, json_t *body);   /* steals body */
 void http_reply_buffer(struct req *r, int status, struct evbuffer *body); /* drains body */
 void http_reply_empty(struct req *r, int status);
+void http_reply_bytes(struct req *r, int status, const char *content_type,
+                      const char *data, size_t len);     /* data is copied */
 void http_reply_error(struct req *r, enum err_code code, const char *message,
                       json_t *detail);                           /* steals detail */
 void http_reply_verr(struct req *r, struct verr *e);

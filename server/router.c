@@ -9,6 +9,8 @@ static const struct route routes[] = {
     {"GET",    "/healthz",                              api_healthz,        BODY_NONE},
     {"GET",    "/readyz",                               api_readyz,         BODY_NONE},
     {"GET",    "/v1/events",                            api_events_list,    BODY_NONE},
+    {"GET",    "/ops",                                  api_ops_index,      BODY_NONE},
+    {"GET",    "/ops/events/{event}",                   api_ops_event,      BODY_NONE},
     {"PUT",    "/v1/events/{event}",                    api_event_put,      BODY_JSON_MAP},
     {"GET",    "/v1/events/{event}",                    api_event_get,      BODY_NONE},
     {"DELETE", "/v1/events/{event}",                    api_event_delete,   BODY_NONE},

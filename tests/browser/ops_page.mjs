@@ -1,0 +1,70 @@
+// The ops seat map in a real browser: Debian's chromium, driven by
+// playwright-core. Loads /ops/events/EVENT, then holds, reserves and blocks
+// seats through the API and checks that each seat's colour changes on the
+// page within 2 seconds; saves a screenshot. Usage:
+//   node ops_page.mjs BASE_URL EVENT SCREENSHOT.png
+import { chromium } from "playwright-core";
+
+const [base, event, shot] = process.argv.slice(2);
+const api = `${base}/v1/events/${event}`;
+const post = (path, body) =>
+  fetch(api + path, { method: "POST", body: JSON.stringify(body) }).then(async r => [r.status, await r.json()]);
+
+const browser = await chromium.launch({
+  executablePath: "/usr/bin/chromium",
+  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+let failed = false;
+function check(ok, what) {
+  console.log((ok ? "ok   " : "FAIL ") + what);
+  if (!ok) failed = true;
+}
+try {
+  const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+  const errors = [];
+  page.on("pageerror", e => errors.push(String(e)));
+  await page.goto(`${base}/ops/events/${event}`);
+  await page.waitForSelector("body[data-ready='1']", { timeout: 10000 });
+  await page.waitForSelector("#live.on", { timeout: 10000 });
+  const colour = id => page.$eval(`circle[data-id="${id}"]`, el => getComputedStyle(el).fill);
+  const green = await colour("S1-1-1");
+  check(green === "rgb(58, 166, 85)", `seats start available (fill ${green})`);
+  const n = await page.$$eval("circle", els => els.length);
+  check(n === 2000, `the page draws every seat (${n})`);
+
+  // changes made through the API must show within 2 s
+  async function within(id, want, what) {
+    const t0 = Date.now();
+    try {
+      await page.waitForFunction(([id, want]) => {
+        const el = document.querySelector(`circle[data-id="${id}"]`);
+        return el && getComputedStyle(el).fill === want;
+      }, [id, want], { timeout: 2000 });
+      check(true, `${what} shows in ${Date.now() - t0} ms`);
+    } catch (e) {
+      check(false, `${what} did not show within 2 s (fill ${await colour(id)})`);
+    }
+  }
+  const [st, hold] = await post("/holds", { seats: ["S1-1-1", "S1-1-2"] });
+  check(st === 201, "hold created");
+  await within("S1-1-1", "rgb(240, 160, 32)", "a hold (orange)");
+  await post(`/holds/${hold.hold_id}/reserve`, { order_id: "browser-1" });
+  await within("S1-1-2", "rgb(138, 92, 200)", "a sale (purple)");
+  await post("/block", { seats: ["S2-1-1"] });
+  await within("S2-1-1", "rgb(154, 160, 166)", "a block (grey)");
+  const label = await page.textContent("#bar-label");
+  check(label.startsWith("2 of 2000 sold"), `the sell-out bar counts (${label})`);
+  const row = await page.$$eval("#sections tbody tr", trs => trs.map(tr => tr.textContent));
+  check(row.some(t => t.startsWith("Section 1500498")), `per-section counts follow (${row[0]})`);
+  // hover shows the seat id and status
+  const box = await page.$eval(`circle[data-id="S1-1-2"]`, el => { const r = el.getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; });
+  await page.mouse.move(box[0], box[1]);
+  const tip = await page.textContent("#tip");
+  check(tip === "S1-1-2 · sold", `hover names the seat (${tip})`);
+  check(errors.length === 0, `no script errors (${errors.join("; ")})`);
+  await page.screenshot({ path: shot });
+} finally {
+  await browser.close();
+}
+process.exit(failed ? 1 : 0);
