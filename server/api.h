@@ -10,6 +10,7 @@ struct req;
 
 void api_healthz(struct req *r);
 void api_readyz(struct req *r);
+void api_metrics(struct req *r);
 void api_events_list(struct req *r);
 void api_event_put(struct req *r);
 void api_event_get(struct req *r);

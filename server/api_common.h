@@ -31,6 +31,12 @@ json_t *api_counts(const char *status, size_t from, size_t to);
  * `brief` only {"event","name","counts"}. NULL when the reply is damaged. */
 json_t *api_event_json(const char *event, const redisReply *reply, int brief);
 
+/* Collects every listed event as [{"event","name","counts"}] sorted by id,
+ * then calls done(r, events) (borrowed), or done(r, NULL) when Redis
+ * failed. done must answer r. */
+typedef void api_events_done(struct req *r, json_t *events);
+void api_events_collect(struct req *r, api_events_done *done);
+
 /* Queues a script for r's event; on refusal answers 503 at once.
  * Use: api_eval(r, SCRIPT_X, argc, argv, lens, on_done); */
 void api_eval(struct req *r, enum script_id id, int argc, const char **argv,

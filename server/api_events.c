@@ -351,6 +351,7 @@ void api_event_stream(struct req *r)
  * the last one is back. */
 struct listing {
     struct req *r;
+    api_events_done *done;
     size_t pending;
     int failed;
     json_t *events;
@@ -383,7 +384,7 @@ static void listing_done(struct listing *l)
     json_t **v, *sorted;
 
     if (l->failed) {
-        http_reply_error(r, ERR_REDIS_UNAVAILABLE, NULL, NULL);
+        l->done(r, NULL);
         return;
     }
     v = malloc(sizeof *v * (n + 1));
@@ -395,7 +396,8 @@ static void listing_done(struct listing *l)
     for (i = 0; v && i < n; i++)
         json_array_append(sorted, v[i]);
     free(v);
-    http_reply_json(r, 200, json_pack("{s:o}", "events", sorted));
+    l->done(r, sorted);
+    json_decref(sorted);
 }
 
 static void on_list_item(void *arg, enum store_status st, const redisReply *reply)
@@ -427,6 +429,8 @@ static void on_list_members(void *arg, enum store_status st, const redisReply *r
     if (!api_reply_ok(r, st, reply, REDIS_REPLY_ARRAY, 0))
         return;
     l = calloc(1, sizeof *l);
+    if (l)
+        l->done = r->data_done;
     if (!l) {
         http_reply_error(r, ERR_INTERNAL, NULL, NULL);
         return;
@@ -461,10 +465,24 @@ static void on_list_members(void *arg, enum store_status st, const redisReply *r
         listing_done(l);
 }
 
-void api_events_list(struct req *r)
+void api_events_collect(struct req *r, api_events_done *done)
 {
     const char *argv[] = {"SMEMBERS", STORE_EVENTS_KEY};
 
+    r->data_done = done;
     if (store_command(r->app->store, 2, argv, NULL, on_list_members, r) < 0)
+        done(r, NULL);
+}
+
+static void on_events_listed(struct req *r, json_t *events)
+{
+    if (!events)
         http_reply_error(r, ERR_REDIS_UNAVAILABLE, NULL, NULL);
+    else
+        http_reply_json(r, 200, json_pack("{s:O}", "events", events));
+}
+
+void api_events_list(struct req *r)
+{
+    api_events_collect(r, on_events_listed);
 }

@@ -7,6 +7,7 @@
 
 #include "api.h"
 #include "api_common.h"
+#include "metrics.h"
 #include "util.h"
 
 #define HOLD_SEATS_MAX 1000     /* hard cap; events set a lower one */
@@ -74,6 +75,11 @@ static void reply_hold(struct req *r, int status, enum store_status st,
 
 static void on_hold_create(void *arg, enum store_status st, const redisReply *reply)
 {
+    /* the last element is 1 for the replay of an idempotent retry */
+    if (st == STORE_OK && reply->type == REDIS_REPLY_ARRAY && reply->elements > H_SEATS &&
+        reply->element[reply->elements - 1]->type == REDIS_REPLY_INTEGER &&
+        reply->element[reply->elements - 1]->integer == 0)
+        metrics_hold(HOLD_CREATED, 1);
     reply_hold(arg, 201, st, reply);
 }
 
@@ -139,6 +145,13 @@ static void on_hold_ok(void *arg, enum store_status st, const redisReply *reply)
     reply_hold(arg, 200, st, reply);
 }
 
+static void on_hold_extend(void *arg, enum store_status st, const redisReply *reply)
+{
+    if (st == STORE_OK && reply->type == REDIS_REPLY_ARRAY)
+        metrics_hold(HOLD_EXTENDED, 1);
+    reply_hold(arg, 200, st, reply);
+}
+
 void api_hold_get(struct req *r)
 {
     const char *argv[] = {r->m.param[1]};
@@ -164,7 +177,7 @@ void api_hold_extend(struct req *r)
     snprintf(buf, sizeof buf, "%lld", (long long)ttl);
     argv[0] = r->m.param[1];
     argv[1] = buf;
-    api_eval(r, SCRIPT_HOLD_EXTEND, 2, argv, NULL, on_hold_ok);
+    api_eval(r, SCRIPT_HOLD_EXTEND, 2, argv, NULL, on_hold_extend);
 }
 
 /* ---- POST /v1/events/{event}/holds/{hold}/reserve ---- */
@@ -175,6 +188,7 @@ static void on_hold_reserve(void *arg, enum store_status st, const redisReply *r
 
     if (!api_reply_ok(r, st, reply, REDIS_REPLY_ARRAY, H_SEATS))
         return;
+    metrics_hold(HOLD_RESERVED, 1);
     http_reply_json(r, 200, json_pack("{s:s, s:s%, s:s%, s:o}", "event", r->event,
         "order_id", reply->element[H_ORDER]->str, reply->element[H_ORDER]->len,
         "hold_id", reply->element[H_ID]->str, reply->element[H_ID]->len,
@@ -203,8 +217,10 @@ static void on_hold_release(void *arg, enum store_status st, const redisReply *r
 {
     struct req *r = arg;
 
-    if (api_reply_ok(r, st, reply, REDIS_REPLY_INTEGER, 0))
+    if (api_reply_ok(r, st, reply, REDIS_REPLY_INTEGER, 0)) {
+        metrics_hold(HOLD_RELEASED, 1);
         http_reply_empty(r, 204);
+    }
 }
 
 void api_hold_release(struct req *r)

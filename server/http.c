@@ -6,10 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "metrics.h"
 #include "util.h"
 
 static void req_finish(struct req *r)
 {
+    metrics_inflight(-1);
     if (r->data_free)
         r->data_free(r->data);
     json_decref(r->body);
@@ -25,6 +27,7 @@ static void send_reply(struct req *r, int status, struct evbuffer *body,
         evhttp_add_header(h, "Content-Type", content_type);
     evhttp_add_header(h, "Cache-Control", "no-store");
     evhttp_send_reply(r->ev, status, NULL, body);
+    metrics_http(r->m.route, r->method, status, util_now_us() - r->t0_us);
     req_finish(r);
 }
 
@@ -37,6 +40,7 @@ struct evhttp_request *http_stream_start(struct req *r, const char *content_type
     evhttp_add_header(h, "Cache-Control", "no-store");
     evhttp_add_header(h, "X-Accel-Buffering", "no");
     evhttp_send_reply_start(ev, 200, "OK");
+    metrics_http(r->m.route, r->method, 200, util_now_us() - r->t0_us);
     req_finish(r);
     return ev;
 }
@@ -44,6 +48,12 @@ struct evhttp_request *http_stream_start(struct req *r, const char *content_type
 void http_reply_buffer(struct req *r, int status, struct evbuffer *body)
 {
     send_reply(r, status, body, "application/json");
+}
+
+void http_reply_typed(struct req *r, int status, const char *content_type,
+                      struct evbuffer *body)
+{
+    send_reply(r, status, body, content_type);
 }
 
 static int dump_cb(const char *buf, size_t size, void *data)
@@ -60,6 +70,7 @@ void http_reply_json(struct req *r, int status, json_t *body)
         if (buf)
             evbuffer_free(buf);
         evhttp_send_error(r->ev, 500, NULL);
+        metrics_http(r->m.route, r->method, 500, util_now_us() - r->t0_us);
         req_finish(r);
         return;
     }
@@ -209,9 +220,12 @@ static void dispatch(struct evhttp_request *ev, void *arg)
     }
     r->app = app;
     r->ev = ev;
+    r->t0_us = util_now_us();
+    r->method = method_name(evhttp_request_get_command(ev));
+    metrics_inflight(1);
     q = strchr(uri, '?');
     r->query = q ? q + 1 : NULL;
-    res = router_match(method_name(evhttp_request_get_command(ev)), uri,
+    res = router_match(r->method, uri,
                        q ? (size_t)(q - uri) : strlen(uri), &r->m);
     if (res == ROUTER_NOT_FOUND) {
         http_reply_error(r, ERR_NOT_FOUND, NULL, NULL);

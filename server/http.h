@@ -39,6 +39,9 @@ struct req {
     struct event_keys keys;   /* the event's Redis keys, when event != NULL */
     void *data;               /* handler state, freed with data_free */
     void (*data_free)(void *);
+    void (*data_done)(struct req *, json_t *);  /* api_events_collect's */
+    uint64_t t0_us;           /* when dispatch began, for the metrics */
+    const char *method;       /* "GET", ... */
 };
 
 /* Binds app->cfg's listen address and installs the dispatcher. 0 or -1
@@ -51,6 +54,8 @@ const char *http_header(struct req *r, const char *name);
 /* The reply functions: each sends one answer and frees r. */
 void http_reply_json(struct req *r, int status, json_t *body);   /* steals body */
 void http_reply_buffer(struct req *r, int status, struct evbuffer *body); /* drains body */
+void http_reply_typed(struct req *r, int status, const char *content_type,
+                      struct evbuffer *body);                    /* drains body */
 void http_reply_empty(struct req *r, int status);
 void http_reply_bytes(struct req *r, int status, const char *content_type,
                       const char *data, size_t len);     /* data is copied */

@@ -8,6 +8,7 @@
 static const struct route routes[] = {
     {"GET",    "/healthz",                              api_healthz,        BODY_NONE},
     {"GET",    "/readyz",                               api_readyz,         BODY_NONE},
+    {"GET",    "/metrics",                              api_metrics,        BODY_NONE},
     {"GET",    "/v1/events",                            api_events_list,    BODY_NONE},
     {"GET",    "/ops",                                  api_ops_index,      BODY_NONE},
     {"GET",    "/ops/events/{event}",                   api_ops_event,      BODY_NONE},

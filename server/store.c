@@ -12,6 +12,7 @@
 #include <hiredis/adapters/libevent.h>
 #include <hiredis/async.h>
 
+#include "metrics.h"
 #include "util.h"
 
 #define BACKOFF_MIN_MS 100
@@ -26,6 +27,7 @@ struct call {
     size_t cmdlen;
     int script;            /* script id, or -1 */
     int retried;
+    uint64_t t0_us;
 };
 
 /* One SCRIPT LOAD of one connection attempt. */
@@ -93,6 +95,8 @@ static void call_finish(struct call *c, enum store_status st, const redisReply *
 {
     store_cb *cb = c->cb;
 
+    if (c->script >= 0 && cb)
+        metrics_script((enum script_id)c->script, util_now_us() - c->t0_us, st == STORE_OK);
     c->cb = NULL;
     if (cb)
         cb(c->arg, st, r);
@@ -107,6 +111,7 @@ static void schedule_reconnect(struct store *s)
 {
     struct timeval tv;
 
+    metrics_redis_reconnect();
     s->ac = NULL;
     s->ready = 0;
     tv.tv_sec = s->backoff_ms / 1000;
@@ -161,6 +166,8 @@ static void on_timeout(evutil_socket_t fd, short what, void *arg)
     /* Answer now; the call itself stays queued in hiredis until the drop
      * below flushes it through on_reply, which frees it. */
     c->cb = NULL;
+    if (c->script >= 0)
+        metrics_script((enum script_id)c->script, util_now_us() - c->t0_us, 0);
     if (cb)
         cb(c->arg, STORE_TIMEOUT, NULL);
     store_drop(c->s, "a call timed out");
@@ -180,6 +187,7 @@ static int call_send(struct store *s, int script, char *cmd, size_t len,
     c->cmd = cmd;
     c->cmdlen = len;
     c->script = script;
+    c->t0_us = util_now_us();
     c->timer = evtimer_new(s->base, on_timeout, c);
     if (!c->timer)
         goto fail;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "metrics.h"
 #include "util.h"
 #include "validate.h"
 
@@ -36,6 +37,9 @@ static void on_swept(void *arg, enum store_status st, const redisReply *r)
 {
     struct sweep_job *j = arg;
 
+    if (st == STORE_OK && r->type == REDIS_REPLY_ARRAY && r->elements == 3 &&
+        r->element[0]->type == REDIS_REPLY_INTEGER)
+        metrics_hold(HOLD_EXPIRED, (uint64_t)r->element[0]->integer);
     if (st == STORE_OK && r->type == REDIS_REPLY_ARRAY && r->elements == 3 &&
         r->element[2]->integer == 1 && ++j->rounds < SWEEP_ROUNDS_MAX && j->sw) {
         sweep_send(j);          /* more due: keep going this tick */

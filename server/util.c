@@ -23,6 +23,14 @@ void util_log(const char *level, const char *fmt, ...)
     va_end(ap);
 }
 
+uint64_t util_now_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
 void util_format_rfc3339(int64_t ms, char *buf, size_t len)
 {
     time_t secs = (time_t)(ms / 1000);

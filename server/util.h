@@ -11,6 +11,9 @@
 void util_log(const char *level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Monotonic microseconds. */
+uint64_t util_now_us(void);
+
 /* Writes `ms` (milliseconds since the epoch) as RFC 3339 UTC with
  * milliseconds, e.g. 2026-11-22T02:06:18.123Z, into buf (>= 32 bytes). */
 void util_format_rfc3339(int64_t ms, char *buf, size_t len);

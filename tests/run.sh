@@ -7,12 +7,20 @@ cd "$(dirname "$0")/.."
 
 ./deploy/install-deps.sh
 
-# For the browser test: Debian's chromium and playwright-core from npm.
-# Best effort: without them that one test reports itself skipped.
+# For the browser test: Debian's chromium and playwright-core from npm; for
+# the metrics tests: promtool (Debian's prometheus). Best effort: without
+# them those checks report themselves skipped.
 if ! command -v chromium >/dev/null 2>&1; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
     chromium >/dev/null 2>&1 || echo "usher tests: chromium could not be installed" >&2
+fi
+if ! command -v promtool >/dev/null 2>&1; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+    prometheus >/dev/null 2>&1 || echo "usher tests: promtool could not be installed" >&2
+  # the package starts a Prometheus server we do not want running
+  $SUDO pkill -x prometheus 2>/dev/null || true
 fi
 if command -v npm >/dev/null 2>&1 && [ ! -d tests/browser/node_modules/playwright-core ]; then
   npm ci --prefix tests/browser --no-audit --no-fund --silent >/dev/null 2>&1 ||

@@ -1,0 +1,227 @@
+/* metrics — see metrics.h. */
+#include "metrics.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define NBUCKETS 13
+static const double bucket_le[NBUCKETS] = {
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
+};
+
+struct histo {
+    uint64_t bucket[NBUCKETS];   /* not cumulative; summed when rendered */
+    uint64_t count;
+    double sum;
+};
+
+#define MAX_ROUTES 32
+#define NCLASSES 5               /* 1xx..5xx */
+
+/* Route slots: the table's routes, plus one for "no route matched". */
+static struct {
+    uint64_t by_code[MAX_ROUTES + 1][600];
+    struct histo duration[MAX_ROUTES + 1];
+    char unmatched_method[8];
+    uint64_t unmatched_by_method_code[8][600];
+    int64_t inflight;
+    struct histo script[SCRIPT__COUNT];
+    uint64_t script_errors[SCRIPT__COUNT];
+    uint64_t holds[HOLD__COUNT];
+    uint64_t reconnects;
+} m;
+
+static const char *const methods[8] = {"GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS",
+                                       "PATCH", "OTHER"};
+
+static void histo_add(struct histo *h, double seconds)
+{
+    int i;
+
+    for (i = 0; i < NBUCKETS; i++)
+        if (seconds <= bucket_le[i]) {
+            h->bucket[i]++;
+            break;
+        }
+    h->count++;
+    h->sum += seconds;
+}
+
+static int route_slot(const struct route *route)
+{
+    size_t n;
+    const struct route *table = router_routes(&n);
+
+    if (!route)
+        return MAX_ROUTES;
+    return (int)(route - table) < MAX_ROUTES ? (int)(route - table) : MAX_ROUTES;
+}
+
+void metrics_http(const struct route *route, const char *method, int status, uint64_t us)
+{
+    int slot = route_slot(route);
+
+    if (status < 100 || status > 599)
+        status = 599;
+    if (slot == MAX_ROUTES) {
+        int k;
+        for (k = 0; k < 7 && strcmp(methods[k], method) != 0; k++)
+            ;
+        m.unmatched_by_method_code[k][status]++;
+    } else {
+        m.by_code[slot][status]++;
+    }
+    histo_add(&m.duration[slot], (double)us / 1e6);
+}
+
+void metrics_inflight(int delta)
+{
+    m.inflight += delta;
+}
+
+void metrics_script(enum script_id id, uint64_t us, int ok)
+{
+    if ((int)id < 0 || id >= SCRIPT__COUNT)
+        return;
+    histo_add(&m.script[id], (double)us / 1e6);
+    if (!ok)
+        m.script_errors[id]++;
+}
+
+void metrics_hold(enum hold_change what, uint64_t n)
+{
+    if (what < HOLD__COUNT)
+        m.holds[what] += n;
+}
+
+void metrics_redis_reconnect(void)
+{
+    m.reconnects++;
+}
+
+/* Prometheus label values escape \, " and newline; ours are ids and route
+ * templates, which have none, but events come from Redis: escape anyway. */
+static void label(struct evbuffer *out, const char *v)
+{
+    for (; *v; v++) {
+        if (*v == '\\' || *v == '"')
+            evbuffer_add_printf(out, "\\%c", *v);
+        else if (*v == '\n')
+            evbuffer_add(out, "\\n", 2);
+        else
+            evbuffer_add(out, v, 1);
+    }
+}
+
+static void histo_render(struct evbuffer *out, const char *name, const char *lname,
+                         const char *lvalue, const struct histo *h)
+{
+    uint64_t cum = 0;
+    int i;
+
+    for (i = 0; i < NBUCKETS; i++) {
+        cum += h->bucket[i];
+        evbuffer_add_printf(out, "%s_bucket{%s=\"", name, lname);
+        label(out, lvalue);
+        evbuffer_add_printf(out, "\",le=\"%g\"} %llu\n", bucket_le[i], (unsigned long long)cum);
+    }
+    evbuffer_add_printf(out, "%s_bucket{%s=\"", name, lname);
+    label(out, lvalue);
+    evbuffer_add_printf(out, "\",le=\"+Inf\"} %llu\n", (unsigned long long)h->count);
+    evbuffer_add_printf(out, "%s_sum{%s=\"", name, lname);
+    label(out, lvalue);
+    evbuffer_add_printf(out, "\"} %.9f\n", h->sum);
+    evbuffer_add_printf(out, "%s_count{%s=\"", name, lname);
+    label(out, lvalue);
+    evbuffer_add_printf(out, "\"} %llu\n", (unsigned long long)h->count);
+}
+
+void metrics_render(struct evbuffer *out, int redis_up, size_t sse_clients, json_t *events)
+{
+    static const char *const hold_names[HOLD__COUNT] = {
+        "created", "extended", "reserved", "released", "expired",
+    };
+    size_t nroutes, i;
+    const struct route *routes = router_routes(&nroutes);
+    int r, c, k;
+
+    evbuffer_add_printf(out,
+        "# HELP usher_build_info usherd's version.\n# TYPE usher_build_info gauge\n"
+        "usher_build_info{version=\"%s\"} 1\n", USHER_VERSION);
+
+    evbuffer_add_printf(out, "# HELP usher_http_requests_total HTTP requests answered, by route "
+                             "template, method and status.\n# TYPE usher_http_requests_total counter\n");
+    for (r = 0; r < (int)nroutes && r < MAX_ROUTES; r++)
+        for (c = 100; c < 600; c++)
+            if (m.by_code[r][c])
+                evbuffer_add_printf(out,
+                    "usher_http_requests_total{route=\"%s\",method=\"%s\",code=\"%d\"} %llu\n",
+                    routes[r].pattern, routes[r].method, c, (unsigned long long)m.by_code[r][c]);
+    for (k = 0; k < 8; k++)
+        for (c = 100; c < 600; c++)
+            if (m.unmatched_by_method_code[k][c])
+                evbuffer_add_printf(out,
+                    "usher_http_requests_total{route=\"unmatched\",method=\"%s\",code=\"%d\"} %llu\n",
+                    methods[k], c, (unsigned long long)m.unmatched_by_method_code[k][c]);
+
+    evbuffer_add_printf(out, "# HELP usher_http_request_duration_seconds Time from dispatch to "
+                             "answer, by route template.\n"
+                             "# TYPE usher_http_request_duration_seconds histogram\n");
+    for (r = 0; r <= MAX_ROUTES; r++) {
+        if (!m.duration[r].count)
+            continue;
+        histo_render(out, "usher_http_request_duration_seconds", "route",
+                     r < (int)nroutes && r < MAX_ROUTES ? routes[r].pattern : "unmatched",
+                     &m.duration[r]);
+    }
+
+    evbuffer_add_printf(out, "# HELP usher_http_requests_in_flight Requests being handled.\n"
+                             "# TYPE usher_http_requests_in_flight gauge\n"
+                             "usher_http_requests_in_flight %lld\n", (long long)m.inflight);
+    evbuffer_add_printf(out, "# HELP usher_sse_clients Live stream clients connected.\n"
+                             "# TYPE usher_sse_clients gauge\nusher_sse_clients %zu\n", sse_clients);
+
+    evbuffer_add_printf(out, "# HELP usher_redis_script_duration_seconds Redis script calls, "
+                             "from send to reply.\n"
+                             "# TYPE usher_redis_script_duration_seconds histogram\n");
+    for (i = 0; i < SCRIPT__COUNT; i++)
+        if (m.script[i].count)
+            histo_render(out, "usher_redis_script_duration_seconds", "script",
+                         script_table[i].name, &m.script[i]);
+    evbuffer_add_printf(out, "# HELP usher_redis_script_failures_total Script calls without a "
+                             "reply (timeout, connection lost).\n"
+                             "# TYPE usher_redis_script_failures_total counter\n");
+    for (i = 0; i < SCRIPT__COUNT; i++)
+        if (m.script_errors[i])
+            evbuffer_add_printf(out, "usher_redis_script_failures_total{script=\"%s\"} %llu\n",
+                                script_table[i].name, (unsigned long long)m.script_errors[i]);
+
+    evbuffer_add_printf(out, "# HELP usher_redis_up 1 when Redis answers and the scripts are "
+                             "loaded.\n# TYPE usher_redis_up gauge\nusher_redis_up %d\n", redis_up);
+    evbuffer_add_printf(out, "# HELP usher_redis_reconnects_total Redis connections lost and "
+                             "attempted again.\n# TYPE usher_redis_reconnects_total counter\n"
+                             "usher_redis_reconnects_total %llu\n",
+                        (unsigned long long)m.reconnects);
+
+    evbuffer_add_printf(out, "# HELP usher_holds_total Holds changed by this process (expired: "
+                             "by its sweeper).\n# TYPE usher_holds_total counter\n");
+    for (k = 0; k < HOLD__COUNT; k++)
+        evbuffer_add_printf(out, "usher_holds_total{change=\"%s\"} %llu\n", hold_names[k],
+                            (unsigned long long)m.holds[k]);
+
+    if (events) {
+        static const char *const st[] = {"available", "held", "reserved", "blocked"};
+        json_t *e;
+        evbuffer_add_printf(out, "# HELP usher_seats Seats by status, per event (read at scrape).\n"
+                                 "# TYPE usher_seats gauge\n");
+        json_array_foreach(events, i, e) {
+            json_t *counts = json_object_get(e, "counts");
+            for (k = 0; k < 4; k++) {
+                evbuffer_add(out, "usher_seats{event=\"", 19);
+                label(out, json_string_value(json_object_get(e, "event")));
+                evbuffer_add_printf(out, "\",status=\"%s\"} %lld\n", st[k],
+                                    (long long)json_integer_value(json_object_get(counts, st[k])));
+            }
+        }
+    }
+}

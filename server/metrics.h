@@ -1,0 +1,32 @@
+/* metrics — usherd's counters and histograms, and GET /metrics in the
+ * Prometheus text exposition format (version 0.0.4). Everything is
+ * counted in this process (scrape every usherd); the seats-by-status
+ * gauges are read from Redis at scrape time. Single-threaded, no locks. */
+#ifndef USHER_METRICS_H
+#define USHER_METRICS_H
+
+#include <event2/buffer.h>
+#include <jansson.h>
+#include <stdint.h>
+
+#include "router.h"
+#include "scripts_gen.h"
+
+enum hold_change { HOLD_CREATED, HOLD_EXTENDED, HOLD_RESERVED, HOLD_RELEASED, HOLD_EXPIRED,
+                   HOLD__COUNT };
+
+/* One request answered: route (NULL when none matched), its method,
+ * status and time from dispatch to the answer. */
+void metrics_http(const struct route *route, const char *method, int status, uint64_t us);
+void metrics_inflight(int delta);
+/* One script call finished (ok = a reply came, error replies included). */
+void metrics_script(enum script_id id, uint64_t us, int ok);
+void metrics_hold(enum hold_change what, uint64_t n);
+void metrics_redis_reconnect(void);
+
+/* Appends the exposition: the process's series, plus `redis_up`,
+ * `sse_clients` and, from `events` ([{"event","counts"}] or NULL), the
+ * seats by status per event. */
+void metrics_render(struct evbuffer *out, int redis_up, size_t sse_clients, json_t *events);
+
+#endif
