@@ -7,6 +7,7 @@
 
 #include <event2/buffer.h>
 
+#include "accesslog.h"
 #include "api.h"
 #include "api_common.h"
 #include "http.h"
@@ -25,6 +26,8 @@ static void on_metrics_events(struct req *r, json_t *events)
         return;
     }
     metrics_render(out, store_ready(r->app->store), streams_clients(r->app->streams), events);
+    if (r->app->access_log)
+        metrics_render_access_log(out, accesslog_dropped(r->app->access_log));
     http_reply_typed(r, 200, "text/plain; version=0.0.4; charset=utf-8", out);
     evbuffer_free(out);
 }

@@ -144,6 +144,8 @@ static void print_help(void)
 "                           USHER_SSE_HEARTBEAT, default 15s)\n"
 "  --sse-max-buffer BYTES   drop a stream client with this much unsent\n"
 "                           (env USHER_SSE_MAX_BUFFER, default 1MiB; k/M)\n"
+"  --access-log FILE|-      one JSON line per request to FILE, or stdout\n"
+"                           (env USHER_ACCESS_LOG, default none)\n"
 "  --help                   print this help and exit\n"
 "  --version                print the version and exit\n");
 }
@@ -160,6 +162,11 @@ static int apply(struct config *c, int opt, const char *v)
     case 't': return parse_ms(v, 10, &c->redis_timeout_ms);
     case 's': return parse_ms(v, 10, &c->sweep_interval_ms);
     case 'b': return parse_ms(v, 50, &c->sse_heartbeat_ms);
+    case 'a':
+        if (strlen(v) >= sizeof c->access_log)
+            return -1;
+        strcpy(c->access_log, v);
+        return 0;
     case 'm': {
         char *end;
         long n = strtol(v, &end, 10);
@@ -206,6 +213,7 @@ int config_load(struct config *c, int argc, char **argv, char *err, int errlen)
         {"journal-max", required_argument, NULL, 'j'},
         {"sse-heartbeat", required_argument, NULL, 'b'},
         {"sse-max-buffer", required_argument, NULL, 'm'},
+        {"access-log", required_argument, NULL, 'a'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -214,7 +222,7 @@ int config_load(struct config *c, int argc, char **argv, char *err, int errlen)
         {'l', "USHER_LISTEN"}, {'r', "USHER_REDIS_URL"},
         {'t', "USHER_REDIS_TIMEOUT"}, {'s', "USHER_SWEEP_INTERVAL"},
         {'j', "USHER_JOURNAL_MAX"}, {'b', "USHER_SSE_HEARTBEAT"},
-        {'m', "USHER_SSE_MAX_BUFFER"},
+        {'m', "USHER_SSE_MAX_BUFFER"}, {'a', "USHER_ACCESS_LOG"},
     };
     size_t i;
     int opt;

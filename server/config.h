@@ -20,6 +20,7 @@ struct config {
     int journal_max;         /* change journal entries kept per event (about) */
     int sse_heartbeat_ms;    /* comment line to every stream client this often */
     int sse_max_buffer;      /* unsent bytes after which a stream client is dropped */
+    char access_log[512];    /* "" none, "-" stdout, else a file */
 };
 
 /* Fills `c` from defaults, environment and argv. Returns 0 to run, 1 when

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "accesslog.h"
 #include "metrics.h"
 #include "util.h"
 
@@ -18,6 +19,27 @@ static void req_finish(struct req *r)
     free(r);
 }
 
+/* Counts the answer and writes its access-log line. */
+static void req_account(struct req *r, int status, size_t bytes)
+{
+    uint64_t us = util_now_us() - r->t0_us;
+
+    metrics_http(r->m.route, r->method, status, us);
+    if (r->app->access_log) {
+        struct evhttp_connection *evcon = evhttp_request_get_connection(r->ev);
+        char *host = NULL;
+        ev_uint16_t port = 0;
+        char client[80] = "";
+        if (evcon) {
+            evhttp_connection_get_peer(evcon, &host, &port);
+            snprintf(client, sizeof client, "%s:%u", host ? host : "", (unsigned)port);
+        }
+        accesslog_write(r->app->access_log, r->method,
+                        r->m.route ? r->m.route->pattern : "unmatched", r->event, status, us,
+                        bytes, client);
+    }
+}
+
 static void send_reply(struct req *r, int status, struct evbuffer *body,
                        const char *content_type)
 {
@@ -26,8 +48,8 @@ static void send_reply(struct req *r, int status, struct evbuffer *body,
     if (content_type)
         evhttp_add_header(h, "Content-Type", content_type);
     evhttp_add_header(h, "Cache-Control", "no-store");
+    req_account(r, status, body ? evbuffer_get_length(body) : 0);
     evhttp_send_reply(r->ev, status, NULL, body);
-    metrics_http(r->m.route, r->method, status, util_now_us() - r->t0_us);
     req_finish(r);
 }
 
@@ -39,8 +61,8 @@ struct evhttp_request *http_stream_start(struct req *r, const char *content_type
     evhttp_add_header(h, "Content-Type", content_type);
     evhttp_add_header(h, "Cache-Control", "no-store");
     evhttp_add_header(h, "X-Accel-Buffering", "no");
+    req_account(r, 200, 0);
     evhttp_send_reply_start(ev, 200, "OK");
-    metrics_http(r->m.route, r->method, 200, util_now_us() - r->t0_us);
     req_finish(r);
     return ev;
 }
@@ -69,8 +91,8 @@ void http_reply_json(struct req *r, int status, json_t *body)
         json_decref(body);
         if (buf)
             evbuffer_free(buf);
+        req_account(r, 500, 0);
         evhttp_send_error(r->ev, 500, NULL);
-        metrics_http(r->m.route, r->method, 500, util_now_us() - r->t0_us);
         req_finish(r);
         return;
     }

@@ -20,12 +20,14 @@
 #include "validate.h"
 
 struct streams;
+struct accesslog;
 
 struct app {
     struct event_base *base;
     struct evhttp *http;
     struct store *store;
     struct streams *streams;
+    struct accesslog *access_log;     /* NULL: no access log */
     const struct config *cfg;
 };
 

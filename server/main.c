@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "accesslog.h"
 #include "config.h"
 #include "http.h"
 #include "store.h"
@@ -66,6 +67,8 @@ int main(int argc, char **argv)
     app.store = store_create(app.base, &sc);
     if (!app.store)
         goto done;
+    if (cfg.access_log[0] && !(app.access_log = accesslog_open(cfg.access_log)))
+        goto done;
     if (http_start(&app) < 0)
         goto done;
     {
@@ -99,6 +102,7 @@ done:
         event_free(sigterm);
     if (app.base)
         event_base_free(app.base);
+    accesslog_close(app.access_log);    /* after the last request's line */
     util_log("info", "usherd stopped (exit %d)", rc);
     return rc;
 }

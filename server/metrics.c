@@ -136,6 +136,14 @@ static void histo_render(struct evbuffer *out, const char *name, const char *lna
     evbuffer_add_printf(out, "\"} %llu\n", (unsigned long long)h->count);
 }
 
+void metrics_render_access_log(struct evbuffer *out, uint64_t dropped)
+{
+    evbuffer_add_printf(out, "# HELP usher_access_log_dropped_total Access-log lines dropped "
+                             "because the disk could not keep up.\n"
+                             "# TYPE usher_access_log_dropped_total counter\n"
+                             "usher_access_log_dropped_total %llu\n", (unsigned long long)dropped);
+}
+
 void metrics_render(struct evbuffer *out, int redis_up, size_t sse_clients, json_t *events)
 {
     static const char *const hold_names[HOLD__COUNT] = {

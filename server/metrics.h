@@ -28,5 +28,7 @@ void metrics_redis_reconnect(void);
  * `sse_clients` and, from `events` ([{"event","counts"}] or NULL), the
  * seats by status per event. */
 void metrics_render(struct evbuffer *out, int redis_up, size_t sse_clients, json_t *events);
+/* Lines the access log had to drop (the disk could not keep up). */
+void metrics_render_access_log(struct evbuffer *out, uint64_t dropped);
 
 #endif

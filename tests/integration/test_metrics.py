@@ -131,6 +131,38 @@ class Metrics(unittest.TestCase):
             self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
 
 
+class AccessLog(unittest.TestCase):
+    def test_one_json_line_per_request(self):
+        import json
+        import tempfile
+        path = os.path.join(tempfile.mkdtemp(prefix="usher-al-"), "access.log")
+        stack = harness.Stack(ARGS, ["--access-log", path]).start()
+        try:
+            c = stack.client()
+            c.request("PUT", "/v1/events/al", harness.theatre(rows=1, seats=3))
+            c.request("POST", "/v1/events/al/holds", {"seats": ["S0-R0-1"]})
+            c.request("POST", "/v1/events/al/holds", {"seats": ["S0-R0-1"]})
+            c.request("GET", "/nope")
+            c.close()
+            self.assertEqual(stack.stop_usherd(), 0)       # SIGTERM flushes the log
+        finally:
+            stack.stop()
+        with open(path) as f:
+            lines = [json.loads(l) for l in f]
+        mine = [l for l in lines if l["route"] != "/readyz"]
+        self.assertEqual([(l["method"], l["route"], l["event"], l["status"]) for l in mine], [
+            ("PUT", "/v1/events/{event}", "al", 201),
+            ("POST", "/v1/events/{event}/holds", "al", 201),
+            ("POST", "/v1/events/{event}/holds", "al", 409),
+            ("GET", "unmatched", None, 404),
+        ])
+        for l in mine:
+            self.assertRegex(l["time"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+            self.assertGreater(l["duration_us"], 0)
+            self.assertGreater(l["bytes"], 0)
+            self.assertRegex(l["client"], r"^127\.0\.0\.1:\d+$")
+
+
 def value_version(series):
     for (name, labels) in series:
         if name == "usher_build_info":
