@@ -13,6 +13,10 @@
 
 #define CATCHUP_BATCH "500"
 #define ID_LEN 48
+/* After delivering a batch the reader waits this long before reading
+ * again, so that changes pile up into bigger batches: with a thousand
+ * watchers, one send per client per batch instead of one per change. */
+#define LINGER_US 20000
 
 struct watcher;
 
@@ -248,6 +252,27 @@ static void client_deliver(struct client *c, const redisReply *entries, char *bu
 
 /* ---- the reader ---- */
 
+/* Sends one formatted batch (entries first..last, text buf[0..len)) to
+ * every live client: whole to those that have seen none of it, entry by
+ * entry to a client whose cursor falls inside it. */
+static void deliver_batch(struct watcher *w, const redisReply *entries, const char *first,
+                          const char *last, const char *buf, size_t len)
+{
+    static char one[64 * 1024];
+    struct client *c;
+
+    for (c = w->clients; c; c = c->next) {
+        if (!c->live || id_cmp(last, c->cursor) <= 0)
+            continue;
+        if (id_cmp(first, c->cursor) > 0) {
+            client_send(c, buf, len);
+            snprintf(c->cursor, sizeof c->cursor, "%s", last);
+        } else {
+            client_deliver(c, entries, one, sizeof one);
+        }
+    }
+}
+
 static void on_xread(void *arg, enum store_status st, const redisReply *r)
 {
     struct watcher *w = arg;
@@ -266,18 +291,42 @@ static void on_xread(void *arg, enum store_status st, const redisReply *r)
     if (r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
         r->element[0]->type == REDIS_REPLY_ARRAY && r->element[0]->elements == 2) {
         const redisReply *entries = r->element[0]->element[1];
-        const redisReply *lastent = entries->elements ? entries->element[entries->elements - 1] : NULL;
+        const char *first = NULL, *last = NULL;
+        size_t i, len = 0;
+        /* The batch is formatted once, into one buffer; a client that has
+         * seen none of it (all but the just-joined) gets it in one send. */
+        for (i = 0; i < entries->elements; i++) {
+            const redisReply *e = entries->element[i];
+            size_t n;
+            if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
+                e->element[0]->type != REDIS_REPLY_STRING)
+                continue;
+            n = format_entry(e, buf + len, sizeof buf - len);
+            if (n == 0 && len > 0) {         /* full: send what we have */
+                deliver_batch(w, entries, first, last, buf, len);
+                len = 0;
+                first = NULL;
+                n = format_entry(e, buf, sizeof buf);
+            }
+            if (!first)
+                first = e->element[0]->str;
+            last = e->element[0]->str;
+            len += n;
+        }
+        if (first)
+            deliver_batch(w, entries, first, last, buf, len);
+        if (last)
+            snprintf(w->last, sizeof w->last, "%s", last);
         for (c = w->clients; c; c = next) {
             next = c->next;
-            if (!c->live)
-                continue;
-            client_deliver(c, entries, buf, sizeof buf);
             if (client_backlog(c) > w->ss->cfg.max_buffer)
                 client_kick(c);
         }
-        if (lastent && lastent->type == REDIS_REPLY_ARRAY && lastent->elements == 2 &&
-            lastent->element[0]->type == REDIS_REPLY_STRING)
-            snprintf(w->last, sizeof w->last, "%s", lastent->element[0]->str);
+        if (last && !w->closing && w->nclients) {
+            struct timeval linger = {0, LINGER_US};
+            evtimer_add(w->retry, &linger);
+            return;
+        }
     }
     if (!w->closing && w->nclients)
         watcher_read(w);

@@ -13,11 +13,12 @@
 #include "report.h"
 #include "scen.h"
 #include "swarm.h"
+#include "watch.h"
 
 struct opts {
     const char *mode, *target, *event, *json, *html, *key, *script, *ledger;
     const char *seatmap, *categories, *name;
-    int connections, timeout_ms, quiet, wait_expiry;
+    int connections, timeout_ms, quiet, wait_expiry, watchers;
     double duration;
     uint64_t seed;
     int sections, rows, seats, hold_ttl, max_hold_ttl, max_per_hold;
@@ -51,6 +52,8 @@ static void usage(FILE *f)
 "  --html FILE           write a self-contained HTML report with charts\n"
 "  --key KEY             send Authorization: Bearer KEY\n"
 "  --quiet               no progress lines\n"
+"  --watchers N          swarm/rate: also keep N live-stream (SSE) clients\n"
+"                        reading the event's changes (default 0)\n"
 "\n"
 "venue:\n"
 "  --sections S (default 4)  --rows R (default 25)  --seats N per row (default 50)\n"
@@ -107,7 +110,7 @@ static int parse(int argc, char **argv, struct opts *o)
         {"hotspot", 1, 0, 12}, {"retries", 1, 0, 13}, {"p-reserve", 1, 0, 14},
         {"p-release", 1, 0, 15}, {"think", 1, 0, 16}, {"script", 1, 0, 17},
         {"ledger", 1, 0, 18}, {"wait-expiry", 0, 0, 19}, {"op", 1, 0, 20},
-        {"rate", 1, 0, 21}, {"name", 1, 0, 22}, {"patience", 1, 0, 23}, {"view", 1, 0, 24}, {"refresh", 1, 0, 25}, {"help", 0, 0, 'h'}, {0, 0, 0, 0},
+        {"rate", 1, 0, 21}, {"name", 1, 0, 22}, {"patience", 1, 0, 23}, {"view", 1, 0, 24}, {"refresh", 1, 0, 25}, {"watchers", 1, 0, 26}, {"help", 0, 0, 'h'}, {0, 0, 0, 0},
     };
     int c;
 
@@ -190,6 +193,7 @@ static int parse(int argc, char **argv, struct opts *o)
             o->sw.live_view = strcmp(optarg, "live") == 0;
             break;
         case 25: o->sw.refresh_s = atof(optarg); break;
+        case 26: o->watchers = atoi(optarg); break;
         case 'h': usage(stdout); return 1;
         default: return -1;
         }
@@ -340,6 +344,7 @@ int main(int argc, char **argv)
     struct venue v = {0};
     struct ledger l = {0};
     struct scen *sc = NULL;
+    struct watchers *watch = NULL;
     char host[256], *ledger_event = NULL;
     int port, rc = EXIT_USAGE, st;
 
@@ -395,6 +400,15 @@ int main(int argc, char **argv)
         }
     }
     rc = EXIT_OK;
+    if (o.watchers > 0 && (!strcmp(o.mode, "swarm") || !strcmp(o.mode, "rate"))) {
+        watch = watchers_start(b.base, host, port, o.event, o.watchers);
+        /* let them connect and get their counts before the load starts */
+        {
+            struct timeval settle = {1, 0};
+            event_base_loopexit(b.base, &settle);
+            event_base_dispatch(b.base);
+        }
+    }
     if (!strcmp(o.mode, "swarm")) {
         o.sw.seed = o.seed;
         if (o.set_holdttl)
@@ -419,12 +433,25 @@ int main(int argc, char **argv)
     } else if (!strcmp(o.mode, "audit")) {
         rc = run_audit(&b, &l, o.wait_expiry);
     }
+    if (watch) {
+        int connected;
+        uint64_t bytes, messages;
+        watchers_stop(watch, &connected, &bytes, &messages);
+        watch = NULL;
+        printf("watchers: %d of %d still connected at the end, %llu messages, %.1f MB read\n",
+               connected, o.watchers, (unsigned long long)messages, (double)bytes / 1e6);
+    }
     report_summary(stdout, &b.stats);
     if (o.json && report_write_json(o.json, &b.stats) < 0)
         fprintf(stderr, "usher-bench: cannot write %s\n", o.json);
     if (o.html && report_write_html(o.html, &b.stats) < 0)
         fprintf(stderr, "usher-bench: cannot write %s\n", o.html);
 done:
+    if (watch) {
+        int c;
+        uint64_t x, y;
+        watchers_stop(watch, &c, &x, &y);
+    }
     stats_deinit(&b.stats);
     ledger_free(&l);
     venue_free(&v);

@@ -99,26 +99,34 @@ static void send_one(struct rate *x, uint64_t due)
     hc_submit(x->b->pool, r);
 }
 
+/* Sends every request that is due, then sleeps until the next one is
+ * (at least 100 us, so that very high rates go out in small batches). */
 static void on_pump(evutil_socket_t fd, short what, void *arg)
 {
     struct rate *x = arg;
-    uint64_t now = hc_now_us(), due_n;
+    uint64_t now = hc_now_us(), due_n, next_us;
     double el = (double)(now - x->t0) / 1e6;
+    struct timeval tv;
 
     if (el >= x->cfg->duration_s) {
         x->stopping = 1;
-        event_del(x->pump);
         if (hc_pending(x->b->pool) == 0)
             event_base_loopbreak(x->b->base);
         return;
     }
     if (x->cfg->rate <= 0)
         return;
-    due_n = (uint64_t)(el * x->cfg->rate);
+    /* request i is due at i / rate: those with i <= el * rate are due now */
+    due_n = (uint64_t)(el * x->cfg->rate) + 1;
     while (x->sent < due_n) {
         send_one(x, x->t0 + (uint64_t)((double)x->sent / x->cfg->rate * 1e6));
         x->sent++;
     }
+    next_us = x->t0 + (uint64_t)((double)x->sent / x->cfg->rate * 1e6);
+    next_us = next_us > now + 100 ? next_us - now : 100;
+    tv.tv_sec = (time_t)(next_us / 1000000);
+    tv.tv_usec = (suseconds_t)(next_us % 1000000);
+    evtimer_add(x->pump, &tv);
 }
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)
@@ -135,7 +143,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 int rate_run(struct bench *b, const struct venue *v, const struct rate_cfg *cfg)
 {
     struct rate x = {0};
-    struct timeval ms1 = {0, 1000}, sec = {1, 0};
+    struct timeval now = {0, 0}, sec = {1, 0};
 
     if ((cfg->op == ROP_HOLD || cfg->op == ROP_HOLD_RELEASE) && (!v || !v->nseats))
         return -1;
@@ -146,11 +154,11 @@ int rate_run(struct bench *b, const struct venue *v, const struct rate_cfg *cfg)
     x.q = calloc(QMAX, sizeof *x.q);
     if (!x.q)
         return -1;
-    x.pump = event_new(b->base, -1, EV_PERSIST, on_pump, &x);
+    x.pump = evtimer_new(b->base, on_pump, &x);
     x.ticker = event_new(b->base, -1, EV_PERSIST, on_tick, &x);
     x.t0 = hc_now_us();
     b->stats.start_us = x.t0;
-    event_add(x.pump, &ms1);
+    event_add(x.pump, &now);
     event_add(x.ticker, &sec);
     if (cfg->rate <= 0) {        /* closed loop: keep every connection busy */
         int i;

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# What live-stream watchers cost a swarm: the same swarm with 0 and with N
+# SSE clients reading the event's changes, alternating, on a fresh venue
+# each time. Prints hold throughput, p99 and what the watchers read.
+#
+# Usage: bench/sse-watchers.sh [runs=2] [watchers=1000] [users=50000]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=${1:-2}; N=${2:-1000}; USERS=${3:-50000}
+RPORT=${BENCH_REDIS_PORT:-6396}
+HPORT=${BENCH_HTTP_PORT:-8096}
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+bench_redis
+bench_usherd ./build/usherd
+U="http://127.0.0.1:$HPORT"
+for run in $(seq "$RUNS"); do
+  for w in 0 "$N"; do
+    redis-cli -p "$RPORT" flushall >/dev/null
+    ./build/usher-bench venue --target "$U" --event sse --sections 10 --rows 40 --seats 50 >/dev/null
+    ./build/usher-bench swarm --target "$U" --event sse --users "$USERS" --arrival burst:5 \
+      --party 1-4 --think 1 --hold-ttl 10 --patience 30 --connections 256 --seed "$run" \
+      --watchers "$w" --quiet --json "$TMP/r.json" > "$TMP/out.txt" 2>&1 || true
+    python3 - "$TMP/r.json" "$w" "$TMP/out.txt" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1])); h = r["ops"]["hold"]
+watch = [l for l in open(sys.argv[3]) if l.startswith("watchers:")]
+print("watchers %5s: hold %8.0f req/s, p99 %6.0f ms, %7d holds, sold %5d, audit %s %s" % (
+    sys.argv[2], h["rps"], h["p99_us"] / 1000, h["requests"], r["seats"]["sold"],
+    "clean" if r["audit"]["ok"] else "VIOLATIONS", watch[0].strip() if watch else ""))
+PY
+  done
+done
