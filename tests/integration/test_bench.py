@@ -4,6 +4,7 @@ behind its back, rate mode, and a shipped scenario. Every run is bounded
 (a few seconds, a few thousand requests)."""
 import json
 import os
+import re
 import subprocess
 import tempfile
 import unittest
@@ -223,6 +224,15 @@ class Bench(unittest.TestCase):
         self.assertGreater(rep["ops"]["release"]["codes"]["204"], 100)
         self.assertEqual(rep["errors"], {"connect": 0, "timeout": 0, "read": 0})
         self.assertLessEqual(self.r.cmd("HLEN", "usher:{rt}:holds"), 2)
+        # with watchers on the live stream: they stay connected and read
+        # every change (the counts message, then one per hold and release)
+        code, out, err = bench("rate", "--event", "rt", "--op", "hold-release", "--rate", "100",
+                               "--duration", "1", "--watchers", "5", "--quiet")
+        self.assertEqual(code, 0, err)
+        m = re.search(r"watchers: (\d+) of 5 still connected at the end, (\d+) messages", out)
+        self.assertIsNotNone(m, out)
+        self.assertEqual(m.group(1), "5")
+        self.assertGreaterEqual(int(m.group(2)), 5 * 100)
 
     def test_hold_storm_scenario(self):
         self.assertEqual(bench("venue", "--event", "storm", "--sections", "1", "--rows", "4",
