@@ -18,10 +18,23 @@ for run in $(seq "$RUNS"); do
   for w in 0 "$N"; do
     redis-cli -p "$RPORT" flushall >/dev/null
     ./build/usher-bench venue --target "$U" --event sse --sections 10 --rows 40 --seats 50 >/dev/null
+    : > "$TMP/watch.txt"
+    if [ "$w" -gt 0 ]; then
+      # the watchers in a process of their own, so that their reading does
+      # not slow the load generator's loop
+      ./build/usher-bench rate --target "$U" --event sse --op healthz --rate 1 --duration 300 \
+        --watchers "$w" --quiet > "$TMP/watch.txt" 2>&1 &
+      wpid=$!
+      sleep 2
+    fi
     ./build/usher-bench swarm --target "$U" --event sse --users "$USERS" --arrival burst:5 \
       --party 1-4 --think 1 --hold-ttl 10 --patience 30 --connections 256 --seed "$run" \
-      --watchers "$w" --quiet --json "$TMP/r.json" > "$TMP/out.txt" 2>&1 || true
-    python3 - "$TMP/r.json" "$w" "$TMP/out.txt" <<'PY'
+      --quiet --json "$TMP/r.json" > "$TMP/out.txt" 2>&1 || true
+    if [ "$w" -gt 0 ]; then
+      kill -INT "$wpid" 2>/dev/null || true
+      wait "$wpid" 2>/dev/null || true
+    fi
+    python3 - "$TMP/r.json" "$w" "$TMP/watch.txt" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1])); h = r["ops"]["hold"]
 watch = [l for l in open(sys.argv[3]) if l.startswith("watchers:")]

@@ -25,6 +25,7 @@ struct bench {
     const char *event;
     struct stats stats;
     int quiet;
+    int interrupted;          /* Ctrl-C: stop starting work, report */
 };
 
 /* The seat map: seats in map order, grouped in rows within sections. */

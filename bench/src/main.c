@@ -2,6 +2,7 @@
  * an audit of the books afterwards. main() parses the command line, checks
  * the target is reachable, and runs one mode: venue, swarm, rate, audit. */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -216,6 +217,15 @@ static int parse(int argc, char **argv, struct opts *o)
     return 0;
 }
 
+/* Ctrl-C ends the run early; the report of what happened so far follows. */
+static void on_sigint(evutil_socket_t sig, short what, void *arg)
+{
+    struct bench *b = arg;
+
+    b->interrupted = 1;
+    event_base_loopbreak(b->base);
+}
+
 /* Builds the generated seat map: sections S1.., rows 1.., seats 1..N in
  * range form (ids S<s>-<r>-<n>), front rows first. */
 static char *venue_body(const struct opts *o)
@@ -345,6 +355,7 @@ int main(int argc, char **argv)
     struct ledger l = {0};
     struct scen *sc = NULL;
     struct watchers *watch = NULL;
+    struct event *sigint = NULL;
     char host[256], *ledger_event = NULL;
     int port, rc = EXIT_USAGE, st;
 
@@ -375,6 +386,9 @@ int main(int argc, char **argv)
     b.event = o.event;
     b.quiet = o.quiet;
     stats_init(&b.stats, o.mode);
+    sigint = evsignal_new(b.base, SIGINT, on_sigint, &b);
+    if (sigint)
+        event_add(sigint, NULL);
     if (!b.pool || !b.monitor) {
         fprintf(stderr, "usher-bench: cannot resolve %s\n", host);
         rc = EXIT_UNREACHABLE;
@@ -458,6 +472,8 @@ done:
     scen_free(sc);
     hc_pool_destroy(b.pool);
     hc_pool_destroy(b.monitor);
+    if (sigint)
+        event_free(sigint);
     if (b.base)
         event_base_free(b.base);
     free(ledger_event);

@@ -166,7 +166,7 @@ int rate_run(struct bench *b, const struct venue *v, const struct rate_cfg *cfg)
             send_one(&x, 0);
     }
     event_base_dispatch(b->base);
-    b->stats.duration_s = cfg->duration_s;
+    b->stats.duration_s = b->interrupted ? (double)(hc_now_us() - x.t0) / 1e6 : cfg->duration_s;
     stats_tick(&b->stats, (double)(hc_now_us() - x.t0) / 1e6);
     event_free(x.pump);
     event_free(x.ticker);
