@@ -17,19 +17,26 @@ struct sweeper {
     struct event *timer;
     struct timeval interval;
     int in_flight;              /* calls outstanding of the current tick */
+    int dead;                   /* destroyed: free when in_flight reaches 0 */
 };
 
 struct sweep_job {
-    struct sweeper *sw;         /* NULL once the sweeper is destroyed */
+    struct sweeper *sw;
     struct event_keys keys;
     int rounds;
 };
 
 static void sweep_send(struct sweep_job *j);
 
+/* One call of the tick is back; the last one schedules the next tick, or
+ * frees a destroyed sweeper. */
 static void tick_done(struct sweeper *sw)
 {
-    if (sw && --sw->in_flight == 0)
+    if (--sw->in_flight > 0)
+        return;
+    if (sw->dead)
+        free(sw);
+    else
         evtimer_add(sw->timer, &sw->interval);
 }
 
@@ -41,7 +48,7 @@ static void on_swept(void *arg, enum store_status st, const redisReply *r)
         r->element[0]->type == REDIS_REPLY_INTEGER)
         metrics_hold(HOLD_EXPIRED, (uint64_t)r->element[0]->integer);
     if (st == STORE_OK && r->type == REDIS_REPLY_ARRAY && r->elements == 3 &&
-        r->element[2]->integer == 1 && ++j->rounds < SWEEP_ROUNDS_MAX && j->sw) {
+        r->element[2]->integer == 1 && ++j->rounds < SWEEP_ROUNDS_MAX && !j->sw->dead) {
         sweep_send(j);          /* more due: keep going this tick */
         return;
     }
@@ -64,7 +71,7 @@ static void on_events(void *arg, enum store_status st, const redisReply *r)
     struct sweeper *sw = arg;
     size_t i;
 
-    if (st == STORE_OK && r->type == REDIS_REPLY_ARRAY) {
+    if (st == STORE_OK && r->type == REDIS_REPLY_ARRAY && !sw->dead) {
         for (i = 0; i < r->elements; i++) {
             const redisReply *e = r->element[i];
             struct sweep_job *j;
@@ -120,5 +127,10 @@ void sweeper_destroy(struct sweeper *sw)
     if (!sw)
         return;
     event_free(sw->timer);
-    free(sw);
+    sw->timer = NULL;
+    sw->dead = 1;
+    if (sw->in_flight == 0)
+        free(sw);
+    /* else the last outstanding call's callback frees it (the store's
+     * destruction answers every call) */
 }

@@ -15,7 +15,8 @@ struct sweeper;
 struct sweeper *sweeper_create(struct event_base *base, struct store *store,
                                int interval_ms);
 
-/* Stops the timer; sweeps still in flight finish and free themselves. */
+/* Stops the timer. Calls still in flight keep the sweeper until they are
+ * answered (the store's destruction answers them), then it is freed. */
 void sweeper_destroy(struct sweeper *sw);
 
 #endif
