@@ -234,6 +234,28 @@ class Bench(unittest.TestCase):
         self.assertEqual(m.group(1), "5")
         self.assertGreaterEqual(int(m.group(2)), 5 * 100)
 
+    def test_ctrl_c_ends_the_run_with_its_report(self):
+        import signal
+        import time
+        p = subprocess.Popen([ARGS.usher_bench, "rate", "--target",
+                              "http://127.0.0.1:%d" % STACK.http_port, "--op", "healthz",
+                              "--rate", "200", "--duration", "60", "--quiet",
+                              "--json", self.path("int.json")],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            time.sleep(1.5)
+            p.send_signal(signal.SIGINT)
+            out, err = p.communicate(timeout=20)
+        finally:
+            if p.poll() is None:
+                p.kill()
+        self.assertEqual(p.returncode, 0, err)
+        self.assertIn("healthz", out)
+        with open(self.path("int.json")) as f:
+            rep = json.load(f)
+        self.assertLess(rep["duration_s"], 10)               # stopped, not 60 s
+        self.assertGreater(rep["ops"]["healthz"]["requests"], 100)
+
     def test_hold_storm_scenario(self):
         self.assertEqual(bench("venue", "--event", "storm", "--sections", "1", "--rows", "4",
                                "--seats", "50")[0], 0)
