@@ -426,6 +426,15 @@ static struct watcher *watcher_get(struct streams *ss, const char *event)
 
 /* ---- joining: catch up through the main connection, then go live ---- */
 
+/* From here the client gets the reader's entries after its cursor. */
+static void client_go_live(struct client *c)
+{
+    c->live = 1;
+    if (!c->w->last[0])
+        snprintf(c->w->last, sizeof c->w->last, "%s", c->cursor[0] ? c->cursor : "0-0");
+    watcher_read(c->w);
+}
+
 static void on_catch_up(void *arg, enum store_status st, const redisReply *r)
 {
     struct client *c = arg;
@@ -437,8 +446,9 @@ static void on_catch_up(void *arg, enum store_status st, const redisReply *r)
         return;
     }
     if (st != STORE_OK || r->type != REDIS_REPLY_ARRAY) {
-        /* try again shortly through the reader's retry path */
-        client_catch_up(c);
+        /* No catch-up to be had (Redis gone or refusing): follow the
+         * reader from here rather than ask again at once, in a loop. */
+        client_go_live(c);
         return;
     }
     client_deliver(c, r, buf, sizeof buf);
@@ -446,10 +456,7 @@ static void on_catch_up(void *arg, enum store_status st, const redisReply *r)
         client_catch_up(c);     /* more, or the reader is ahead: again */
         return;
     }
-    c->live = 1;
-    if (!c->w->last[0])
-        snprintf(c->w->last, sizeof c->w->last, "%s", c->cursor[0] ? c->cursor : "0-0");
-    watcher_read(c->w);
+    client_go_live(c);
 }
 
 static void client_catch_up(struct client *c)
@@ -468,8 +475,7 @@ static void client_catch_up(struct client *c)
     if (store_command(main, 6, argv, NULL, on_catch_up, c) == 0) {
         c->inflight = 1;
     } else {
-        c->live = 1;            /* Redis is down: follow the reader alone */
-        watcher_read(c->w);
+        client_go_live(c);      /* Redis is down: follow the reader alone */
     }
 }
 
