@@ -27,20 +27,26 @@ for run in $(seq "$RUNS"); do
       wpid=$!
       sleep 2
     fi
+    u0=$(ticks "$UPID"); r0=$(ticks "$RPID"); w0=0
+    [ "$w" -gt 0 ] && w0=$(ticks "$wpid")
     ./build/usher-bench swarm --target "$U" --event sse --users "$USERS" --arrival burst:5 \
       --party 1-4 --think 1 --hold-ttl 10 --patience 30 --connections 256 --seed "$run" \
       --quiet --json "$TMP/r.json" > "$TMP/out.txt" 2>&1 || true
+    u1=$(ticks "$UPID"); r1=$(ticks "$RPID"); w1=0
+    [ "$w" -gt 0 ] && w1=$(ticks "$wpid")
     if [ "$w" -gt 0 ]; then
       kill -INT "$wpid" 2>/dev/null || true
       wait "$wpid" 2>/dev/null || true
     fi
-    python3 - "$TMP/r.json" "$w" "$TMP/watch.txt" <<'PY'
+    python3 - "$TMP/r.json" "$w" "$TMP/watch.txt" $(( u1 - u0 )) $(( r1 - r0 )) $(( w1 - w0 )) "$TCK" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1])); h = r["ops"]["hold"]
 watch = [l for l in open(sys.argv[3]) if l.startswith("watchers:")]
-print("watchers %5s: hold %8.0f req/s, p99 %6.0f ms, %7d holds, sold %5d, audit %s %s" % (
+tck = float(sys.argv[7])
+cpu = "cpu s: usherd %.1f redis %.1f watchers %.1f" % tuple(int(x) / tck for x in sys.argv[4:7])
+print("watchers %5s: hold %8.0f req/s, p99 %6.0f ms, %7d holds, sold %5d, audit %s; %s %s" % (
     sys.argv[2], h["rps"], h["p99_us"] / 1000, h["requests"], r["seats"]["sold"],
-    "clean" if r["audit"]["ok"] else "VIOLATIONS", watch[0].strip() if watch else ""))
+    "clean" if r["audit"]["ok"] else "VIOLATIONS", cpu, watch[0].strip() if watch else ""))
 PY
   done
 done
