@@ -30,7 +30,7 @@ for run in $(seq "$RUNS"); do
     u0=$(ticks "$UPID"); r0=$(ticks "$RPID"); w0=0
     [ "$w" -gt 0 ] && w0=$(ticks "$wpid")
     ./build/usher-bench swarm --target "$U" --event sse --users "$USERS" --arrival burst:5 \
-      --party 1-4 --think 1 --hold-ttl 10 --patience 30 --connections 256 --seed "$run" \
+      --party 1-4 --think 1 --hold-ttl "${BENCH_HOLD_TTL:-10}" --patience 30 --connections 256 --seed "$run" \
       --quiet --json "$TMP/r.json" > "$TMP/out.txt" 2>&1 || true
     u1=$(ticks "$UPID"); r1=$(ticks "$RPID"); w1=0
     [ "$w" -gt 0 ] && w1=$(ticks "$wpid")
