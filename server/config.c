@@ -1,6 +1,8 @@
 /* config — see config.h. */
 #include "config.h"
 
+#include "guard.h"
+
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,7 +39,7 @@ static int parse_ms(const char *s, int min, int *out)
     return 0;
 }
 
-int config_parse_listen(struct config *c, const char *s)
+int config_parse_hostport(const char *s, char *host, size_t cap, int *port)
 {
     const char *colon = strrchr(s, ':');
     size_t hl;
@@ -49,11 +51,27 @@ int config_parse_listen(struct config *c, const char *s)
         s++;
         hl -= 2;
     }
-    if (hl >= sizeof c->listen_host)
+    if (hl >= cap)
         return -1;
-    memcpy(c->listen_host, s, hl);
-    c->listen_host[hl] = '\0';
-    return parse_port(colon + 1, &c->listen_port);
+    memcpy(host, s, hl);
+    host[hl] = '\0';
+    return parse_port(colon + 1, port);
+}
+
+int config_parse_listen(struct config *c, const char *s)
+{
+    return config_parse_hostport(s, c->listen_host, sizeof c->listen_host, &c->listen_port);
+}
+
+static int parse_count(const char *s, long min, long max, int *out)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+
+    if (*s == '\0' || *end != '\0' || v < min || v > max)
+        return -1;
+    *out = (int)v;
+    return 0;
 }
 
 int config_parse_redis_url(struct config *c, const char *url)
@@ -146,6 +164,19 @@ static void print_help(void)
 "                           (env USHER_SSE_MAX_BUFFER, default 1MiB; k/M)\n"
 "  --access-log FILE|-      one JSON line per request to FILE, or stdout\n"
 "                           (env USHER_ACCESS_LOG, default none)\n"
+"  --keys FILE              API keys, one role:key per line, roles checkout\n"
+"                           and admin (env USHER_KEYS_FILE; USHER_KEYS may\n"
+"                           hold role:key,role:key too). Without keys\n"
+"                           every route is open.\n"
+"  --admin-listen HOST:PORT also serve /healthz, /readyz, /metrics and the\n"
+"                           ops pages here (env USHER_ADMIN_LISTEN)\n"
+"  --ip-rate R[:BURST]      requests/s per client address, 0 = off (env\n"
+"                           USHER_IP_RATE, default 0)\n"
+"  --key-rate R[:BURST]     requests/s per API key, 0 = off (env\n"
+"                           USHER_KEY_RATE, default 0)\n"
+"  --max-inflight N         shed new requests with 503 overloaded while more\n"
+"                           than N wait on Redis, 0 = never (env\n"
+"                           USHER_MAX_INFLIGHT, default 512)\n"
 "  --help                   print this help and exit\n"
 "  --version                print the version and exit\n");
 }
@@ -183,6 +214,15 @@ static int apply(struct config *c, int opt, const char *v)
         c->sse_max_buffer = (int)n;
         return 0;
     }
+    case 'k':
+        if (strlen(v) >= sizeof c->keys_file)
+            return -1;
+        strcpy(c->keys_file, v);
+        return 0;
+    case 'A': return config_parse_hostport(v, c->admin_host, sizeof c->admin_host, &c->admin_port);
+    case 'I': return guard_parse_rate(v, &c->ip_rate, &c->ip_burst);
+    case 'K': return guard_parse_rate(v, &c->key_rate, &c->key_burst);
+    case 'F': return parse_count(v, 0, 10000000, &c->max_inflight);
     case 'j': {
         char *end;
         long n = strtol(v, &end, 10);
@@ -214,6 +254,11 @@ int config_load(struct config *c, int argc, char **argv, char *err, int errlen)
         {"sse-heartbeat", required_argument, NULL, 'b'},
         {"sse-max-buffer", required_argument, NULL, 'm'},
         {"access-log", required_argument, NULL, 'a'},
+        {"keys", required_argument, NULL, 'k'},
+        {"admin-listen", required_argument, NULL, 'A'},
+        {"ip-rate", required_argument, NULL, 'I'},
+        {"key-rate", required_argument, NULL, 'K'},
+        {"max-inflight", required_argument, NULL, 'F'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -223,6 +268,8 @@ int config_load(struct config *c, int argc, char **argv, char *err, int errlen)
         {'t', "USHER_REDIS_TIMEOUT"}, {'s', "USHER_SWEEP_INTERVAL"},
         {'j', "USHER_JOURNAL_MAX"}, {'b', "USHER_SSE_HEARTBEAT"},
         {'m', "USHER_SSE_MAX_BUFFER"}, {'a', "USHER_ACCESS_LOG"},
+        {'k', "USHER_KEYS_FILE"}, {'A', "USHER_ADMIN_LISTEN"}, {'I', "USHER_IP_RATE"},
+        {'K', "USHER_KEY_RATE"}, {'F', "USHER_MAX_INFLIGHT"},
     };
     size_t i;
     int opt;
@@ -235,6 +282,8 @@ int config_load(struct config *c, int argc, char **argv, char *err, int errlen)
     c->journal_max = 100000;
     c->sse_heartbeat_ms = 15000;
     c->sse_max_buffer = 1024 * 1024;
+    c->max_inflight = 512;
+    c->keys_list = getenv("USHER_KEYS");
     for (i = 0; i < sizeof envs / sizeof envs[0]; i++) {
         const char *v = getenv(envs[i].env);
         if (v && *v && apply(c, envs[i].opt, v) < 0) {

@@ -4,6 +4,8 @@
 #ifndef USHER_CONFIG_H
 #define USHER_CONFIG_H
 
+#include <stddef.h>
+
 struct config {
     char listen_host[256];
     int listen_port;
@@ -21,6 +23,13 @@ struct config {
     int sse_heartbeat_ms;    /* comment line to every stream client this often */
     int sse_max_buffer;      /* unsent bytes after which a stream client is dropped */
     char access_log[512];    /* "" none, "-" stdout, else a file */
+    char keys_file[512];     /* "" none: role:key lines */
+    const char *keys_list;   /* USHER_KEYS ("role:key,..."), or NULL */
+    double ip_rate, ip_burst;     /* per client address; 0 = off */
+    double key_rate, key_burst;   /* per API key; 0 = off */
+    int max_inflight;        /* requests waiting on Redis before shedding */
+    char admin_host[256];    /* "" = no separate admin listener */
+    int admin_port;
 };
 
 /* Fills `c` from defaults, environment and argv. Returns 0 to run, 1 when
@@ -30,6 +39,9 @@ int config_load(struct config *c, int argc, char **argv, char *err, int errlen);
 
 /* Parses "HOST:PORT" into c->listen_host / c->listen_port. 0 or -1. */
 int config_parse_listen(struct config *c, const char *s);
+
+/* Parses "HOST:PORT" or "[v6]:PORT" into host (cap bytes) and *port. */
+int config_parse_hostport(const char *s, char *host, size_t cap, int *port);
 
 /* Parses redis://[user:pass@]host[:port][/db] or unix:///path into the
  * redis_* fields. 0 or -1. */

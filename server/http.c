@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "accesslog.h"
+#include "guard.h"
 #include "metrics.h"
 #include "util.h"
 
@@ -227,9 +228,84 @@ static int read_body(struct req *r)
     return 0;
 }
 
-static void dispatch(struct evhttp_request *ev, void *arg)
+static int hexval(char c)
 {
-    struct app *app = arg;
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+         : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* The value of access_token=... in a query (for EventSource, which cannot
+ * send headers), %-decoded into buf, or NULL. */
+static const char *query_token(const char *q, char *buf, size_t cap)
+{
+    size_t n, i, o = 0;
+
+    while (q && *q) {
+        if (strncmp(q, "access_token=", 13) == 0) {
+            q += 13;
+            n = strcspn(q, "&");
+            for (i = 0; i < n && o + 1 < cap; i++) {
+                if (q[i] == '%' && i + 2 < n && hexval(q[i + 1]) >= 0 &&
+                    hexval(q[i + 2]) >= 0) {
+                    buf[o++] = (char)(hexval(q[i + 1]) * 16 + hexval(q[i + 2]));
+                    i += 2;
+                } else {
+                    buf[o++] = q[i];
+                }
+            }
+            if (o == 0 || i < n)
+                return NULL;
+            buf[o] = '\0';
+            return buf;
+        }
+        q = strchr(q, '&');
+        if (q)
+            q++;
+    }
+    return NULL;
+}
+
+/* Runs the admission checks (guard.h). 0 to go on, -1 after refusing. */
+static int admit(struct req *r)
+{
+    static const struct {
+        enum err_code code;
+        const char *reason;
+    } refusal[] = {
+        [GUARD_UNAUTHORIZED] = {ERR_UNAUTHORIZED, "unauthorized"},
+        [GUARD_FORBIDDEN] = {ERR_FORBIDDEN, "forbidden"},
+        [GUARD_RATE_LIMITED] = {ERR_RATE_LIMITED, "rate_limited"},
+        [GUARD_OVERLOADED] = {ERR_OVERLOADED, "overloaded"},
+    };
+    struct evhttp_connection *evcon = evhttp_request_get_connection(r->ev);
+    struct evkeyvalq *out = evhttp_request_get_output_headers(r->ev);
+    char *host = NULL, tok[260], retry[16];
+    ev_uint16_t port = 0;
+    enum guard_verdict v;
+    int retry_s = 1;
+
+    if (!r->app->guard || r->m.route->role == ROLE_OPEN)
+        return 0;
+    if (evcon)
+        evhttp_connection_get_peer(evcon, &host, &port);
+    v = guard_check(r->app->guard, r->m.route->role, http_header(r, "Authorization"),
+                    query_token(r->query, tok, sizeof tok), host, metrics_inflight_now(),
+                    r->t0_us, &retry_s);
+    if (v == GUARD_PASS)
+        return 0;
+    metrics_refused(refusal[v].reason);
+    if (v == GUARD_UNAUTHORIZED)
+        evhttp_add_header(out, "WWW-Authenticate", "Bearer realm=\"usher\"");
+    if (v == GUARD_RATE_LIMITED || v == GUARD_OVERLOADED) {
+        snprintf(retry, sizeof retry, "%d", retry_s);
+        evhttp_add_header(out, "Retry-After", retry);
+    }
+    http_reply_error(r, refusal[v].code, NULL, NULL);
+    return -1;
+}
+
+static void dispatch(struct evhttp_request *ev, struct app *app, int admin_only)
+{
     struct req *r = calloc(1, sizeof *r);
     const char *uri = evhttp_request_get_uri(ev);
     const char *q;
@@ -249,7 +325,9 @@ static void dispatch(struct evhttp_request *ev, void *arg)
     r->query = q ? q + 1 : NULL;
     res = router_match(r->method, uri,
                        q ? (size_t)(q - uri) : strlen(uri), &r->m);
-    if (res == ROUTER_NOT_FOUND) {
+    if (res == ROUTER_NOT_FOUND ||
+        (admin_only && res == ROUTER_FOUND && r->m.route->role != ROLE_OPEN)) {
+        r->m.route = NULL;
         http_reply_error(r, ERR_NOT_FOUND, NULL, NULL);
         return;
     }
@@ -258,6 +336,8 @@ static void dispatch(struct evhttp_request *ev, void *arg)
         http_reply_error(r, ERR_METHOD_NOT_ALLOWED, NULL, NULL);
         return;
     }
+    if (admit(r) < 0)
+        return;
     for (i = 0; i < r->m.nparams; i++) {
         int order = strcmp(r->m.param_name[i], "order") == 0;
         if (!validate_id(r->m.param[i], r->m.param_len[i], order ? ORDER_ID_MAX : ID_MAX)) {
@@ -277,6 +357,16 @@ static void dispatch(struct evhttp_request *ev, void *arg)
     r->m.route->handler(r);
 }
 
+static void dispatch_main(struct evhttp_request *ev, void *arg)
+{
+    dispatch(ev, arg, 0);
+}
+
+static void dispatch_admin(struct evhttp_request *ev, void *arg)
+{
+    dispatch(ev, arg, 1);
+}
+
 int http_start(struct app *app)
 {
     const struct config *c = app->cfg;
@@ -294,11 +384,26 @@ int http_start(struct app *app)
     evhttp_set_max_body_size(app->http, ROUTER_BODY_LARGE);
     evhttp_set_timeout(app->http, 60);
     evhttp_set_default_content_type(app->http, "application/json");
-    evhttp_set_gencb(app->http, dispatch, app);
+    evhttp_set_gencb(app->http, dispatch_main, app);
     if (!evhttp_bind_socket_with_handle(app->http, c->listen_host,
                                         (ev_uint16_t)c->listen_port)) {
         util_log("error", "cannot listen on %s:%d", c->listen_host, c->listen_port);
         return -1;
+    }
+    if (c->admin_host[0]) {
+        app->admin_http = evhttp_new(app->base);
+        if (!app->admin_http)
+            return -1;
+        evhttp_set_allowed_methods(app->admin_http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
+        evhttp_set_max_headers_size(app->admin_http, 16 * 1024);
+        evhttp_set_max_body_size(app->admin_http, 0);
+        evhttp_set_timeout(app->admin_http, 30);
+        evhttp_set_gencb(app->admin_http, dispatch_admin, app);
+        if (!evhttp_bind_socket_with_handle(app->admin_http, c->admin_host,
+                                            (ev_uint16_t)c->admin_port)) {
+            util_log("error", "cannot listen on %s:%d", c->admin_host, c->admin_port);
+            return -1;
+        }
     }
     return 0;
 }

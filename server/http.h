@@ -21,10 +21,13 @@
 
 struct streams;
 struct accesslog;
+struct guard;
 
 struct app {
     struct event_base *base;
     struct evhttp *http;
+    struct evhttp *admin_http;        /* --admin-listen, or NULL */
+    struct guard *guard;
     struct store *store;
     struct streams *streams;
     struct accesslog *access_log;     /* NULL: no access log */

@@ -9,6 +9,7 @@
 
 #include "accesslog.h"
 #include "config.h"
+#include "guard.h"
 #include "http.h"
 #include "store.h"
 #include "stream.h"
@@ -69,6 +70,25 @@ int main(int argc, char **argv)
         goto done;
     if (cfg.access_log[0] && !(app.access_log = accesslog_open(cfg.access_log)))
         goto done;
+    {
+        struct guard_config gc = {
+            .keys_file = cfg.keys_file, .keys_list = cfg.keys_list,
+            .ip_rate = cfg.ip_rate, .ip_burst = cfg.ip_burst,
+            .key_rate = cfg.key_rate, .key_burst = cfg.key_burst,
+            .max_inflight = cfg.max_inflight,
+        };
+        app.guard = guard_create(&gc, err, sizeof err);
+        if (!app.guard) {
+            util_log("error", "%s", err);
+            rc = 2;
+            goto done;
+        }
+        if (guard_keys(app.guard) == 0)
+            util_log("warn", "NO API KEYS CONFIGURED: every /v1 route is open to anyone who "
+                             "can connect; use --keys FILE or USHER_KEYS in production");
+        else
+            util_log("info", "%zu API keys loaded", guard_keys(app.guard));
+    }
     if (http_start(&app) < 0)
         goto done;
     {
@@ -96,6 +116,9 @@ done:
     store_destroy(app.store);
     if (app.http)
         evhttp_free(app.http);
+    if (app.admin_http)
+        evhttp_free(app.admin_http);
+    guard_destroy(app.guard);
     if (sigint)
         event_free(sigint);
     if (sigterm)

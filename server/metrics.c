@@ -29,7 +29,11 @@ static struct {
     uint64_t script_errors[SCRIPT__COUNT];
     uint64_t holds[HOLD__COUNT];
     uint64_t reconnects;
+    uint64_t refused[4];
 } m;
+
+static const char *const refused_reasons[4] = {"unauthorized", "forbidden", "rate_limited",
+                                               "overloaded"};
 
 static const char *const methods[8] = {"GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS",
                                        "PATCH", "OTHER"};
@@ -77,6 +81,20 @@ void metrics_http(const struct route *route, const char *method, int status, uin
 void metrics_inflight(int delta)
 {
     m.inflight += delta;
+}
+
+int64_t metrics_inflight_now(void)
+{
+    return m.inflight;
+}
+
+void metrics_refused(const char *reason)
+{
+    int i;
+
+    for (i = 0; i < 4; i++)
+        if (strcmp(refused_reasons[i], reason) == 0)
+            m.refused[i]++;
 }
 
 void metrics_script(enum script_id id, uint64_t us, int ok)
@@ -186,6 +204,12 @@ void metrics_render(struct evbuffer *out, int redis_up, size_t sse_clients, json
     evbuffer_add_printf(out, "# HELP usher_http_requests_in_flight Requests being handled.\n"
                              "# TYPE usher_http_requests_in_flight gauge\n"
                              "usher_http_requests_in_flight %lld\n", (long long)m.inflight);
+    evbuffer_add_printf(out, "# HELP usher_requests_refused_total Requests refused before any "
+                             "work, by reason (shed load included).\n"
+                             "# TYPE usher_requests_refused_total counter\n");
+    for (k = 0; k < 4; k++)
+        evbuffer_add_printf(out, "usher_requests_refused_total{reason=\"%s\"} %llu\n",
+                            refused_reasons[k], (unsigned long long)m.refused[k]);
     evbuffer_add_printf(out, "# HELP usher_sse_clients Live stream clients connected.\n"
                              "# TYPE usher_sse_clients gauge\nusher_sse_clients %zu\n", sse_clients);
 

@@ -20,11 +20,19 @@ enum body_kind {
 #define ROUTER_BODY_SMALL (64 * 1024)
 #define ROUTER_BODY_LARGE (32 * 1024 * 1024)
 
+/* Who may call a route when API keys are configured. */
+enum route_role {
+    ROLE_OPEN,      /* anyone: health, metrics, the ops pages' HTML */
+    ROLE_CHECKOUT,  /* checkout and admin keys */
+    ROLE_ADMIN,     /* admin keys only */
+};
+
 struct route {
     const char *method;
     const char *pattern;       /* "/v1/events/{event}/holds/{hold}" */
     route_handler *handler;
     enum body_kind body;
+    enum route_role role;
 };
 
 enum router_result { ROUTER_FOUND, ROUTER_NOT_FOUND, ROUTER_BAD_METHOD };

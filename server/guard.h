@@ -1,0 +1,64 @@
+/* guard — who may do what, and how much: the admission checks every
+ * request passes after routing and before any Redis work.
+ *
+ *  - API keys and roles: `checkout` keys may use the buying routes,
+ *    `admin` keys everything. Keys come from a file (one `role:key` per
+ *    line, # comments) and/or a comma-separated list in the environment;
+ *    they are compared in constant time and never logged. With no keys
+ *    configured every route is open (usherd warns at start).
+ *  - Token buckets per client address and per API key (429 rate_limited
+ *    with Retry-After). The address table has a fixed size; the stalest
+ *    bucket is reused when it is full, so hostile address churn costs no
+ *    memory.
+ *  - Load shedding: with more than max_inflight requests waiting on Redis,
+ *    new ones are refused at once with 503 overloaded + Retry-After rather
+ *    than queued.
+ *
+ * Open routes (/healthz, /readyz, /metrics, the ops pages' HTML) pass
+ * every check. Single-threaded, like the rest of the loop. */
+#ifndef USHER_GUARD_H
+#define USHER_GUARD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "router.h"
+
+struct guard_config {
+    const char *keys_file;     /* NULL/"": none */
+    const char *keys_list;     /* "role:key,role:key" or NULL */
+    double ip_rate, ip_burst;  /* requests/s per client address; 0 = off */
+    double key_rate, key_burst;   /* requests/s per API key; 0 = off */
+    int max_inflight;          /* 0 = unbounded */
+};
+
+struct guard;
+
+enum guard_verdict {
+    GUARD_PASS,
+    GUARD_UNAUTHORIZED,   /* no key or an unknown one: 401 */
+    GUARD_FORBIDDEN,      /* the key's role may not use this route: 403 */
+    GUARD_RATE_LIMITED,   /* a bucket is empty: 429 */
+    GUARD_OVERLOADED,     /* too much in flight: 503 */
+};
+
+/* NULL on a bad key file/list, with the reason in err. */
+struct guard *guard_create(const struct guard_config *cfg, char *err, size_t errlen);
+void guard_destroy(struct guard *g);
+
+/* Number of keys configured (0: everything is open). */
+size_t guard_keys(const struct guard *g);
+
+/* Decides one request: its route's role, the Authorization header value
+ * (or NULL), a bearer token from the query (EventSource cannot send
+ * headers; or NULL), the client address, the requests now in flight.
+ * On GUARD_RATE_LIMITED / GUARD_OVERLOADED *retry_after_s is set. */
+enum guard_verdict guard_check(struct guard *g, enum route_role role, const char *authorization,
+                               const char *query_token, const char *client, int64_t inflight,
+                               uint64_t now_us, int *retry_after_s);
+
+/* Parses "RATE[:BURST]" (requests per second) into rate and burst; the
+ * burst defaults to max(RATE, 1). 0 or -1. */
+int guard_parse_rate(const char *s, double *rate, double *burst);
+
+#endif

@@ -1,0 +1,181 @@
+/* Unit tests of guard: key lists, roles, constant-time lookup results,
+ * token buckets per key and per address, the bounded address table, and
+ * the in-flight bound. Time is passed in, so nothing here sleeps. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "guard.h"
+
+#define CK "checkout-key-0123456789"
+#define AD "admin-key-0123456789abc"
+
+static struct guard *make(const char *list, double ip_rate, double key_rate, int max_inflight)
+{
+    struct guard_config gc = {NULL, list, ip_rate, ip_rate < 1 ? 1 : ip_rate,
+                              key_rate, key_rate < 1 ? 1 : key_rate, max_inflight};
+    char err[256];
+    struct guard *g = guard_create(&gc, err, sizeof err);
+
+    if (!g)
+        fail_msg("guard_create: %s", err);
+    return g;
+}
+
+static enum guard_verdict check(struct guard *g, enum route_role role, const char *auth,
+                                const char *client, int64_t inflight, uint64_t now)
+{
+    int retry = 0;
+    return guard_check(g, role, auth, NULL, client, inflight, now, &retry);
+}
+
+static void test_roles(void **state)
+{
+    struct guard *g = make("checkout:" CK ", admin:" AD, 0, 0, 0);
+
+    assert_int_equal(guard_keys(g), 2);
+    assert_int_equal(check(g, ROLE_OPEN, NULL, "a", 0, 1), GUARD_PASS);
+    assert_int_equal(check(g, ROLE_CHECKOUT, NULL, "a", 0, 1), GUARD_UNAUTHORIZED);
+    assert_int_equal(check(g, ROLE_CHECKOUT, "Bearer " CK, "a", 0, 1), GUARD_PASS);
+    assert_int_equal(check(g, ROLE_CHECKOUT, "bearer  " AD, "a", 0, 1), GUARD_PASS);
+    assert_int_equal(check(g, ROLE_ADMIN, "Bearer " CK, "a", 0, 1), GUARD_FORBIDDEN);
+    assert_int_equal(check(g, ROLE_ADMIN, "Bearer " AD, "a", 0, 1), GUARD_PASS);
+    /* near misses: a prefix, an extension, one byte changed, no scheme */
+    assert_int_equal(check(g, ROLE_CHECKOUT, "Bearer checkout-key-012345678", "a", 0, 1),
+                     GUARD_UNAUTHORIZED);
+    assert_int_equal(check(g, ROLE_CHECKOUT, "Bearer " CK "0", "a", 0, 1), GUARD_UNAUTHORIZED);
+    assert_int_equal(check(g, ROLE_CHECKOUT, "Bearer checkout-key-0123456788", "a", 0, 1),
+                     GUARD_UNAUTHORIZED);
+    assert_int_equal(check(g, ROLE_CHECKOUT, CK, "a", 0, 1), GUARD_UNAUTHORIZED);
+    {
+        int retry;
+        assert_int_equal(guard_check(g, ROLE_CHECKOUT, NULL, CK, "a", 0, 1, &retry), GUARD_PASS);
+        /* a header, even a wrong one, wins over the query */
+        assert_int_equal(guard_check(g, ROLE_CHECKOUT, "Bearer x", CK, "a", 0, 1, &retry),
+                         GUARD_UNAUTHORIZED);
+    }
+    guard_destroy(g);
+}
+
+static void test_no_keys_is_open(void **state)
+{
+    struct guard *g = make(NULL, 0, 0, 0);
+
+    assert_int_equal(guard_keys(g), 0);
+    assert_int_equal(check(g, ROLE_ADMIN, NULL, "a", 0, 1), GUARD_PASS);
+    guard_destroy(g);
+}
+
+static void test_bad_lists(void **state)
+{
+    const char *bad[] = {"root:" CK, "checkout:short", "checkout " CK, "checkout:has space in it!",
+                         "admin:" AD "\x01", NULL};
+    struct guard_config gc = {0};
+    char err[256];
+    int i;
+
+    for (i = 0; bad[i]; i++) {
+        gc.keys_list = bad[i];
+        assert_null(guard_create(&gc, err, sizeof err));
+        assert_null(strstr(err, "0123456789"));    /* never echo a key */
+    }
+    gc.keys_list = "# only a comment\n\n";
+    {
+        struct guard *g = guard_create(&gc, err, sizeof err);
+        assert_non_null(g);
+        assert_int_equal(guard_keys(g), 0);
+        guard_destroy(g);
+    }
+}
+
+static void test_key_bucket(void **state)
+{
+    struct guard *g = make("checkout:" CK ",admin:" AD, 0, 2, 0);   /* 2/s, burst 2 */
+    uint64_t t = 1000000;
+    int retry = 0;
+
+    assert_int_equal(check(g, ROLE_CHECKOUT, "Bearer " CK, "a", 0, t), GUARD_PASS);
+    assert_int_equal(check(g, ROLE_CHECKOUT, "Bearer " CK, "a", 0, t), GUARD_PASS);
+    assert_int_equal(guard_check(g, ROLE_CHECKOUT, "Bearer " CK, NULL, "a", 0, t, &retry),
+                     GUARD_RATE_LIMITED);
+    assert_int_equal(retry, 1);
+    /* each key has its own bucket */
+    assert_int_equal(check(g, ROLE_CHECKOUT, "Bearer " AD, "a", 0, t), GUARD_PASS);
+    /* half a second later one token is back, and only one */
+    assert_int_equal(check(g, ROLE_CHECKOUT, "Bearer " CK, "a", 0, t + 500000), GUARD_PASS);
+    assert_int_equal(check(g, ROLE_CHECKOUT, "Bearer " CK, "a", 0, t + 500000),
+                     GUARD_RATE_LIMITED);
+    /* a long pause refills up to the burst, not beyond */
+    t += 60000000;
+    assert_int_equal(check(g, ROLE_CHECKOUT, "Bearer " CK, "a", 0, t), GUARD_PASS);
+    assert_int_equal(check(g, ROLE_CHECKOUT, "Bearer " CK, "a", 0, t), GUARD_PASS);
+    assert_int_equal(check(g, ROLE_CHECKOUT, "Bearer " CK, "a", 0, t), GUARD_RATE_LIMITED);
+    guard_destroy(g);
+}
+
+static void test_address_buckets(void **state)
+{
+    struct guard *g = make(NULL, 1, 0, 0);    /* 1/s, burst 1 */
+    char addr[32];
+    int i, passed = 0;
+
+    assert_int_equal(check(g, ROLE_CHECKOUT, NULL, "10.0.0.1", 0, 5), GUARD_PASS);
+    assert_int_equal(check(g, ROLE_CHECKOUT, NULL, "10.0.0.1", 0, 6), GUARD_RATE_LIMITED);
+    assert_int_equal(check(g, ROLE_CHECKOUT, NULL, "10.0.0.2", 0, 6), GUARD_PASS);
+    assert_int_equal(check(g, ROLE_OPEN, NULL, "10.0.0.1", 0, 6), GUARD_PASS);
+    /* 100,000 distinct addresses fit in the fixed table: each first call
+     * passes (a new or reused bucket starts full), nothing grows */
+    for (i = 0; i < 100000; i++) {
+        snprintf(addr, sizeof addr, "192.168.%d.%d", i / 256, i % 256);
+        passed += check(g, ROLE_CHECKOUT, NULL, addr, 0, 10 + (uint64_t)i) == GUARD_PASS;
+    }
+    assert_int_equal(passed, 100000);
+    guard_destroy(g);
+}
+
+static void test_inflight_bound(void **state)
+{
+    struct guard *g = make(NULL, 0, 0, 3);
+    int retry = 0;
+
+    assert_int_equal(check(g, ROLE_CHECKOUT, NULL, "a", 3, 1), GUARD_PASS);
+    assert_int_equal(guard_check(g, ROLE_CHECKOUT, NULL, NULL, "a", 4, 1, &retry),
+                     GUARD_OVERLOADED);
+    assert_int_equal(retry, 1);
+    assert_int_equal(check(g, ROLE_OPEN, NULL, "a", 400, 1), GUARD_PASS);
+    guard_destroy(g);
+}
+
+static void test_parse_rate(void **state)
+{
+    double r, b;
+
+    assert_int_equal(guard_parse_rate("50", &r, &b), 0);
+    assert_true(r == 50 && b == 50);
+    assert_int_equal(guard_parse_rate("0.5:10", &r, &b), 0);
+    assert_true(r == 0.5 && b == 10);
+    assert_int_equal(guard_parse_rate("0", &r, &b), 0);
+    assert_int_equal(guard_parse_rate("-1", &r, &b), -1);
+    assert_int_equal(guard_parse_rate("5:0", &r, &b), -1);
+    assert_int_equal(guard_parse_rate("5x", &r, &b), -1);
+    assert_int_equal(guard_parse_rate("", &r, &b), -1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_roles),
+        cmocka_unit_test(test_no_keys_is_open),
+        cmocka_unit_test(test_bad_lists),
+        cmocka_unit_test(test_key_bucket),
+        cmocka_unit_test(test_address_buckets),
+        cmocka_unit_test(test_inflight_bound),
+        cmocka_unit_test(test_parse_rate),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
