@@ -1,16 +1,17 @@
 -- event_put: make a staged seat map the event's, creating the event or
 -- replacing it while no seat is held or reserved. usherd first writes the
 -- seat index (seat -> index) and the layout to two staging keys of this
--- PUT (KEYS[12], KEYS[13]) with plain commands in chunks, so that no single
+-- PUT (KEYS[13], KEYS[14]) with plain commands in chunks, so that no single
 -- command blocks Redis for long; this script swaps them in atomically.
 -- ARGV: name, hold_ttl_s, max_hold_ttl_s, max_seats_per_hold,
---       sections_json, seat count, journal_max.
+--       sections_json, seat count, journal_max, max_seats_per_holder
+--       (0 = no limit).
 -- Returns 1 when created, 0 when replaced.
 -- Errors: EVENT_IN_USE; STAGE_INCOMPLETE when the staging keys are not
 -- whole (expired, or a chunk was lost): usherd answers 503, retry.
 -- Work: O(1) plus the status string (1 byte a seat) and every due hold
 -- on replace; old keys are freed with UNLINK, off the main thread.
-local K_STAGE_SEATS, K_STAGE_LAYOUT = KEYS[12], KEYS[13]
+local K_STAGE_SEATS, K_STAGE_LAYOUT = KEYS[13], KEYS[14]
 local n = tonumber(ARGV[6])
 if redis.call('HLEN', K_STAGE_SEATS) ~= n or
    redis.call('EXISTS', K_STAGE_LAYOUT) == 0 then
@@ -27,7 +28,7 @@ if existed then
   end
   -- the journal stays: its ids must keep rising for the stream readers
   redis.call('UNLINK', K_META, K_SEATS, K_LAYOUT, K_STATUS, K_OWNER, K_HOLDS,
-             K_EXPIRY, K_TOMBS, K_ORDERS, K_IDEM)
+             K_EXPIRY, K_TOMBS, K_ORDERS, K_IDEM, K_HOLDERS)
 end
 redis.call('RENAME', K_STAGE_SEATS, K_SEATS)
 redis.call('RENAME', K_STAGE_LAYOUT, K_LAYOUT)
@@ -36,7 +37,7 @@ redis.call('PERSIST', K_LAYOUT)
 redis.call('HSET', K_META, 'name', ARGV[1], 'hold_ttl_s', ARGV[2],
            'max_hold_ttl_s', ARGV[3], 'max_seats_per_hold', ARGV[4],
            'sections', ARGV[5], 'total', n, 'created_ms', now,
-           'journal_max', ARGV[7])
+           'journal_max', ARGV[7], 'max_seats_per_holder', ARGV[8])
 redis.call('SET', K_STATUS, string.rep('.', n))
 -- Say why in the journal: watchers of a replaced map must reload.
 redis.call('XADD', K_JOURNAL, 'MAXLEN', '~', ARGV[7], '*', 'seats', '', 'status', '',

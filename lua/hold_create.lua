@@ -4,10 +4,12 @@
 -- Returns hold_reply() plus a last element 1 when this replays an earlier
 -- hold made with the same idempotency key, else 0.
 -- Errors: EVENT_NOT_FOUND, IDEMPOTENCY_KEY_REUSED, INVALID_SEAT_COUNT,
---         INVALID_TTL, UNKNOWN_SEATS ids, SEATS_UNAVAILABLE ids.
--- Work: O(seats + SWEEP_PER_WRITE * max_seats_per_hold).
+--         INVALID_TTL, UNKNOWN_SEATS ids, SEATS_UNAVAILABLE ids,
+--         HOLDER_REQUIRED, HOLDER_LIMIT (with max_seats_per_holder).
+-- Work: O(seats + SWEEP_PER_WRITE * max_seats_per_hold), plus the
+-- holder's holds and their seats when the event limits holders.
 local meta = redis.call('HMGET', K_META, 'hold_ttl_s', 'max_hold_ttl_s',
-                        'max_seats_per_hold')
+                        'max_seats_per_hold', 'max_seats_per_holder')
 if not meta[1] then return fail('EVENT_NOT_FOUND') end
 local now = now_ms()
 local hid, holder, ttl, ikey, fp = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
@@ -41,6 +43,11 @@ for i = 1, n do
   end
 end
 if #taken > 0 then return fail('SEATS_UNAVAILABLE', taken) end
+local limit = tonumber(meta[4] or '0')
+if limit > 0 then
+  if holder == '' then return fail('HOLDER_REQUIRED') end
+  if holder_seats(holder, now) + n > limit then return fail('HOLDER_LIMIT') end
+end
 
 local seats = {}
 for i = 1, n do
@@ -50,6 +57,11 @@ for i = 1, n do
 end
 local h = {s = 'held', seats = seats, c = now, e = now + ttl * 1000, f = fp}
 if holder ~= '' then h.holder = holder end
+if limit > 0 then
+  h.t = 1
+  local list = redis.call('HGET', K_HOLDERS, holder)
+  redis.call('HSET', K_HOLDERS, holder, list and (list .. ' ' .. hid) or hid)
+end
 if ikey ~= '' then
   h.k = ikey
   redis.call('HSET', K_IDEM, ikey, hid)

@@ -15,6 +15,7 @@ end
 if h.k and redis.call('HGET', K_IDEM, h.k) == hid then
   redis.call('HDEL', K_IDEM, h.k)
 end
+holder_drop(h, hid)
 redis.call('HDEL', K_HOLDS, hid)
 redis.call('ZREM', K_EXPIRY, hid)
 journal(h.seats, 'available', 'release', now)

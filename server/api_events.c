@@ -87,6 +87,10 @@ json_t *api_event_json(const char *event, const redisReply *reply, int brief)
     json_object_set_new(out, "hold_ttl_s", json_integer(reply->element[1]->integer));
     json_object_set_new(out, "max_hold_ttl_s", json_integer(reply->element[2]->integer));
     json_object_set_new(out, "max_seats_per_hold", json_integer(reply->element[3]->integer));
+    if (reply->elements > 8 && reply->element[8]->type == REDIS_REPLY_INTEGER &&
+        reply->element[8]->integer > 0)
+        json_object_set_new(out, "max_seats_per_holder",
+                            json_integer(reply->element[8]->integer));
     secs = json_array();
     json_array_foreach(sections, i, sec) {
         size_t n = (size_t)json_integer_value(json_object_get(sec, "n"));
@@ -174,8 +178,8 @@ static void on_staged(void *arg, enum store_status st, const redisReply *reply)
     struct req *r = arg;
     struct put_state *ps = r->data;
     struct seatmap *m = &ps->map;
-    char nums[5][24];
-    const char *argv[7];
+    char nums[6][24];
+    const char *argv[8];
 
     if (st != STORE_OK || (reply && reply->type == REDIS_REPLY_ERROR))
         ps->failed = 1;
@@ -199,7 +203,9 @@ static void on_staged(void *arg, enum store_status st, const redisReply *reply)
     argv[5] = nums[3];
     snprintf(nums[4], sizeof nums[4], "%d", r->app->cfg->journal_max);
     argv[6] = nums[4];
-    api_eval(r, SCRIPT_EVENT_PUT, 7, argv, NULL, on_event_put);
+    snprintf(nums[5], sizeof nums[5], "%lld", m->max_seats_per_holder);
+    argv[7] = nums[5];
+    api_eval(r, SCRIPT_EVENT_PUT, 8, argv, NULL, on_event_put);
 }
 
 /* Queues one staging command; counts it, or marks the PUT failed. */

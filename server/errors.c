@@ -47,6 +47,8 @@ static const struct err_info table[ERR__COUNT] = {
         "Some seats are not blocked."},
     [ERR_HOLDER_LIMIT] = {"holder_limit", 409,
         "This holder would have more seats in this event than it allows."},
+    [ERR_HOLDER_REQUIRED] = {"holder_required", 422,
+        "This event limits seats per holder: the hold needs a holder."},
     [ERR_UNAUTHORIZED] = {"unauthorized", 401,
         "A valid API key is required: Authorization: Bearer <key>."},
     [ERR_FORBIDDEN] = {"forbidden", 403, "This API key's role may not do that."},

@@ -209,7 +209,7 @@ static int check_unique(struct seatmap *m, struct verr *e)
 int seatmap_parse(json_t *body, struct seatmap *m, struct verr *e)
 {
     static const char *const top_keys[] = {"name", "hold_ttl_s", "max_hold_ttl_s",
-        "max_seats_per_hold", "sections", NULL};
+        "max_seats_per_hold", "max_seats_per_holder", "sections", NULL};
     static const char *const sec_keys[] = {"id", "name", "rows", NULL};
     struct parse ps = {.m = m, .e = e};
     json_t *sections, *sec, *rows, *row, *out = NULL;
@@ -235,6 +235,10 @@ int seatmap_parse(json_t *body, struct seatmap *m, struct verr *e)
     if (validate_int(body, "max_seats_per_hold", 0, 1, 1000, ERR_INVALID_REQUEST, &v, e) < 0)
         goto fail;
     m->max_seats_per_hold = v;
+    v = 0;
+    if (validate_int(body, "max_seats_per_holder", 0, 0, 100000, ERR_INVALID_REQUEST, &v, e) < 0)
+        goto fail;
+    m->max_seats_per_holder = v;
     if (m->max_hold_ttl_s < m->hold_ttl_s) {
         validate_fail(e, ERR_INVALID_REQUEST, "max_hold_ttl_s must be at least hold_ttl_s.");
         goto fail;

@@ -21,6 +21,7 @@ struct seatmap {
     long long hold_ttl_s;
     long long max_hold_ttl_s;
     long long max_seats_per_hold;
+    long long max_seats_per_holder;    /* 0 = no limit per holder */
     size_t nseats;
     char *ids;                 /* nseats NUL-terminated ids, back to back */
     const char **seat;         /* seat[i] points into ids */

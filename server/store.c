@@ -62,7 +62,7 @@ void store_event_keys(struct event_keys *k, const char *event)
 {
     static const char *names[STORE_EVENT_KEYS] = {
         "meta", "seats", "layout", "status", "owner",
-        "holds", "expiry", "tombs", "orders", "idem", "journal",
+        "holds", "expiry", "tombs", "orders", "idem", "journal", "holders",
     };
     size_t elen = strnlen(event, STORE_KEY_MAX - 20), i;
 
@@ -82,11 +82,13 @@ void store_event_keys(struct event_keys *k, const char *event)
 
 void store_event_stage_keys(struct event_keys *k, const char *event, const char *token)
 {
-    int a = snprintf(k->key[11], STORE_KEY_MAX, "usher:{%s}:stage:%s:seats", event, token);
-    int b = snprintf(k->key[12], STORE_KEY_MAX, "usher:{%s}:stage:%s:layout", event, token);
+    int a = snprintf(k->key[STORE_EVENT_KEYS], STORE_KEY_MAX, "usher:{%s}:stage:%s:seats",
+                     event, token);
+    int b = snprintf(k->key[STORE_EVENT_KEYS + 1], STORE_KEY_MAX,
+                     "usher:{%s}:stage:%s:layout", event, token);
 
-    k->len[11] = (size_t)a;
-    k->len[12] = (size_t)b;
+    k->len[STORE_EVENT_KEYS] = (size_t)a;
+    k->len[STORE_EVENT_KEYS + 1] = (size_t)b;
     k->n = STORE_KEYS_MAX;
 }
 

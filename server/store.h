@@ -38,17 +38,18 @@ enum store_status {
 
 typedef void store_cb(void *arg, enum store_status st, const redisReply *reply);
 
-#define STORE_EVENT_KEYS 11
-#define STORE_KEYS_MAX 13
+#define STORE_EVENT_KEYS 12
+#define STORE_KEYS_MAX 14
 #define STORE_KEY_MAX 128
+#define STORE_KEY_JOURNAL 10    /* index of usher:{E}:journal */
 
-/* The eleven keys of one event, in the order every script expects them
+/* The twelve keys of one event, in the order every script expects them
  * (lua/lib/common.lua), and for event_put two staging keys after them.
  * All share the hash tag {event}. */
 struct event_keys {
     char key[STORE_KEYS_MAX][STORE_KEY_MAX];
     size_t len[STORE_KEYS_MAX];
-    int n;                      /* keys in use: 11, or 13 with staging */
+    int n;                      /* keys in use: 12, or 14 with staging */
 };
 
 /* The key of the set of all event ids (not in any event's hash slot). */

@@ -424,7 +424,7 @@ static void watcher_read(struct watcher *w)
     argv[3] = "BLOCK";
     argv[4] = block;
     argv[5] = "STREAMS";
-    argv[6] = w->keys.key[STORE_EVENT_KEYS - 1];   /* the journal */
+    argv[6] = w->keys.key[STORE_KEY_JOURNAL];   /* the journal */
     snprintf(from, sizeof from, "%llu-%llu", w->last.ms, w->last.seq);
     argv[7] = from;
     if (store_command(w->redis, 8, argv, NULL, on_xread, w) == 0)
@@ -547,7 +547,7 @@ static void client_catch_up(struct client *c)
 
     snprintf(from, sizeof from, "(%llu-%llu", c->cursor.ms, c->cursor.seq);
     argv[0] = "XRANGE";
-    argv[1] = c->w->keys.key[STORE_EVENT_KEYS - 1];
+    argv[1] = c->w->keys.key[STORE_KEY_JOURNAL];
     argv[2] = c->cursor.ms || c->cursor.seq ? from : "-";
     argv[3] = "+";
     argv[4] = "COUNT";
@@ -642,7 +642,7 @@ static void on_snapshot(void *arg, enum store_status st, const redisReply *reply
         w->started = 1;
     }
     if (resuming) {
-        const char *argv[6] = {"XRANGE", w->keys.key[STORE_EVENT_KEYS - 1], "-", "+", "COUNT", "1"};
+        const char *argv[6] = {"XRANGE", w->keys.key[STORE_KEY_JOURNAL], "-", "+", "COUNT", "1"};
         c->cursor = resume;
         if (store_command(ss->app->store, 6, argv, NULL, on_first_id, c) == 0) {
             c->inflight = 1;

@@ -2,12 +2,12 @@
 -- (see CMakeLists.txt), so each operation stays one self-contained script
 -- that Redis runs atomically. Lua 5.1 only: Redis embeds 5.1.
 --
--- Every script is called with the same eleven keys of one event, all sharing
+-- Every script is called with the same twelve keys of one event, all sharing
 -- the Cluster hash tag {event}; lua/README.md documents what each holds.
 local K_META, K_SEATS, K_LAYOUT, K_STATUS, K_OWNER =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
-local K_HOLDS, K_EXPIRY, K_TOMBS, K_ORDERS, K_IDEM, K_JOURNAL =
-  KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11]
+local K_HOLDS, K_EXPIRY, K_TOMBS, K_ORDERS, K_IDEM, K_JOURNAL, K_HOLDERS =
+  KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11], KEYS[12]
 
 local TOMB_MS = 3600000      -- expired holds answer 410 for an hour
 local SWEEP_PER_WRITE = 2    -- expired holds cleaned by each hold call
@@ -49,6 +49,23 @@ local function hold_store(hid, h)
   redis.call('HSET', K_HOLDS, hid, cjson.encode(h))
 end
 
+-- The per-holder limit (max_seats_per_holder) is kept exact with a list
+-- per holder of the holds that may count: usher:{E}:holders, holder ->
+-- space-separated hold ids, kept only while the event has a limit (holds
+-- on that list carry t = 1).
+local function holder_drop(h, hid)
+  if not h.t or not h.holder then return end
+  local left = {}
+  for x in string.gmatch(redis.call('HGET', K_HOLDERS, h.holder) or '', '%S+') do
+    if x ~= hid then left[#left + 1] = x end
+  end
+  if #left > 0 then
+    redis.call('HSET', K_HOLDERS, h.holder, table.concat(left, ' '))
+  else
+    redis.call('HDEL', K_HOLDERS, h.holder)
+  end
+end
+
 -- Turns live hold `hid` into a tombstone: its seats become available,
 -- its idempotency key is forgotten, and GET answers 410 for TOMB_MS.
 local function hold_expire(hid, h, now)
@@ -64,6 +81,7 @@ local function hold_expire(hid, h, now)
   if h.k and redis.call('HGET', K_IDEM, h.k) == hid then
     redis.call('HDEL', K_IDEM, h.k)
   end
+  holder_drop(h, hid)
   h.s = 'expired'
   hold_store(hid, h)
   redis.call('ZREM', K_EXPIRY, hid)
@@ -89,6 +107,27 @@ local function hold_fetch(hid, now)
   if h.s == 'held' and h.e <= now then hold_expire(hid, h, now) end
   if h.s == 'expired' then return nil, fail('HOLD_EXPIRED') end
   return h, nil
+end
+
+-- Seats that count against `holder`'s limit now: every seat of its live
+-- holds and every seat of its reserved holds still sold to their order
+-- (a refund gives the seat back to the count). Expires its due holds.
+local function holder_seats(holder, now)
+  local total, list = 0, redis.call('HGET', K_HOLDERS, holder)
+  if not list then return 0 end
+  for hid in string.gmatch(list, '%S+') do
+    local h = hold_load(hid)
+    if h and h.s == 'held' and h.e <= now then
+      hold_expire(hid, h, now)
+    elseif h and h.s == 'held' then
+      total = total + #h.seats
+    elseif h and h.s == 'reserved' then
+      for _, s in ipairs(h.seats) do
+        if redis.call('HGET', K_OWNER, s) == h.o then total = total + 1 end
+      end
+    end
+  end
+  return total
 end
 
 -- Status byte of seat `s` at index `idx` after lazy expiry:

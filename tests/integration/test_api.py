@@ -31,7 +31,7 @@ def new_event():
 def event_keys(e):
     return ["usher:{%s}:%s" % (e, k) for k in (
         "meta", "seats", "layout", "status", "owner", "holds", "expiry",
-        "tombs", "orders", "idem", "journal")]
+        "tombs", "orders", "idem", "journal", "holders")]
 
 
 class Base(unittest.TestCase):
@@ -225,8 +225,8 @@ class Events(Base):
         self.r.cmd("HSET", stage[0], "a", "0", "b", "1")
         self.r.cmd("SET", stage[1], "0\t\"id\":\"a\"}\n")
         with self.assertRaises(RuntimeError) as cm:
-            self.r.cmd("EVALSHA", sha, "13", *(event_keys(self.e) + stage),
-                       "n", "600", "1800", "10", "[]", "3", "1000")
+            self.r.cmd("EVALSHA", sha, "14", *(event_keys(self.e) + stage),
+                       "n", "600", "1800", "10", "[]", "3", "1000", "0")
         self.assertIn("STAGE_INCOMPLETE", str(cm.exception))
         self.assertEqual(self.r.cmd("EXISTS", *stage), 0)
         self.assertEqual(self.counts()["total"], 3)
@@ -558,6 +558,82 @@ class Holds(Base):
         h = self.hold(["S0-R0-1"])
         st, _, _ = self.call("GET", self.ev("/holds/" + h["hold_id"]))
         self.assertEqual(st, 200)
+
+
+class HolderLimit(Base):
+    """max_seats_per_holder: live holds plus still-sold seats per holder."""
+
+    def setUp(self):
+        super().setUp()
+        st, b, _ = self.call("PUT", self.ev(), harness.theatre(max_seats_per_holder=4))
+        self.assertEqual(st, 201, b)
+
+    def test_setting_shown(self):
+        st, b, _ = self.call("GET", self.ev())
+        self.assertEqual(b["max_seats_per_holder"], 4, b)
+        self.assert_error(self.call("PUT", "/v1/events/%s-x" % self.e,
+                                    harness.theatre(max_seats_per_holder=-1)),
+                          400, "invalid_request")
+
+    def test_limit_counts_live_and_sold_seats(self):
+        a = self.hold(["S0-R0-1", "S0-R0-2", "S0-R0-3"], holder="alice")
+        before = self.r.cmd("GET", "usher:{%s}:status" % self.e)
+        err = self.assert_error(self.call("POST", self.ev("/holds"),
+                                          {"seats": ["S0-R0-4", "S0-R0-5"], "holder": "alice"}),
+                                409, "holder_limit")
+        self.assertEqual(self.r.cmd("GET", "usher:{%s}:status" % self.e), before)
+        # another holder is not affected; alice may still take one more
+        self.hold(["S0-R0-4", "S0-R0-5"], holder="bob")
+        b = self.hold(["S0-R0-6"], holder="alice")
+        self.assert_error(self.call("POST", self.ev("/holds"),
+                                    {"seats": ["S0-R0-7"], "holder": "alice"}), 409, "holder_limit")
+        # a release gives the room back
+        st, _, _ = self.call("DELETE", self.ev("/holds/" + b["hold_id"]))
+        self.assertEqual(st, 204)
+        self.hold(["S0-R0-7"], holder="alice")
+        # sold seats keep counting ...
+        st, r, _ = self.call("POST", self.ev("/holds/%s/reserve" % a["hold_id"]), {"order_id": "o-alice"})
+        self.assertEqual(st, 200, r)
+        self.assert_error(self.call("POST", self.ev("/holds"),
+                                    {"seats": ["S0-R0-8"], "holder": "alice"}), 409, "holder_limit")
+        # ... until refunded
+        st, r, _ = self.call("POST", self.ev("/release"), {"seats": ["S0-R0-1", "S0-R0-2"]})
+        self.assertEqual(st, 200, r)
+        self.hold(["S0-R0-8", "S0-R0-9"], holder="alice")
+
+    def test_expired_holds_stop_counting_at_once(self):
+        self.hold(["S1-R0-1", "S1-R0-2", "S1-R0-3", "S1-R0-4"], holder="carol", ttl_s=1)
+        self.assert_error(self.call("POST", self.ev("/holds"),
+                                    {"seats": ["S1-R0-5"], "holder": "carol"}), 409, "holder_limit")
+        time.sleep(1.1)
+        self.hold(["S1-R0-5", "S1-R0-6", "S1-R0-7", "S1-R0-8"], holder="carol")
+
+    def test_holder_required(self):
+        self.assert_error(self.call("POST", self.ev("/holds"), {"seats": ["S1-R1-1"]}),
+                          422, "holder_required")
+        self.assertEqual(self.counts()["held"], 0)
+
+    def test_concurrent_holds_cannot_slip_past(self):
+        import threading
+        codes = []
+
+        def one(i):
+            c = STACK.client()
+            try:
+                st, b, _ = c.request("POST", self.ev("/holds"),
+                                     {"seats": ["S1-R2-%d" % (i + 1)], "holder": "dave"})
+                codes.append(st)
+            finally:
+                c.close()
+        threads = [threading.Thread(target=one, args=(i,)) for i in range(10)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=30)
+        self.assertEqual(sorted(codes), [201] * 4 + [409] * 6, codes)
+        self.assertEqual(self.counts()["held"], 4)
+        owners = self.r.cmd("HVALS", "usher:{%s}:owner" % self.e)
+        self.assertEqual(len(owners), 4)
 
 
 class Journal(Base):
