@@ -58,9 +58,11 @@ def free_port():
 class Redis:
     """A tiny RESP client, enough to inspect the final state of Redis."""
 
-    def __init__(self, port):
+    def __init__(self, port, auth=None):
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
         self.buf = b""
+        if auth:
+            self.cmd("AUTH", *auth)
 
     def close(self):
         self.sock.close()
@@ -145,13 +147,18 @@ class Client:
 class Stack:
     """redis-server + usherd on free loopback ports, in a temp directory."""
 
-    def __init__(self, args, usherd_flags=()):
+    def __init__(self, args, usherd_flags=(), redis_conf=None, redis_auth=None):
+        """redis_conf: a redis.conf to start from (port, bind, dir and the
+        unix socket are still set here); redis_auth: (user, password)."""
         self.args = args
         self.usherd_flags = list(usherd_flags)
+        self.redis_conf = redis_conf
+        self.redis_auth = redis_auth
         self.dir = tempfile.mkdtemp(prefix="usher-test-")
         self.redis_port = free_port()
         self.redis_socket = os.path.join(self.dir, "redis.sock")
-        self.redis_url = "redis://127.0.0.1:%d" % self.redis_port
+        self.redis_url = "redis://%s127.0.0.1:%d" % (
+            "%s:%s@" % redis_auth if redis_auth else "", self.redis_port)
         self.http_port = free_port()
         self.redis_proc = None
         self.usherd_proc = None
@@ -166,16 +173,17 @@ class Stack:
 
     # -- redis -----------------------------------------------------------
     def start_redis(self):
+        conf = [self.redis_conf] if self.redis_conf else ["--save", "", "--appendonly", "no"]
         self.redis_proc = subprocess.Popen(
-            [self.args.redis_server, "--port", str(self.redis_port),
-             "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+            [self.args.redis_server] + conf + ["--port", str(self.redis_port),
+             "--bind", "127.0.0.1",
              "--dir", self.dir, "--daemonize", "no", "--protected-mode", "yes",
              "--unixsocket", self.redis_socket, "--unixsocketperm", "700"],
             stdout=self._log("redis.log"), stderr=subprocess.STDOUT)
         deadline = time.time() + 10
         while time.time() < deadline:
             try:
-                r = Redis(self.redis_port)
+                r = self.redis()
                 if r.cmd("PING") == "PONG":
                     r.close()
                     return
@@ -190,7 +198,7 @@ class Stack:
         self.redis_proc = None
 
     def redis(self):
-        return Redis(self.redis_port)
+        return Redis(self.redis_port, self.redis_auth)
 
     # -- usherd ----------------------------------------------------------
     def start_usherd(self, wait_ready=True):
@@ -218,6 +226,13 @@ class Stack:
                 pass
             time.sleep(0.05)
         raise RuntimeError("usherd not ready: " + self.log_tail())
+
+    def kill_usherd(self):
+        """kill -9: no clean-up of any kind."""
+        p, self.usherd_proc = self.usherd_proc, None
+        if p and p.poll() is None:
+            p.kill()
+            p.wait(timeout=10)
 
     def stop_usherd(self):
         """SIGTERM, then SIGKILL after 10 s. Returns usherd's exit code."""
@@ -254,7 +269,7 @@ class Stack:
         port = free_port()
         p = subprocess.Popen(
             [self.args.usherd, "--listen", "127.0.0.1:%d" % port,
-             "--redis", "redis://127.0.0.1:%d" % self.redis_port] + self.usherd_flags,
+             "--redis", self.redis_url] + self.usherd_flags,
             stdout=subprocess.DEVNULL, stderr=self._log("usherd-%d.log" % port))
         self.extra.append(p)
         deadline = time.time() + 10
