@@ -177,6 +177,9 @@ static void print_help(void)
 "  --max-inflight N         shed new requests with 503 overloaded while more\n"
 "                           than N wait on Redis, 0 = never (env\n"
 "                           USHER_MAX_INFLIGHT, default 512)\n"
+"  --idle-timeout S         close a connection idle, or stalled in the middle\n"
+"                           of a request or reply, this long (env\n"
+"                           USHER_IDLE_TIMEOUT, default 30 s)\n"
 "  --help                   print this help and exit\n"
 "  --version                print the version and exit\n");
 }
@@ -223,6 +226,7 @@ static int apply(struct config *c, int opt, const char *v)
     case 'I': return guard_parse_rate(v, &c->ip_rate, &c->ip_burst);
     case 'K': return guard_parse_rate(v, &c->key_rate, &c->key_burst);
     case 'F': return parse_count(v, 0, 10000000, &c->max_inflight);
+    case 'T': return parse_count(v, 1, 3600, &c->idle_timeout_s);
     case 'j': {
         char *end;
         long n = strtol(v, &end, 10);
@@ -259,6 +263,7 @@ int config_load(struct config *c, int argc, char **argv, char *err, int errlen)
         {"ip-rate", required_argument, NULL, 'I'},
         {"key-rate", required_argument, NULL, 'K'},
         {"max-inflight", required_argument, NULL, 'F'},
+        {"idle-timeout", required_argument, NULL, 'T'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -269,7 +274,7 @@ int config_load(struct config *c, int argc, char **argv, char *err, int errlen)
         {'j', "USHER_JOURNAL_MAX"}, {'b', "USHER_SSE_HEARTBEAT"},
         {'m', "USHER_SSE_MAX_BUFFER"}, {'a', "USHER_ACCESS_LOG"},
         {'k', "USHER_KEYS_FILE"}, {'A', "USHER_ADMIN_LISTEN"}, {'I', "USHER_IP_RATE"},
-        {'K', "USHER_KEY_RATE"}, {'F', "USHER_MAX_INFLIGHT"},
+        {'K', "USHER_KEY_RATE"}, {'F', "USHER_MAX_INFLIGHT"}, {'T', "USHER_IDLE_TIMEOUT"},
     };
     size_t i;
     int opt;
@@ -283,6 +288,7 @@ int config_load(struct config *c, int argc, char **argv, char *err, int errlen)
     c->sse_heartbeat_ms = 15000;
     c->sse_max_buffer = 1024 * 1024;
     c->max_inflight = 512;
+    c->idle_timeout_s = 30;
     c->keys_list = getenv("USHER_KEYS");
     for (i = 0; i < sizeof envs / sizeof envs[0]; i++) {
         const char *v = getenv(envs[i].env);
@@ -316,5 +322,8 @@ int config_load(struct config *c, int argc, char **argv, char *err, int errlen)
         snprintf(err, (size_t)errlen, "unexpected argument: %s", argv[optind]);
         return -1;
     }
+    /* a stream's heartbeat is what keeps it under the idle timeout */
+    if (c->sse_heartbeat_ms >= c->idle_timeout_s * 1000)
+        c->sse_heartbeat_ms = c->idle_timeout_s * 1000 / 2;
     return 0;
 }

@@ -288,9 +288,10 @@ static struct bucket *ip_bucket(struct guard *g, const char *addr)
     return &s->b;
 }
 
-enum guard_verdict guard_check(struct guard *g, enum route_role role, const char *authorization,
-                               const char *query_token, const char *client, int64_t inflight,
-                               uint64_t now_us, int *retry_after_s)
+enum guard_verdict guard_check(struct guard *g, enum route_role role, int finishing,
+                               const char *authorization, const char *query_token,
+                               const char *client, int64_t inflight, uint64_t now_us,
+                               int *retry_after_s)
 {
     struct key *k = NULL;
 
@@ -300,7 +301,8 @@ enum guard_verdict guard_check(struct guard *g, enum route_role role, const char
         !bucket_take(ip_bucket(g, client), g->cfg.ip_rate, g->cfg.ip_burst, now_us,
                      retry_after_s))
         return GUARD_RATE_LIMITED;
-    if (g->cfg.max_inflight > 0 && inflight > g->cfg.max_inflight) {
+    if (g->cfg.max_inflight > 0 &&
+        inflight > (int64_t)g->cfg.max_inflight * (finishing ? 2 : 1)) {
         *retry_after_s = 1;
         return GUARD_OVERLOADED;
     }

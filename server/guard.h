@@ -12,7 +12,10 @@
  *    memory.
  *  - Load shedding: with more than max_inflight requests waiting on Redis,
  *    new ones are refused at once with 503 overloaded + Retry-After rather
- *    than queued.
+ *    than queued. Requests that finish work already begun (about an
+ *    existing hold: reserve, extend, release, read) are shed only past
+ *    twice that: a buyer about to pay frees capacity and seats, a new hold
+ *    adds load.
  *
  * Open routes (/healthz, /readyz, /metrics, the ops pages' HTML) pass
  * every check. Single-threaded, like the rest of the loop. */
@@ -49,13 +52,15 @@ void guard_destroy(struct guard *g);
 /* Number of keys configured (0: everything is open). */
 size_t guard_keys(const struct guard *g);
 
-/* Decides one request: its route's role, the Authorization header value
+/* Decides one request: its route's role, whether it finishes work begun
+ * (a request about an existing hold), the Authorization header value
  * (or NULL), a bearer token from the query (EventSource cannot send
  * headers; or NULL), the client address, the requests now in flight.
  * On GUARD_RATE_LIMITED / GUARD_OVERLOADED *retry_after_s is set. */
-enum guard_verdict guard_check(struct guard *g, enum route_role role, const char *authorization,
-                               const char *query_token, const char *client, int64_t inflight,
-                               uint64_t now_us, int *retry_after_s);
+enum guard_verdict guard_check(struct guard *g, enum route_role role, int finishing,
+                               const char *authorization, const char *query_token,
+                               const char *client, int64_t inflight, uint64_t now_us,
+                               int *retry_after_s);
 
 /* Parses "RATE[:BURST]" (requests per second) into rate and burst; the
  * burst defaults to max(RATE, 1). 0 or -1. */

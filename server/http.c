@@ -288,7 +288,10 @@ static int admit(struct req *r)
         return 0;
     if (evcon)
         evhttp_connection_get_peer(evcon, &host, &port);
-    v = guard_check(r->app->guard, r->m.route->role, http_header(r, "Authorization"),
+    /* a request about an existing hold finishes work already begun */
+    v = guard_check(r->app->guard, r->m.route->role,
+                    r->m.nparams == 2 && strcmp(r->m.param_name[1], "hold") == 0,
+                    http_header(r, "Authorization"),
                     query_token(r->query, tok, sizeof tok), host, metrics_inflight_now(),
                     r->t0_us, &retry_s);
     if (v == GUARD_PASS)
@@ -382,7 +385,8 @@ int http_start(struct app *app)
     /* evhttp enforces one body limit for all routes, before the handler:
      * the largest; read_body() applies each route's own. */
     evhttp_set_max_body_size(app->http, ROUTER_BODY_LARGE);
-    evhttp_set_timeout(app->http, 60);
+    /* slow clients (slow-loris) are cut off after this much silence */
+    evhttp_set_timeout(app->http, c->idle_timeout_s);
     evhttp_set_default_content_type(app->http, "application/json");
     evhttp_set_gencb(app->http, dispatch_main, app);
     if (!evhttp_bind_socket_with_handle(app->http, c->listen_host,
@@ -397,7 +401,7 @@ int http_start(struct app *app)
         evhttp_set_allowed_methods(app->admin_http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
         evhttp_set_max_headers_size(app->admin_http, 16 * 1024);
         evhttp_set_max_body_size(app->admin_http, 0);
-        evhttp_set_timeout(app->admin_http, 30);
+        evhttp_set_timeout(app->admin_http, c->idle_timeout_s);
         evhttp_set_gencb(app->admin_http, dispatch_admin, app);
         if (!evhttp_bind_socket_with_handle(app->admin_http, c->admin_host,
                                             (ev_uint16_t)c->admin_port)) {

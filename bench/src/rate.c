@@ -136,6 +136,9 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 
     if (row && !x->b->quiet)
         report_progress(stderr, &x->b->stats, row);
+    /* the closed loop has no pump to notice the end */
+    if ((double)(hc_now_us() - x->t0) / 1e6 >= x->cfg->duration_s)
+        x->stopping = 1;
     if (x->stopping && hc_pending(x->b->pool) == 0)
         event_base_loopbreak(x->b->base);
 }

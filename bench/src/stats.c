@@ -53,6 +53,8 @@ void stats_record(struct stats *s, enum op op, int status, uint64_t us)
         s->cur.holds_conflict++;
     if (status > 0) {
         hist_record(&o->h, us);
+        if (status != 429 && status != 503)
+            hist_record(&o->admitted, us);
         hist_record(&s->second, us);
     }
     s->cur.requests++;

@@ -13,6 +13,7 @@ enum op { OP_HOLD, OP_RESERVE, OP_RELEASE, OP_SEATMAP, OP_HEALTHZ, OP_COUNTS, OP
 
 struct op_stats {
     struct hist h;
+    struct hist admitted;     /* answers that were not shed (429/503) */
     uint64_t codes[600];
     uint64_t err_connect, err_timeout, err_read;
 };

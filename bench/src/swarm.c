@@ -380,7 +380,12 @@ static void on_hold(struct hc_req *r, int status, const char *body, size_t len,
         retry = by->attempt < w->cfg->retries;
     }
     if (status != 201) {
-        if (retry && !w->stopping) {
+        if ((status == 429 || status == 503) && patient(w, by)) {
+            /* Shed (or Redis down): the server asked for Retry-After
+             * (usherd: 1 s). Come back then, jittered so the shed buyers
+             * do not return as one wave; this is no conflict retry. */
+            buyer_at(w, by, 0.5 + rng_unit(&w->rng), on_retry_timer);
+        } else if (retry && !w->stopping) {
             double backoff = 0.05 * (double)(1u << (by->attempt < 8 ? by->attempt : 8));
             by->attempt++;
             buyer_at(w, by, backoff * (0.5 + rng_unit(&w->rng)), on_retry_timer);

@@ -213,6 +213,16 @@ class Bench(unittest.TestCase):
         n = rep["ops"]["healthz"]["requests"]
         self.assertTrue(540 <= n <= 660, n)                   # 300/s for 2 s
         self.assertEqual(rep["ops"]["healthz"]["codes"]["200"], n)
+        # the closed loop (--rate max) ends on time too
+        import time
+        t = time.time()
+        code, out, err = bench("rate", "--op", "healthz", "--rate", "max", "--duration", "1",
+                               "--connections", "4", "--json", self.path("m.json"), "--quiet",
+                               timeout=20)
+        self.assertEqual(code, 0, err)
+        self.assertLess(time.time() - t, 5)
+        with open(self.path("m.json")) as f:
+            self.assertGreater(json.load(f)["ops"]["healthz"]["codes"]["200"], 100)
         self.assertEqual(bench("venue", "--event", "rt", "--sections", "2", "--rows", "10",
                                "--seats", "50")[0], 0)
         code, out, err = bench("rate", "--event", "rt", "--op", "hold-release", "--rate", "200",

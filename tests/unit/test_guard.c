@@ -31,7 +31,7 @@ static enum guard_verdict check(struct guard *g, enum route_role role, const cha
                                 const char *client, int64_t inflight, uint64_t now)
 {
     int retry = 0;
-    return guard_check(g, role, auth, NULL, client, inflight, now, &retry);
+    return guard_check(g, role, 0, auth, NULL, client, inflight, now, &retry);
 }
 
 static void test_roles(void **state)
@@ -54,9 +54,9 @@ static void test_roles(void **state)
     assert_int_equal(check(g, ROLE_CHECKOUT, CK, "a", 0, 1), GUARD_UNAUTHORIZED);
     {
         int retry;
-        assert_int_equal(guard_check(g, ROLE_CHECKOUT, NULL, CK, "a", 0, 1, &retry), GUARD_PASS);
+        assert_int_equal(guard_check(g, ROLE_CHECKOUT, 0, NULL, CK, "a", 0, 1, &retry), GUARD_PASS);
         /* a header, even a wrong one, wins over the query */
-        assert_int_equal(guard_check(g, ROLE_CHECKOUT, "Bearer x", CK, "a", 0, 1, &retry),
+        assert_int_equal(guard_check(g, ROLE_CHECKOUT, 0, "Bearer x", CK, "a", 0, 1, &retry),
                          GUARD_UNAUTHORIZED);
     }
     guard_destroy(g);
@@ -101,7 +101,7 @@ static void test_key_bucket(void **state)
 
     assert_int_equal(check(g, ROLE_CHECKOUT, "Bearer " CK, "a", 0, t), GUARD_PASS);
     assert_int_equal(check(g, ROLE_CHECKOUT, "Bearer " CK, "a", 0, t), GUARD_PASS);
-    assert_int_equal(guard_check(g, ROLE_CHECKOUT, "Bearer " CK, NULL, "a", 0, t, &retry),
+    assert_int_equal(guard_check(g, ROLE_CHECKOUT, 0, "Bearer " CK, NULL, "a", 0, t, &retry),
                      GUARD_RATE_LIMITED);
     assert_int_equal(retry, 1);
     /* each key has its own bucket */
@@ -144,10 +144,14 @@ static void test_inflight_bound(void **state)
     int retry = 0;
 
     assert_int_equal(check(g, ROLE_CHECKOUT, NULL, "a", 3, 1), GUARD_PASS);
-    assert_int_equal(guard_check(g, ROLE_CHECKOUT, NULL, NULL, "a", 4, 1, &retry),
+    assert_int_equal(guard_check(g, ROLE_CHECKOUT, 0, NULL, NULL, "a", 4, 1, &retry),
                      GUARD_OVERLOADED);
     assert_int_equal(retry, 1);
     assert_int_equal(check(g, ROLE_OPEN, NULL, "a", 400, 1), GUARD_PASS);
+    /* finishing work (a reserve) gets twice the room */
+    assert_int_equal(guard_check(g, ROLE_CHECKOUT, 1, NULL, NULL, "a", 6, 1, &retry), GUARD_PASS);
+    assert_int_equal(guard_check(g, ROLE_CHECKOUT, 1, NULL, NULL, "a", 7, 1, &retry),
+                     GUARD_OVERLOADED);
     guard_destroy(g);
 }
 

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Overload: what admitted requests see when twice the servable load
+# arrives. First the saturation rate S of hold+release (usher-bench rate
+# --rate max, closed loop); then an open-model run at 2 x S, once with
+# load shedding off (--max-inflight 0) and once on (--max-inflight M),
+# alternating, on a fresh usherd each time. Prints, per run, the answered
+# throughput, the p99 of admitted answers (not 429/503, measured from each
+# request's due time, as wrk2) and how many were shed.
+#
+# Usage: bench/overload.sh [runs=3] [seconds=10] [max_inflight=64] [connections=256]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=${1:-3}; SECS=${2:-10}; MAXIF=${3:-64}; CONNS=${4:-256}
+RPORT=${BENCH_REDIS_PORT:-6398}
+HPORT=${BENCH_HTTP_PORT:-8098}
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+bench_redis
+U="http://127.0.0.1:$HPORT"
+
+start_usherd() { # max_inflight
+  ./build/usherd --listen "127.0.0.1:$HPORT" --redis "redis://127.0.0.1:$RPORT" \
+    --max-inflight "$1" 2>>"$TMP/usherd.log" &
+  UPID=$!; bench_pids+=("$UPID")
+  for _ in $(seq 50); do curl -fs "$U/readyz" >/dev/null 2>&1 && return; sleep 0.1; done
+  echo "usherd did not become ready" >&2; exit 1
+}
+stop_usherd() { kill "$UPID"; wait "$UPID" 2>/dev/null || true; }
+
+start_usherd "$MAXIF"
+bench_event 100
+./build/usher-bench rate --target "$U" --event bench --rate max --duration "$SECS" \
+  --connections "$CONNS" --quiet --json "$TMP/sat.json" >/dev/null 2>&1 || true
+SAT=$(python3 -c 'import json,sys; print(int(json.load(open(sys.argv[1]))["rps"]))' "$TMP/sat.json")
+stop_usherd
+echo "saturation (closed loop, $CONNS connections): $SAT req/s; offered below: $((2 * SAT)) req/s"
+for run in $(seq "$RUNS"); do
+  for m in 0 "$MAXIF"; do
+    start_usherd "$m"
+    ./build/usher-bench rate --target "$U" --event bench --rate $((2 * SAT)) --duration "$SECS" \
+      --connections "$CONNS" --timeout 10000 --quiet --json "$TMP/r.json" >/dev/null 2>&1 || true
+    stop_usherd
+    python3 - "$TMP/r.json" "$m" "$run" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+ans = sum(sum(o["codes"].values()) for o in r["ops"].values())
+shed = sum(o["codes"].get("503", 0) + o["codes"].get("429", 0) for o in r["ops"].values())
+adm = [o["admitted"] for o in r["ops"].values()]
+p99 = max(a["p99_us"] for a in adm) / 1000
+p50 = max(a["p50_us"] for a in adm) / 1000
+print("run %s max-inflight %4s: answered %7.0f/s, admitted %7.0f/s, admitted p50 %7.1f ms "
+      "p99 %7.1f ms, shed %5.1f %%, errors %s" % (
+          sys.argv[3], sys.argv[2], ans / r["duration_s"], (ans - shed) / r["duration_s"],
+          p50, p99, 100.0 * shed / max(ans, 1), r["errors"]))
+PY
+  done
+done
+
+# The same with a swarm: 100,000 buyers arriving within 5 s for 20,000
+# seats (several times what the server can answer), buyers coming back
+# after Retry-After when shed. Hold latency of admitted answers, shed
+# holds, seats sold and the audit, shedding off and on, alternating.
+echo "swarm: 100,000 buyers in 5 s, 20,000 seats, $CONNS connections"
+for run in $(seq "$RUNS"); do
+  for m in 0 "$MAXIF"; do
+    start_usherd "$m"
+    redis-cli -p "$RPORT" flushall >/dev/null
+    ./build/usher-bench venue --target "$U" --event ov --sections 10 --rows 40 --seats 50 >/dev/null
+    ./build/usher-bench swarm --target "$U" --event ov --users 100000 --arrival burst:5 \
+      --party 1-4 --think 1 --hold-ttl 10 --patience 60 --connections "$CONNS" --seed "$run" \
+      --quiet --json "$TMP/s.json" >/dev/null 2>&1 || true
+    stop_usherd
+    python3 - "$TMP/s.json" "$m" "$run" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1])); h = r["ops"]["hold"]
+shed = h["codes"].get("503", 0) + h["codes"].get("429", 0)
+print("run %s max-inflight %4s: holds %7d (%6.0f/s), admitted p50 %7.1f ms p99 %7.1f ms, "
+      "shed %6d, sold %5d, sell-out %s, audit %s" % (
+          sys.argv[3], sys.argv[2], h["requests"], h["rps"], h["admitted"]["p50_us"] / 1000,
+          h["admitted"]["p99_us"] / 1000, shed, r["seats"]["sold"],
+          "%.0f s" % r["sellout_s"] if r.get("sellout_s", -1) >= 0 else "no",
+          "clean" if r["audit"]["ok"] else "VIOLATIONS"))
+PY
+  done
+done

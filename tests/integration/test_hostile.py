@@ -1,0 +1,252 @@
+"""A bad-input battery against the real usherd and redis-server: malformed
+and truncated HTTP, pipelined garbage, huge headers and URIs, chunked
+bodies with lying sizes, NUL bytes, invalid UTF-8, deep JSON, numbers out
+of range, ids with braces or path separators, unknown fields, slow-loris
+clients. Each gets the right 4xx (JSON with a stable code where usherd
+answers; evhttp's own 400 for what it refuses before usherd sees a
+request), nothing changes in Redis, and the server stays healthy."""
+import json
+import socket
+import time
+import unittest
+
+import harness
+
+ARGS, ARGV = harness.parse_args()
+STACK = None
+EV = "hostile"
+
+
+def raw(data, timeout=3):
+    """Sends bytes on a fresh connection; returns what came back until the
+    server closed or went quiet."""
+    s = socket.create_connection(("127.0.0.1", STACK.http_port), timeout=timeout)
+    out = b""
+    try:
+        s.sendall(data)
+        try:
+            s.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+        while True:
+            try:
+                chunk = s.recv(65536)
+            except (socket.timeout, ConnectionResetError):
+                break
+            if not chunk:
+                break
+            out += chunk
+    finally:
+        s.close()
+    return out
+
+
+def status_of(resp):
+    line = resp.split(b"\r\n", 1)[0]
+    parts = line.split(b" ")
+    return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
+
+
+def body_of(resp):
+    head, _, body = resp.partition(b"\r\n\r\n")
+    return json.loads(body) if body.strip() else None
+
+
+class Hostile(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        c = STACK.client()
+        st, b, _ = c.request("PUT", "/v1/events/" + EV, harness.theatre())
+        assert st == 201, b
+        c.close()
+
+    def setUp(self):
+        r = STACK.redis()
+        self.before = (r.cmd("GET", "usher:{%s}:status" % EV), r.cmd("HLEN", "usher:{%s}:holds" % EV))
+        r.close()
+
+    def tearDown(self):
+        # nothing changed, and the server still answers
+        r = STACK.redis()
+        after = (r.cmd("GET", "usher:{%s}:status" % EV), r.cmd("HLEN", "usher:{%s}:holds" % EV))
+        r.close()
+        self.assertEqual(after, self.before, "bad input changed Redis")
+        c = STACK.client()
+        st, _, _ = c.request("GET", "/readyz")
+        c.close()
+        self.assertEqual(st, 200, "server unhealthy after bad input")
+        self.assertIsNone(STACK.usherd_proc.poll(), "usherd died")
+
+    def post(self, path, body_bytes, headers=b""):
+        return raw(b"POST " + path + b" HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n" %
+                   len(body_bytes) + headers + b"Connection: close\r\n\r\n" + body_bytes)
+
+    def assert_json_error(self, resp, status, code):
+        self.assertEqual(status_of(resp), status, resp[:300])
+        b = body_of(resp)
+        self.assertEqual(b["error"]["code"], code, b)
+        self.assertTrue(b["error"]["message"])
+
+    HOLDS = ("/v1/events/%s/holds" % EV).encode()
+
+    def test_malformed_request_lines(self):
+        for data in (b"GARBAGE\r\n\r\n", b"GET\r\n\r\n", b"GET / HTTP/9.9\r\n\r\n",
+                     b"\x00\x01\x02\x03\r\n\r\n", b"GET /healthz HTTP/1.1\r\nNoColonHere\r\n\r\n"):
+            resp = raw(data)
+            st = status_of(resp)
+            self.assertTrue(resp == b"" or 400 <= st < 500, (data, resp[:200]))
+
+    def test_truncated_requests(self):
+        for data in (b"GET /healthz HTTP/1.1\r\nHost", b"POST " + self.HOLDS +
+                     b" HTTP/1.1\r\nContent-Length: 100\r\n\r\n{\"seats\":"):
+            self.assertEqual(raw(data, timeout=2)[:12].split(b" ")[0] in (b"", b"HTTP/1.1"), True)
+
+    def test_pipelined_garbage_after_a_good_request(self):
+        resp = raw(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGARBAGE GARBAGE\r\n\r\n")
+        self.assertTrue(resp.startswith(b"HTTP/1.1 200"), resp[:100])
+
+    def test_huge_headers_and_uri(self):
+        resp = raw(b"GET /healthz HTTP/1.1\r\nX: " + b"y" * 20000 + b"\r\n\r\n")
+        self.assertTrue(resp == b"" or 400 <= status_of(resp) < 500, resp[:200])
+        many = b"".join(b"X-%d: 1\r\n" % i for i in range(3000))
+        resp = raw(b"GET /healthz HTTP/1.1\r\n" + many + b"\r\n")
+        self.assertTrue(resp == b"" or 400 <= status_of(resp) < 500, resp[:200])
+        resp = raw(b"GET /v1/events/" + b"a" * 20000 + b" HTTP/1.1\r\nConnection: close\r\n\r\n")
+        self.assertTrue(resp == b"" or 400 <= status_of(resp) < 500, resp[:200])
+        # a long id within the header limit: usherd's own answer
+        resp = raw(b"GET /v1/events/" + b"a" * 300 + b" HTTP/1.1\r\nConnection: close\r\n\r\n")
+        self.assert_json_error(resp, 400, "invalid_id")
+
+    def test_chunked_bodies_with_lying_sizes(self):
+        head = b"POST " + self.HOLDS + b" HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+        for chunks in (b"zz\r\n{}\r\n0\r\n\r\n",                 # not hex
+                       b"ffffffffffffffff\r\n{}\r\n0\r\n\r\n",   # absurd size
+                       b"100\r\n{\"seats\":[\"S0-R0-1\"]}\r\n0\r\n\r\n",  # says 256, sends 23
+                       b"-5\r\n{}\r\n0\r\n\r\n"):
+            resp = raw(head + chunks, timeout=2)
+            self.assertTrue(resp == b"" or 400 <= status_of(resp) < 500, (chunks, resp[:200]))
+        # an honest chunked body works
+        body = b'{"seats":["S1-R2-9"]}'
+        resp = raw(head.replace(b"HTTP/1.1\r\n", b"HTTP/1.1\r\nConnection: close\r\n") +
+                   b"%x\r\n" % len(body) + body + b"\r\n0\r\n\r\n")
+        self.assertEqual(status_of(resp), 201, resp[:300])
+        hold = body_of(resp)["hold_id"]
+        c = STACK.client()
+        st, _, _ = c.request("DELETE", "/v1/events/%s/holds/%s" % (EV, hold))
+        c.close()
+        self.assertEqual(st, 204)
+        r = STACK.redis()
+        self.before = (r.cmd("GET", "usher:{%s}:status" % EV), r.cmd("HLEN", "usher:{%s}:holds" % EV))
+        r.close()
+
+    def test_nul_bytes(self):
+        self.assert_json_error(self.post(self.HOLDS, b'{"seats":["S0-R0-1\x00"]}'), 400, "invalid_json")
+        self.assert_json_error(self.post(self.HOLDS, b'{"seats":["S0-R0-1"]}\x00'), 400, "invalid_json")
+        resp = raw(b"GET /v1/events/ho\x00stile HTTP/1.1\r\nConnection: close\r\n\r\n")
+        self.assertTrue(resp == b"" or 400 <= status_of(resp) < 500, resp[:200])
+
+    def test_invalid_utf8(self):
+        self.assert_json_error(self.post(self.HOLDS, b'{"seats":["S0-R0-1"],"holder":"\xff\xfe"}'),
+                               400, "invalid_json")
+        self.assert_json_error(self.post(self.HOLDS, b'{"seats":["\xc3\x28"]}'), 400, "invalid_json")
+
+    def test_deep_json(self):
+        deep = b"[" * 30000 + b"]" * 30000          # past jansson's depth limit (2048)
+        self.assert_json_error(self.post(self.HOLDS, deep), 400, "invalid_json")
+        nested = b'{"seats":["S0-R0-1"],"x":' + b'{"a":' * 1000 + b"1" + b"}" * 1000 + b"}"
+        self.assert_json_error(self.post(self.HOLDS, nested), 400, "invalid_request")
+        self.assert_json_error(self.post(self.HOLDS, b'{"seats":' + b"[" * 50 + b"]" * 50 + b"}"),
+                               400, "invalid_request")
+
+    def test_numbers_out_of_range(self):
+        for ttl, code, status in ((b"1e400", "invalid_json", 400),
+                                  (b"99999999999999999999999", "invalid_json", 400),
+                                  (b"2.5", "invalid_request", 400),
+                                  (b"-5", "invalid_ttl", 422),
+                                  (b"0", "invalid_ttl", 422),
+                                  (b"9223372036854775807", "invalid_ttl", 422),
+                                  (b'"600"', "invalid_request", 400)):
+            self.assert_json_error(self.post(self.HOLDS, b'{"seats":["S0-R0-1"],"ttl_s":' + ttl + b"}"),
+                                   status, code)
+
+    def test_ids_with_braces_and_separators(self):
+        for path in (b"/v1/events/a%7Bb%7D/holds", b"/v1/events/a{b}/holds",
+                     b"/v1/events/..%2F..%2Fetc/holds", b"/v1/events/a%2Fb/holds",
+                     b"/v1/events/%s/holds/x%%7B" % EV.encode()):
+            resp = raw(b"GET " + path + b" HTTP/1.1\r\nConnection: close\r\n\r\n")
+            st = status_of(resp)
+            self.assertTrue(st in (400, 404, 405), (path, resp[:200]))
+            if st == 400:
+                self.assertEqual(body_of(resp)["error"]["code"], "invalid_id")
+        for seat in (b"S0-R0-1}", b"{x}", b"a/b", b"../x", b" ", b""):
+            resp = self.post(self.HOLDS, b'{"seats":["' + seat + b'"]}')
+            self.assertIn(status_of(resp), (400, 422), resp[:300])
+            self.assertIn(body_of(resp)["error"]["code"], ("invalid_id", "invalid_request"))
+        self.assert_json_error(self.post(self.HOLDS, b'{"seats":["S0-R0-1"],"holder":"h{x}"}'),
+                               400, "invalid_id")
+        self.assert_json_error(self.post(self.HOLDS, b'{"seats":["S0-R0-1"],"holder":"' +
+                                         b"h" * 10000 + b'"}'), 400, "invalid_id")
+
+    def test_unknown_fields_and_wrong_types(self):
+        for body in (b'{"seats":["S0-R0-1"],"ttl":5}', b'{"seats":"S0-R0-1"}', b'{"seats":[1]}',
+                     b'["S0-R0-1"]', b'{"seats":["S0-R0-1"],"holder":5}'):
+            resp = self.post(self.HOLDS, body)
+            self.assertEqual(status_of(resp), 400, (body, resp[:300]))
+            self.assertIn(body_of(resp)["error"]["code"], ("invalid_request", "invalid_id"))
+
+    def test_too_many_seats_and_bodies(self):
+        seats = ",".join('"S0-R0-%d"' % i for i in range(1, 2001)).encode()
+        self.assert_json_error(self.post(self.HOLDS, b'{"seats":[' + seats + b"]}"),
+                               422, "invalid_seat_count")
+        self.assert_json_error(self.post(self.HOLDS, b'{"seats":["' + b"a" * 70000 + b'"]}'),
+                               413, "body_too_large")
+
+    def test_streams_outlive_the_idle_timeout(self):
+        # the heartbeat (clamped below --idle-timeout) keeps a quiet stream open
+        s = socket.create_connection(("127.0.0.1", STACK.http_port), timeout=10)
+        try:
+            s.sendall(b"GET /v1/events/%s/stream HTTP/1.1\r\nHost: x\r\n\r\n" % EV.encode())
+            got, t = b"", time.time()
+            while time.time() - t < 4.5:
+                s.settimeout(max(0.1, 4.5 - (time.time() - t)))
+                try:
+                    chunk = s.recv(4096)
+                except socket.timeout:
+                    break
+                if not chunk:
+                    break
+                got += chunk
+        finally:
+            s.close()
+        self.assertIn(b"event: counts", got)
+        self.assertGreaterEqual(got.count(b": heartbeat"), 2, got[-300:])
+        self.assertGreater(time.time() - t, 4.0, "the stream was closed")
+
+    def test_slow_loris_is_cut_off(self):
+        s = socket.create_connection(("127.0.0.1", STACK.http_port), timeout=10)
+        try:
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")   # and never the end
+            t = time.time()
+            try:
+                data = s.recv(4096)
+            except ConnectionResetError:
+                data = b""
+            took = time.time() - t
+        finally:
+            s.close()
+        self.assertNotIn(b"200 OK", data)
+        self.assertLess(took, 6, "a stalled request kept its socket")
+
+
+def main():
+    global STACK
+    STACK = harness.Stack(ARGS, ["--idle-timeout", "2"]).start()
+    try:
+        prog = unittest.main(argv=ARGV, verbosity=2, exit=False)
+    finally:
+        STACK.stop()
+    raise SystemExit(0 if prog.result.wasSuccessful() else 1)
+
+
+if __name__ == "__main__":
+    main()
