@@ -83,20 +83,58 @@ static void on_hold_create(void *arg, enum store_status st, const redisReply *re
     reply_hold(arg, 201, st, reply);
 }
 
-void api_hold_create(struct req *r)
+int api_hold_create_args(json_t *body, struct hold_args *a, struct verr *e)
 {
     static const char *const keys[] = {"seats", "holder", "ttl_s", NULL};
+
+    memset(a, 0, sizeof *a);
+    if (validate_keys(body, keys, e) < 0 ||
+        validate_seat_list(body, HOLD_SEATS_MAX, &a->seats, &a->nseats, e) < 0 ||
+        validate_string(body, "holder", 0, ID_MAX, 1, &a->holder, e) < 0 ||
+        validate_int(body, "ttl_s", 0, 1, TTL_MAX, ERR_INVALID_TTL, &a->ttl_s, e) < 0)
+        return -1;
+    return 0;
+}
+
+int api_hold_extend_args(json_t *body, json_int_t *ttl_s, struct verr *e)
+{
+    static const char *const keys[] = {"ttl_s", NULL};
+
+    *ttl_s = 0;
+    if (validate_keys(body, keys, e) < 0 ||
+        validate_int(body, "ttl_s", 1, 1, TTL_MAX, ERR_INVALID_TTL, ttl_s, e) < 0)
+        return -1;
+    return 0;
+}
+
+int api_hold_reserve_args(json_t *body, const char **order_id, struct verr *e)
+{
+    static const char *const keys[] = {"order_id", NULL};
+
+    *order_id = NULL;
+    if (validate_keys(body, keys, e) < 0 ||
+        validate_string(body, "order_id", 1, ORDER_ID_MAX, 1, order_id, e) < 0)
+        return -1;
+    return 0;
+}
+
+void api_hold_create(struct req *r)
+{
     struct verr e = {0};
+    struct hold_args a;
     const char **seats = NULL, **argv = NULL, *holder = NULL, *ikey;
     size_t nseats = 0, i, fplen = 0;
     json_int_t ttl = 0;
     char hid[23], ttlbuf[24] = "", *fp = NULL;
 
-    if (validate_keys(r->body, keys, &e) < 0 ||
-        validate_seat_list(r->body, HOLD_SEATS_MAX, &seats, &nseats, &e) < 0 ||
-        validate_string(r->body, "holder", 0, ID_MAX, 1, &holder, &e) < 0 ||
-        validate_int(r->body, "ttl_s", 0, 1, TTL_MAX, ERR_INVALID_TTL, &ttl, &e) < 0)
+    if (api_hold_create_args(r->body, &a, &e) < 0) {
+        seats = a.seats;
         goto invalid;
+    }
+    seats = a.seats;
+    nseats = a.nseats;
+    holder = a.holder;
+    ttl = a.ttl_s;
     ikey = http_header(r, "Idempotency-Key");
     if (ikey && !validate_id(ikey, strlen(ikey), ID_MAX)) {
         e.code = ERR_INVALID_IDEMPOTENCY_KEY;
@@ -163,14 +201,12 @@ void api_hold_get(struct req *r)
 
 void api_hold_extend(struct req *r)
 {
-    static const char *const keys[] = {"ttl_s", NULL};
     struct verr e = {0};
     json_int_t ttl = 0;
     char buf[24];
     const char *argv[2];
 
-    if (validate_keys(r->body, keys, &e) < 0 ||
-        validate_int(r->body, "ttl_s", 1, 1, TTL_MAX, ERR_INVALID_TTL, &ttl, &e) < 0) {
+    if (api_hold_extend_args(r->body, &ttl, &e) < 0) {
         http_reply_verr(r, &e);
         return;
     }
@@ -197,12 +233,10 @@ static void on_hold_reserve(void *arg, enum store_status st, const redisReply *r
 
 void api_hold_reserve(struct req *r)
 {
-    static const char *const keys[] = {"order_id", NULL};
     struct verr e = {0};
     const char *order, *argv[2];
 
-    if (validate_keys(r->body, keys, &e) < 0 ||
-        validate_string(r->body, "order_id", 1, ORDER_ID_MAX, 1, &order, &e) < 0) {
+    if (api_hold_reserve_args(r->body, &order, &e) < 0) {
         http_reply_verr(r, &e);
         return;
     }

@@ -172,16 +172,26 @@ static void on_seats_changed(void *arg, enum store_status st, const redisReply *
     http_reply_json(r, 200, json_pack("{s:o}", field, api_strings(reply, 0)));
 }
 
+int api_seats_args(json_t *body, const char ***seats, size_t *n, struct verr *e)
+{
+    static const char *const keys[] = {"seats", NULL};
+
+    *seats = NULL;
+    *n = 0;
+    if (validate_keys(body, keys, e) < 0 ||
+        validate_seat_list(body, ADMIN_SEATS_MAX, seats, n, e) < 0)
+        return -1;
+    return 0;
+}
+
 /* Validates {"seats": [...]} and runs `script` on the list. */
 static void seats_change(struct req *r, enum script_id script)
 {
-    static const char *const keys[] = {"seats", NULL};
     struct verr e = {0};
     const char **seats;
     size_t n;
 
-    if (validate_keys(r->body, keys, &e) < 0 ||
-        validate_seat_list(r->body, ADMIN_SEATS_MAX, &seats, &n, &e) < 0) {
+    if (api_seats_args(r->body, &seats, &n, &e) < 0) {
         http_reply_verr(r, &e);
         return;
     }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One command from a fresh clone to the whole test suite: installs what is
-# missing, builds twice (plain, and with ASan+UBSan), and runs every test
-# with ctest against a real redis-server and the real usherd on loopback.
+# missing, builds twice (plain, and with ASan+UBSan), runs every test with
+# ctest against a real redis-server and the real usherd on loopback, then
+# runs the libFuzzer targets (tests/fuzz) for FUZZ_SECONDS each (60).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,6 +22,12 @@ if ! command -v promtool >/dev/null 2>&1; then
     prometheus >/dev/null 2>&1 || echo "usher tests: promtool could not be installed" >&2
   # the package starts a Prometheus server we do not want running
   $SUDO pkill -x prometheus 2>/dev/null || true
+fi
+# clang for the fuzz targets: required, the suite fails without it.
+if ! command -v clang >/dev/null 2>&1; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+    clang >/dev/null 2>&1 || echo "usher tests: clang could not be installed" >&2
 fi
 if command -v npm >/dev/null 2>&1 && [ ! -d tests/browser/node_modules/playwright-core ]; then
   npm ci --prefix tests/browser --no-audit --no-fund --silent >/dev/null 2>&1 ||
@@ -42,4 +49,6 @@ for variant in plain sanitize; do
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir "$dir" --output-on-failure --timeout 600 || status=1
 done
+echo "=== usher tests: fuzzing ==="
+tests/fuzz/run.sh "${FUZZ_SECONDS:-60}" || status=1
 exit $status
