@@ -122,56 +122,50 @@ void api_hold_create(struct req *r)
 {
     struct verr e = {0};
     struct hold_args a;
-    const char **seats = NULL, **argv = NULL, *holder = NULL, *ikey;
-    size_t nseats = 0, i, fplen = 0;
-    json_int_t ttl = 0;
+    const char **argv = NULL, *holder, *ikey;
+    size_t i, fplen = 0;
     char hid[23], ttlbuf[24] = "", *fp = NULL;
 
-    if (api_hold_create_args(r->body, &a, &e) < 0) {
-        seats = a.seats;
+    if (api_hold_create_args(r->body, &a, &e) < 0)
         goto invalid;
-    }
-    seats = a.seats;
-    nseats = a.nseats;
-    holder = a.holder;
-    ttl = a.ttl_s;
+    holder = a.holder ? a.holder : "";
     ikey = http_header(r, "Idempotency-Key");
     if (ikey && !validate_id(ikey, strlen(ikey), ID_MAX)) {
         e.code = ERR_INVALID_IDEMPOTENCY_KEY;
         goto invalid;
     }
-    if (ttl)
-        snprintf(ttlbuf, sizeof ttlbuf, "%lld", (long long)ttl);
+    if (a.ttl_s)
+        snprintf(ttlbuf, sizeof ttlbuf, "%lld", (long long)a.ttl_s);
     if (util_random_token(hid) < 0) {
         util_log("error", "getrandom failed");
         http_reply_error(r, ERR_INTERNAL, NULL, NULL);
         goto done;
     }
     /* The fingerprint tells a retry (same body) from a reuse of the key. */
-    for (i = 0; i < nseats; i++)
-        fplen += strlen(seats[i]) + 1;
+    for (i = 0; i < a.nseats; i++)
+        fplen += strlen(a.seats[i]) + 1;
     fp = malloc(fplen + ID_MAX + 32);
-    argv = malloc(sizeof *argv * (nseats + 5));
+    argv = malloc(sizeof *argv * (a.nseats + 5));
     if (!fp || !argv) {
         http_reply_error(r, ERR_INTERNAL, NULL, NULL);
         goto done;
     }
     fplen = 0;
-    for (i = 0; i < nseats; i++)
-        fplen += (size_t)sprintf(fp + fplen, "%s,", seats[i]);
-    sprintf(fp + fplen, "|%s|%s", holder ? holder : "", ttlbuf);
+    for (i = 0; i < a.nseats; i++)
+        fplen += (size_t)sprintf(fp + fplen, "%s,", a.seats[i]);
+    sprintf(fp + fplen, "|%s|%s", holder, ttlbuf);
     argv[0] = hid;
-    argv[1] = holder ? holder : "";
+    argv[1] = holder;
     argv[2] = ttlbuf;
     argv[3] = ikey ? ikey : "";
     argv[4] = fp;
-    memcpy(argv + 5, seats, sizeof *seats * nseats);
-    api_eval(r, SCRIPT_HOLD_CREATE, (int)(nseats + 5), argv, NULL, on_hold_create);
+    memcpy(argv + 5, a.seats, sizeof *a.seats * a.nseats);
+    api_eval(r, SCRIPT_HOLD_CREATE, (int)(a.nseats + 5), argv, NULL, on_hold_create);
     goto done;
 invalid:
     http_reply_verr(r, &e);
 done:
-    free(seats);
+    free(a.seats);
     free(argv);
     free(fp);
 }

@@ -268,14 +268,11 @@ static const char *query_token(const char *q, char *buf, size_t cap)
 /* Runs the admission checks (guard.h). 0 to go on, -1 after refusing. */
 static int admit(struct req *r)
 {
-    static const struct {
-        enum err_code code;
-        const char *reason;
-    } refusal[] = {
-        [GUARD_UNAUTHORIZED] = {ERR_UNAUTHORIZED, "unauthorized"},
-        [GUARD_FORBIDDEN] = {ERR_FORBIDDEN, "forbidden"},
-        [GUARD_RATE_LIMITED] = {ERR_RATE_LIMITED, "rate_limited"},
-        [GUARD_OVERLOADED] = {ERR_OVERLOADED, "overloaded"},
+    static const enum err_code refusal[] = {
+        [GUARD_UNAUTHORIZED] = ERR_UNAUTHORIZED,
+        [GUARD_FORBIDDEN] = ERR_FORBIDDEN,
+        [GUARD_RATE_LIMITED] = ERR_RATE_LIMITED,
+        [GUARD_OVERLOADED] = ERR_OVERLOADED,
     };
     struct evhttp_connection *evcon = evhttp_request_get_connection(r->ev);
     struct evkeyvalq *out = evhttp_request_get_output_headers(r->ev);
@@ -296,14 +293,14 @@ static int admit(struct req *r)
                     r->t0_us, &retry_s);
     if (v == GUARD_PASS)
         return 0;
-    metrics_refused(refusal[v].reason);
+    metrics_refused(errors_info(refusal[v])->code);
     if (v == GUARD_UNAUTHORIZED)
         evhttp_add_header(out, "WWW-Authenticate", "Bearer realm=\"usher\"");
     if (v == GUARD_RATE_LIMITED || v == GUARD_OVERLOADED) {
         snprintf(retry, sizeof retry, "%d", retry_s);
         evhttp_add_header(out, "Retry-After", retry);
     }
-    http_reply_error(r, refusal[v].code, NULL, NULL);
+    http_reply_error(r, refusal[v], NULL, NULL);
     return -1;
 }
 

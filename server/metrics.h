@@ -20,8 +20,9 @@ enum hold_change { HOLD_CREATED, HOLD_EXTENDED, HOLD_RESERVED, HOLD_RELEASED, HO
 void metrics_http(const struct route *route, const char *method, int status, uint64_t us);
 void metrics_inflight(int delta);
 int64_t metrics_inflight_now(void);
-/* A request refused before any work: reason is an error code
- * ("unauthorized", "forbidden", "rate_limited", "overloaded"). */
+/* A request refused before any work: reason is its error's code
+ * (errors_info(code)->code: "unauthorized", "forbidden", "rate_limited",
+ * "overloaded"). */
 void metrics_refused(const char *reason);
 /* One script call finished (ok = a reply came, error replies included). */
 void metrics_script(enum script_id id, uint64_t us, int ok);

@@ -87,6 +87,11 @@ struct opening {
 static void watcher_read(struct watcher *w);
 static void client_catch_up(struct client *c);
 
+static int sid_none(struct sid a)
+{
+    return a.ms == 0 && a.seq == 0;
+}
+
 static int sid_cmp(struct sid a, struct sid b)
 {
     if (a.ms != b.ms)
@@ -372,7 +377,7 @@ static void on_xread(void *arg, enum store_status st, const redisReply *r)
             const redisReply *e = entries->element[i];
             size_t n;
             id = entry_id(e);
-            if (id.ms == 0 && id.seq == 0)
+            if (sid_none(id))
                 continue;
             n = format_entry(e, buf + len, sizeof buf - len);
             if (n == 0 && len > 0) {         /* full: send what we have */
@@ -381,14 +386,14 @@ static void on_xread(void *arg, enum store_status st, const redisReply *r)
                 first.ms = first.seq = 0;
                 n = format_entry(e, buf, sizeof buf);
             }
-            if (!first.ms && !first.seq)
+            if (sid_none(first))
                 first = id;
             last = id;
             len += n;
         }
         if (len)
             deliver_batch(w, entries, first, last, buf, len);
-        if (last.ms || last.seq) {
+        if (!sid_none(last)) {
             w->last = last;
             w->started = 1;
         }
@@ -397,7 +402,7 @@ static void on_xread(void *arg, enum store_status st, const redisReply *r)
             if (client_backlog(c) > w->ss->cfg.max_buffer)
                 client_kick(c);
         }
-        if ((last.ms || last.seq) && !w->closing && w->nclients) {
+        if (!sid_none(last) && !w->closing && w->nclients) {
             long us = (long)(w->nclients * (1000000 / SEND_BUDGET));
             struct timeval linger = {0, us < LINGER_MIN_US ? LINGER_MIN_US
                                         : us > LINGER_MAX_US ? LINGER_MAX_US : us};
@@ -548,7 +553,7 @@ static void client_catch_up(struct client *c)
     snprintf(from, sizeof from, "(%llu-%llu", c->cursor.ms, c->cursor.seq);
     argv[0] = "XRANGE";
     argv[1] = c->w->keys.key[STORE_KEY_JOURNAL];
-    argv[2] = c->cursor.ms || c->cursor.seq ? from : "-";
+    argv[2] = sid_none(c->cursor) ? "-" : from;
     argv[3] = "+";
     argv[4] = "COUNT";
     argv[5] = CATCHUP_BATCH;
@@ -574,7 +579,7 @@ static void on_first_id(void *arg, enum store_status st, const redisReply *r)
         first = entry_id(r->element[0]);
     /* The resume point was trimmed away (or the map replaced): entries
      * between it and the oldest kept one may be lost. */
-    if ((!first.ms && !first.seq) || sid_cmp(first, c->cursor) > 0) {
+    if (sid_none(first) || sid_cmp(first, c->cursor) > 0) {
         static const char reset[] = "event: reset\ndata: {\"reason\":\"resume point no longer kept\"}\n\n";
         client_send(c, reset, sizeof reset - 1);
         /* go on from what the counts it just got reflect */

@@ -202,7 +202,9 @@ class Stack:
         raise RuntimeError("redis-server did not start")
 
     def stop_redis(self):
+        """kill -9, also of a Redis a test paused with SIGSTOP."""
         if self.redis_proc and self.redis_proc.poll() is None:
+            self.redis_proc.send_signal(signal.SIGCONT)
             self.redis_proc.kill()
             self.redis_proc.wait(timeout=10)
         self.redis_proc = None

@@ -220,10 +220,6 @@ class Crash(unittest.TestCase):
             self.assertEqual(st, 200, b)
         finally:
             stop.set()
-            try:
-                os.kill(stack.redis_proc.pid, signal.SIGCONT)
-            except (OSError, AttributeError):
-                pass
             stack.stop()
 
 

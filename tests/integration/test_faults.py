@@ -20,11 +20,6 @@ class Faults(unittest.TestCase):
 
     def tearDown(self):
         self.c.close()
-        if self.stack.redis_proc:
-            try:
-                os.kill(self.stack.redis_proc.pid, signal.SIGCONT)
-            except OSError:
-                pass
         self.stack.stop()
 
     def timed(self, method, path, body=None):

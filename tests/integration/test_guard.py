@@ -291,10 +291,6 @@ class Shedding(unittest.TestCase):
         finally:
             for s in socks:
                 s.close()
-            try:
-                os.kill(stack.redis_proc.pid, signal.SIGCONT)
-            except (OSError, AttributeError):
-                pass
             stack.stop()
 
 
