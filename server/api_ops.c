@@ -26,6 +26,10 @@ static void on_metrics_events(struct req *r, json_t *events)
         return;
     }
     metrics_render(out, store_ready(r->app->store), streams_clients(r->app->streams), events);
+    metrics_render_connections(out, conn_server_open(r->app->http) +
+                                        conn_server_open(r->app->admin_http),
+                               conn_server_refused(r->app->http) +
+                                   conn_server_refused(r->app->admin_http));
     if (r->app->access_log)
         metrics_render_access_log(out, accesslog_dropped(r->app->access_log));
     http_reply_typed(r, 200, "text/plain; version=0.0.4; charset=utf-8", out);

@@ -5,7 +5,6 @@
 #include <sys/queue.h>
 #include <event2/keyvalq_struct.h>
 #include <stdlib.h>
-#include <sys/queue.h>
 #include <string.h>
 
 #include "api.h"

@@ -177,6 +177,10 @@ static void print_help(void)
 "  --max-inflight N         shed new requests with 503 overloaded while more\n"
 "                           than N wait on Redis, 0 = never (env\n"
 "                           USHER_MAX_INFLIGHT, default 512)\n"
+"  --max-connections N      open client connections at most; beyond, new\n"
+"                           ones get a canned 503 and are closed (env\n"
+"                           USHER_MAX_CONNECTIONS, default 16384, lowered to\n"
+"                           fit the open-file limit)\n"
 "  --idle-timeout S         close a connection idle, or stalled in the middle\n"
 "                           of a request or reply, this long (env\n"
 "                           USHER_IDLE_TIMEOUT, default 30 s)\n"
@@ -227,6 +231,7 @@ static int apply(struct config *c, int opt, const char *v)
     case 'K': return guard_parse_rate(v, &c->key_rate, &c->key_burst);
     case 'F': return parse_count(v, 0, 10000000, &c->max_inflight);
     case 'T': return parse_count(v, 1, 3600, &c->idle_timeout_s);
+    case 'C': return parse_count(v, 1, 10000000, &c->max_connections);
     case 'j': {
         char *end;
         long n = strtol(v, &end, 10);
@@ -264,6 +269,7 @@ int config_load(struct config *c, int argc, char **argv, char *err, int errlen)
         {"key-rate", required_argument, NULL, 'K'},
         {"max-inflight", required_argument, NULL, 'F'},
         {"idle-timeout", required_argument, NULL, 'T'},
+        {"max-connections", required_argument, NULL, 'C'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -275,6 +281,7 @@ int config_load(struct config *c, int argc, char **argv, char *err, int errlen)
         {'m', "USHER_SSE_MAX_BUFFER"}, {'a', "USHER_ACCESS_LOG"},
         {'k', "USHER_KEYS_FILE"}, {'A', "USHER_ADMIN_LISTEN"}, {'I', "USHER_IP_RATE"},
         {'K', "USHER_KEY_RATE"}, {'F', "USHER_MAX_INFLIGHT"}, {'T', "USHER_IDLE_TIMEOUT"},
+        {'C', "USHER_MAX_CONNECTIONS"},
     };
     size_t i;
     int opt;
@@ -289,6 +296,7 @@ int config_load(struct config *c, int argc, char **argv, char *err, int errlen)
     c->sse_max_buffer = 1024 * 1024;
     c->max_inflight = 512;
     c->idle_timeout_s = 30;
+    c->max_connections = 16384;
     c->keys_list = getenv("USHER_KEYS");
     for (i = 0; i < sizeof envs / sizeof envs[0]; i++) {
         const char *v = getenv(envs[i].env);

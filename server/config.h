@@ -27,8 +27,9 @@ struct config {
     const char *keys_list;   /* USHER_KEYS ("role:key,..."), or NULL */
     double ip_rate, ip_burst;     /* per client address; 0 = off */
     double key_rate, key_burst;   /* per API key; 0 = off */
-    int max_inflight;
-    int idle_timeout_s;      /* a connection silent (or stalled mid-request) this long is closed */        /* requests waiting on Redis before shedding */
+    int max_inflight;        /* requests waiting on Redis before shedding */
+    int idle_timeout_s;      /* a connection silent (or stalled mid-request) this long is closed */
+    int max_connections;     /* open client connections at most */
     char admin_host[256];    /* "" = no separate admin listener */
     int admin_port;
 };

@@ -2,7 +2,7 @@
 #include "http.h"
 
 #include <event2/buffer.h>
-#include <event2/keyvalq_struct.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,45 +27,37 @@ static void req_account(struct req *r, int status, size_t bytes)
 
     metrics_http(r->m.route, r->method, status, us);
     if (r->app->access_log) {
-        struct evhttp_connection *evcon = evhttp_request_get_connection(r->ev);
-        char *host = NULL;
-        ev_uint16_t port = 0;
-        char client[80] = "";
-        if (evcon) {
-            evhttp_connection_get_peer(evcon, &host, &port);
-            snprintf(client, sizeof client, "%s:%u", host ? host : "", (unsigned)port);
-        }
+        char client[80];
+        snprintf(client, sizeof client, "%s:%d", conn_peer(r->conn), conn_peer_port(r->conn));
         accesslog_write(r->app->access_log, r->method,
                         r->m.route ? r->m.route->pattern : "unmatched", r->event, status, us,
                         bytes, client);
     }
 }
 
+void http_add_header(struct req *r, const char *name, const char *value)
+{
+    size_t n = strlen(r->extra);
+
+    snprintf(r->extra + n, sizeof r->extra - n, "%s: %s\r\n", name, value);
+}
+
 static void send_reply(struct req *r, int status, struct evbuffer *body,
                        const char *content_type)
 {
-    struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
-
-    if (content_type)
-        evhttp_add_header(h, "Content-Type", content_type);
-    evhttp_add_header(h, "Cache-Control", "no-store");
     req_account(r, status, body ? evbuffer_get_length(body) : 0);
-    evhttp_send_reply(r->ev, status, NULL, body);
+    conn_reply_buffer(r->conn, status, r->extra, content_type, body);
     req_finish(r);
 }
 
-struct evhttp_request *http_stream_start(struct req *r, const char *content_type)
+struct conn *http_stream_start(struct req *r, const char *content_type,
+                               void (*on_close)(void *), void *arg)
 {
-    struct evhttp_request *ev = r->ev;
-    struct evkeyvalq *h = evhttp_request_get_output_headers(ev);
+    struct conn *c = r->conn;
 
-    evhttp_add_header(h, "Content-Type", content_type);
-    evhttp_add_header(h, "Cache-Control", "no-store");
-    evhttp_add_header(h, "X-Accel-Buffering", "no");
     req_account(r, 200, 0);
-    evhttp_send_reply_start(ev, 200, "OK");
     req_finish(r);
-    return ev;
+    return conn_stream_start(c, content_type, on_close, arg) == 0 ? c : NULL;
 }
 
 void http_reply_buffer(struct req *r, int status, struct evbuffer *body)
@@ -79,40 +71,33 @@ void http_reply_typed(struct req *r, int status, const char *content_type,
     send_reply(r, status, body, content_type);
 }
 
-static int dump_cb(const char *buf, size_t size, void *data)
-{
-    return evbuffer_add(data, buf, size);
-}
-
 void http_reply_json(struct req *r, int status, json_t *body)
 {
-    struct evbuffer *buf = evbuffer_new();
+    char stack[4096], *out = stack;
+    size_t n = body ? json_dumpb(body, stack, sizeof stack - 1, JSON_COMPACT) : 0;
 
-    if (!buf || !body || json_dump_callback(body, dump_cb, buf, JSON_COMPACT) < 0) {
-        json_decref(body);
-        if (buf)
-            evbuffer_free(buf);
-        req_account(r, 500, 0);
-        evhttp_send_error(r->ev, 500, NULL);
-        req_finish(r);
+    /* most answers fit the stack buffer: dumped once, copied once */
+    if (n >= sizeof stack - 1 && (out = malloc(n + 1)) != NULL)
+        n = json_dumpb(body, out, n, JSON_COMPACT);
+    json_decref(body);
+    if (n == 0 || !out) {
+        static const char fail[] = "{\"error\":{\"code\":\"internal_error\",\"message\":"
+                                   "\"The answer could not be encoded.\"}}\n";
+        http_reply_bytes(r, 500, "application/json", fail, sizeof fail - 1);
         return;
     }
-    json_decref(body);
-    evbuffer_add(buf, "\n", 1);
-    send_reply(r, status, buf, "application/json");
-    evbuffer_free(buf);
+    out[n] = '\n';
+    http_reply_bytes(r, status, "application/json", out, n + 1);
+    if (out != stack)
+        free(out);
 }
 
 void http_reply_bytes(struct req *r, int status, const char *content_type,
                       const char *data, size_t len)
 {
-    struct evbuffer *buf = evbuffer_new();
-
-    if (buf)
-        evbuffer_add_reference(buf, data, len, NULL, NULL);
-    send_reply(r, status, buf, content_type);
-    if (buf)
-        evbuffer_free(buf);
+    req_account(r, status, len);
+    conn_reply(r->conn, status, r->extra, content_type, data, len);
+    req_finish(r);
 }
 
 void http_reply_empty(struct req *r, int status)
@@ -126,8 +111,7 @@ void http_reply_error(struct req *r, enum err_code code, const char *message,
     const struct err_info *info = errors_info(code);
 
     if (code == ERR_REDIS_UNAVAILABLE)
-        evhttp_add_header(evhttp_request_get_output_headers(r->ev),
-                          "Retry-After", "1");
+        http_add_header(r, "Retry-After", "1");
     http_reply_json(r, info->status, errors_body(code, message, detail));
 }
 
@@ -172,33 +156,16 @@ void http_reply_store(struct req *r, enum store_status st, const redisReply *rep
 
 const char *http_header(struct req *r, const char *name)
 {
-    return evhttp_find_header(evhttp_request_get_input_headers(r->ev), name);
+    return conn_header(r->conn, name);
 }
 
-static const char *method_name(enum evhttp_cmd_type t)
+/* Parses the request body (lent for the dispatch only) into r->body per
+ * the route's body kind. 0, or -1 after replying with the error. */
+static int read_body(struct req *r, const char *data, size_t len)
 {
-    switch (t) {
-    case EVHTTP_REQ_GET: return "GET";
-    case EVHTTP_REQ_POST: return "POST";
-    case EVHTTP_REQ_PUT: return "PUT";
-    case EVHTTP_REQ_DELETE: return "DELETE";
-    case EVHTTP_REQ_HEAD: return "HEAD";
-    case EVHTTP_REQ_OPTIONS: return "OPTIONS";
-    case EVHTTP_REQ_PATCH: return "PATCH";
-    default: return "OTHER";
-    }
-}
-
-/* Parses the request body into r->body per the route's body kind.
- * 0, or -1 after replying with the error. */
-static int read_body(struct req *r)
-{
-    struct evbuffer *in = evhttp_request_get_input_buffer(r->ev);
-    size_t len = evbuffer_get_length(in);
     size_t max = r->m.route->body == BODY_JSON_MAP ? ROUTER_BODY_LARGE
                                                    : ROUTER_BODY_SMALL;
     json_error_t jerr;
-    const char *data;
 
     if (len > max) {
         char msg[96];
@@ -212,7 +179,6 @@ static int read_body(struct req *r)
         http_reply_error(r, ERR_INVALID_JSON, "A JSON object body is required.", NULL);
         return -1;
     }
-    data = (const char *)evbuffer_pullup(in, -1);
     r->body = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!r->body) {
         char msg[256];
@@ -274,52 +240,49 @@ static int admit(struct req *r)
         [GUARD_RATE_LIMITED] = ERR_RATE_LIMITED,
         [GUARD_OVERLOADED] = ERR_OVERLOADED,
     };
-    struct evhttp_connection *evcon = evhttp_request_get_connection(r->ev);
-    struct evkeyvalq *out = evhttp_request_get_output_headers(r->ev);
-    char *host = NULL, tok[260], retry[16];
-    ev_uint16_t port = 0;
+    char tok[260], retry[16];
     enum guard_verdict v;
     int retry_s = 1;
 
     if (!r->app->guard || r->m.route->role == ROLE_OPEN)
         return 0;
-    if (evcon)
-        evhttp_connection_get_peer(evcon, &host, &port);
     /* a request about an existing hold finishes work already begun */
     v = guard_check(r->app->guard, r->m.route->role,
                     r->m.nparams == 2 && strcmp(r->m.param_name[1], "hold") == 0,
                     http_header(r, "Authorization"),
-                    query_token(r->query, tok, sizeof tok), host, metrics_inflight_now(),
+                    query_token(r->query, tok, sizeof tok), conn_peer(r->conn),
+                    metrics_inflight_now(),
                     r->t0_us, &retry_s);
     if (v == GUARD_PASS)
         return 0;
     metrics_refused(errors_info(refusal[v])->code);
     if (v == GUARD_UNAUTHORIZED)
-        evhttp_add_header(out, "WWW-Authenticate", "Bearer realm=\"usher\"");
+        http_add_header(r, "WWW-Authenticate", "Bearer realm=\"usher\"");
     if (v == GUARD_RATE_LIMITED || v == GUARD_OVERLOADED) {
         snprintf(retry, sizeof retry, "%d", retry_s);
-        evhttp_add_header(out, "Retry-After", retry);
+        http_add_header(r, "Retry-After", retry);
     }
     http_reply_error(r, refusal[v], NULL, NULL);
     return -1;
 }
 
-static void dispatch(struct evhttp_request *ev, struct app *app, int admin_only)
+static void dispatch(struct conn *c, const struct conn_request *rq, struct app *app,
+                     int admin_only)
 {
     struct req *r = calloc(1, sizeof *r);
-    const char *uri = evhttp_request_get_uri(ev);
+    const char *uri = rq->target;
     const char *q;
     enum router_result res;
     int i;
 
     if (!r) {
-        evhttp_send_error(ev, 500, NULL);
+        conn_reply(c, 500, "", NULL, NULL, 0);
         return;
     }
     r->app = app;
-    r->ev = ev;
+    r->conn = c;
     r->t0_us = util_now_us();
-    r->method = method_name(evhttp_request_get_command(ev));
+    r->method = rq->method;
     metrics_inflight(1);
     q = strchr(uri, '?');
     r->query = q ? q + 1 : NULL;
@@ -332,7 +295,7 @@ static void dispatch(struct evhttp_request *ev, struct app *app, int admin_only)
         return;
     }
     if (res == ROUTER_BAD_METHOD) {
-        evhttp_add_header(evhttp_request_get_output_headers(ev), "Allow", r->m.allow);
+        http_add_header(r, "Allow", r->m.allow);
         http_reply_error(r, ERR_METHOD_NOT_ALLOWED, NULL, NULL);
         return;
     }
@@ -352,59 +315,42 @@ static void dispatch(struct evhttp_request *ev, struct app *app, int admin_only)
         r->event = r->m.param[0];
         store_event_keys(&r->keys, r->event);
     }
-    if (read_body(r) < 0)
+    if (read_body(r, rq->body, rq->body_len) < 0)
         return;
     r->m.route->handler(r);
 }
 
-static void dispatch_main(struct evhttp_request *ev, void *arg)
+static void dispatch_main(struct conn *c, const struct conn_request *rq, void *arg)
 {
-    dispatch(ev, arg, 0);
+    dispatch(c, rq, arg, 0);
 }
 
-static void dispatch_admin(struct evhttp_request *ev, void *arg)
+static void dispatch_admin(struct conn *c, const struct conn_request *rq, void *arg)
 {
-    dispatch(ev, arg, 1);
+    dispatch(c, rq, arg, 1);
 }
 
 int http_start(struct app *app)
 {
     const struct config *c = app->cfg;
+    struct conn_limits lim = {
+        .max_connections = (size_t)c->max_connections,
+        /* one limit for reading at all, the largest; read_body() applies
+         * each route's own */
+        .max_body = ROUTER_BODY_LARGE,
+        .idle_timeout_s = c->idle_timeout_s,
+    };
 
-    app->http = evhttp_new(app->base);
+    app->http = conn_listen(app->base, c->listen_host, c->listen_port, &lim,
+                            dispatch_main, app);
     if (!app->http)
         return -1;
-    evhttp_set_allowed_methods(app->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
-                               EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
-                               EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS |
-                               EVHTTP_REQ_PATCH);
-    evhttp_set_max_headers_size(app->http, 16 * 1024);
-    /* evhttp enforces one body limit for all routes, before the handler:
-     * the largest; read_body() applies each route's own. */
-    evhttp_set_max_body_size(app->http, ROUTER_BODY_LARGE);
-    /* slow clients (slow-loris) are cut off after this much silence */
-    evhttp_set_timeout(app->http, c->idle_timeout_s);
-    evhttp_set_default_content_type(app->http, "application/json");
-    evhttp_set_gencb(app->http, dispatch_main, app);
-    if (!evhttp_bind_socket_with_handle(app->http, c->listen_host,
-                                        (ev_uint16_t)c->listen_port)) {
-        util_log("error", "cannot listen on %s:%d", c->listen_host, c->listen_port);
-        return -1;
-    }
     if (c->admin_host[0]) {
-        app->admin_http = evhttp_new(app->base);
+        lim.max_body = 0;
+        app->admin_http = conn_listen(app->base, c->admin_host, c->admin_port, &lim,
+                                      dispatch_admin, app);
         if (!app->admin_http)
             return -1;
-        evhttp_set_allowed_methods(app->admin_http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
-        evhttp_set_max_headers_size(app->admin_http, 16 * 1024);
-        evhttp_set_max_body_size(app->admin_http, 0);
-        evhttp_set_timeout(app->admin_http, c->idle_timeout_s);
-        evhttp_set_gencb(app->admin_http, dispatch_admin, app);
-        if (!evhttp_bind_socket_with_handle(app->admin_http, c->admin_host,
-                                            (ev_uint16_t)c->admin_port)) {
-            util_log("error", "cannot listen on %s:%d", c->admin_host, c->admin_port);
-            return -1;
-        }
     }
     return 0;
 }

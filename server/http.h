@@ -1,19 +1,21 @@
-/* http — usherd's HTTP/1.1 front (libevent evhttp): it owns the listener,
- * turns each incoming request into one `struct req`, routes it, enforces
- * body limits, parses the JSON body, and provides the reply functions.
+/* http — usherd's request front: on top of conn.h's wire layer it turns
+ * each incoming request into one `struct req`, routes it, admits it
+ * (guard.h), enforces body limits, parses the JSON body, and provides the
+ * reply functions.
  *
  * Lifetime: a req lives from dispatch until its one http_reply_* call,
  * which sends the answer and frees the req and everything hung on it
  * (body, keys, handler data) in one place, req_finish(). A client that
- * goes away meanwhile does not free the req: evhttp detaches the request
- * and drops the answer when it is finally sent. */
+ * goes away meanwhile does not free the req: its connection waits for the
+ * answer and drops it. */
 #ifndef USHER_HTTP_H
 #define USHER_HTTP_H
 
-#include <event2/http.h>
+#include <event2/event.h>
 #include <jansson.h>
 
 #include "config.h"
+#include "conn.h"
 #include "errors.h"
 #include "router.h"
 #include "store.h"
@@ -25,8 +27,8 @@ struct guard;
 
 struct app {
     struct event_base *base;
-    struct evhttp *http;
-    struct evhttp *admin_http;        /* --admin-listen, or NULL */
+    struct conn_server *http;
+    struct conn_server *admin_http;   /* --admin-listen, or NULL */
     struct guard *guard;
     struct store *store;
     struct streams *streams;
@@ -36,7 +38,7 @@ struct app {
 
 struct req {
     struct app *app;
-    struct evhttp_request *ev;
+    struct conn *conn;
     struct router_match m;
     const char *event;        /* the {event} parameter, or NULL */
     const char *query;        /* raw query string, or NULL */
@@ -47,6 +49,7 @@ struct req {
     void (*data_done)(struct req *, json_t *);  /* api_events_collect's */
     uint64_t t0_us;           /* when dispatch began, for the metrics */
     const char *method;       /* "GET", ... */
+    char extra[256];          /* extra answer header lines */
 };
 
 /* Binds app->cfg's listen address and installs the dispatcher. 0 or -1
@@ -55,6 +58,8 @@ int http_start(struct app *app);
 
 /* The value of request header `name`, or NULL. */
 const char *http_header(struct req *r, const char *name);
+/* Adds a header line to r's answer. */
+void http_add_header(struct req *r, const char *name, const char *value);
 
 /* The reply functions: each sends one answer and frees r. */
 void http_reply_json(struct req *r, int status, json_t *body);   /* steals body */
@@ -67,10 +72,11 @@ void http_reply_bytes(struct req *r, int status, const char *content_type,
 void http_reply_error(struct req *r, enum err_code code, const char *message,
                       json_t *detail);                           /* steals detail */
 void http_reply_verr(struct req *r, struct verr *e);
-/* Starts a streamed 200 reply (chunked) with `content_type` and frees r;
- * the caller owns the returned request and ends it with
- * evhttp_send_reply_end(). */
-struct evhttp_request *http_stream_start(struct req *r, const char *content_type);
+/* Starts a streamed 200 reply with `content_type` and frees r; the caller
+ * owns the returned connection (conn.h's conn_stream_*), and on_close(arg)
+ * runs when the client goes. NULL when the client has already gone. */
+struct conn *http_stream_start(struct req *r, const char *content_type,
+                               void (*on_close)(void *), void *arg);
 /* For a failed store call (st != STORE_OK) or a script error reply. */
 void http_reply_store(struct req *r, enum store_status st, const redisReply *reply);
 

@@ -2,8 +2,8 @@
  * together: config, the libevent loop, the Redis store, the HTTP front
  * and the sweeper, and stops them in reverse order on SIGINT/SIGTERM. */
 #include <event2/event.h>
-#include <event2/http.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -22,9 +22,31 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     event_base_loopexit(arg, NULL);
 }
 
-/* An event base whose epoll backend batches changes: evhttp turns read and
- * write interest on and off several times per request, and with the
- * changelist only the net change of one loop iteration reaches epoll_ctl. */
+/* An event base whose epoll backend batches changes: hiredis turns write
+ * interest on and off for every command, and with the changelist only the
+ * net change of one loop iteration reaches epoll_ctl. */
+/* Raises the open-file limit to its hard cap and lowers max_connections
+ * to fit it, keeping room for Redis connections, logs and listeners. */
+static void fit_connections(struct config *c)
+{
+    struct rlimit rl;
+    const rlim_t spare = 256;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+        getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (rl.rlim_cur != RLIM_INFINITY && (rlim_t)c->max_connections + spare > rl.rlim_cur) {
+        int fit = rl.rlim_cur > spare * 2 ? (int)(rl.rlim_cur - spare) : (int)(rl.rlim_cur / 2);
+        util_log("warn", "open-file limit %llu: max connections lowered from %d to %d",
+                 (unsigned long long)rl.rlim_cur, c->max_connections, fit);
+        c->max_connections = fit;
+    }
+}
+
 static struct event_base *base_create(void)
 {
     struct event_config *ec = event_config_new();
@@ -55,6 +77,7 @@ int main(int argc, char **argv)
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
+    fit_connections(&cfg);
     app.cfg = &cfg;
     app.base = base_create();
     if (!app.base)
@@ -114,10 +137,8 @@ done:
     /* The store first: its pending calls answer their requests with 503
      * while the HTTP side still exists. */
     store_destroy(app.store);
-    if (app.http)
-        evhttp_free(app.http);
-    if (app.admin_http)
-        evhttp_free(app.admin_http);
+    conn_server_free(app.http);
+    conn_server_free(app.admin_http);
     guard_destroy(app.guard);
     if (sigint)
         event_free(sigint);

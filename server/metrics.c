@@ -162,6 +162,18 @@ void metrics_render_access_log(struct evbuffer *out, uint64_t dropped)
                              "usher_access_log_dropped_total %llu\n", (unsigned long long)dropped);
 }
 
+void metrics_render_connections(struct evbuffer *out, size_t open, uint64_t refused)
+{
+    evbuffer_add_printf(out, "# HELP usher_http_connections Open client connections.\n"
+                             "# TYPE usher_http_connections gauge\n"
+                             "usher_http_connections %zu\n"
+                             "# HELP usher_http_connections_refused_total Connections refused "
+                             "at --max-connections.\n"
+                             "# TYPE usher_http_connections_refused_total counter\n"
+                             "usher_http_connections_refused_total %llu\n",
+                        open, (unsigned long long)refused);
+}
+
 void metrics_render(struct evbuffer *out, int redis_up, size_t sse_clients, json_t *events)
 {
     static const char *const hold_names[HOLD__COUNT] = {

@@ -2,8 +2,6 @@
 #include "stream.h"
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
-#include <event2/http.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,8 +40,7 @@ struct watcher;
 
 struct client {
     struct watcher *w;
-    struct evhttp_request *ev;
-    struct evhttp_connection *evcon;
+    struct conn *conn;
     struct sid cursor;          /* last entry sent ({0, 0} = none yet) */
     struct sid snap;            /* the journal's end when it connected */
     int live;                   /* gets the reader's entries */
@@ -145,16 +142,8 @@ static struct sid entry_id(const redisReply *e)
 
 static void client_send(struct client *c, const char *data, size_t len)
 {
-    struct evbuffer *b;
-
-    if (c->closed)
-        return;
-    b = evbuffer_new();
-    if (!b)
-        return;
-    evbuffer_add(b, data, len);
-    evhttp_send_reply_chunk(c->ev, b);
-    evbuffer_free(b);
+    if (!c->closed)
+        conn_stream_write(c->conn, data, len);
 }
 
 static void batch_unref(const void *data, size_t len, void *arg)
@@ -168,28 +157,16 @@ static void batch_unref(const void *data, size_t len, void *arg)
 /* Queues the shared batch on c without copying it. */
 static void client_send_batch(struct client *c, struct batch *bt)
 {
-    struct evbuffer *b;
-
     if (c->closed)
         return;
-    b = evbuffer_new();
-    if (!b)
-        return;
     bt->refs++;
-    if (evbuffer_add_reference(b, bt->data, bt->len, batch_unref, bt) != 0)
+    if (conn_stream_write_ref(c->conn, bt->data, bt->len, batch_unref, bt) != 0)
         bt->refs--;
-    evhttp_send_reply_chunk(c->ev, b);
-    evbuffer_free(b);
 }
 
 static size_t client_backlog(const struct client *c)
 {
-    struct bufferevent *bev;
-
-    if (c->closed || !c->evcon)
-        return 0;
-    bev = evhttp_connection_get_bufferevent(c->evcon);
-    return bev ? evbuffer_get_length(bufferevent_get_output(bev)) : 0;
+    return c->closed ? 0 : conn_stream_backlog(c->conn);
 }
 
 /* Formats one journal entry (id, [field, value, ...]) as an SSE message
@@ -277,14 +254,11 @@ static void client_detach(struct client *c)
     watcher_release(w);
 }
 
-static void on_client_close(struct evhttp_connection *evcon, void *arg)
+static void on_client_close(void *arg)
 {
     struct client *c = arg;
 
-    c->closed = 1;
-    /* evhttp detached the request from the dead connection; ending the
-     * reply now frees it */
-    evhttp_send_reply_end(c->ev);
+    c->closed = 1;               /* the connection frees itself */
     client_detach(c);
     client_free(c);
 }
@@ -292,15 +266,12 @@ static void on_client_close(struct evhttp_connection *evcon, void *arg)
 /* Drops a client whose output backlog passed the bound. */
 static void client_kick(struct client *c)
 {
-    struct evhttp_connection *evcon = c->evcon;
-
     util_log("warn", "disconnecting a slow SSE client of %s (%zu bytes unsent)",
              c->w ? c->w->event : "?", client_backlog(c));
-    evhttp_connection_set_closecb(evcon, NULL, NULL);
+    conn_stream_close(c->conn);
     c->closed = 1;
     client_detach(c);
     client_free(c);
-    evhttp_connection_free(evcon);   /* frees the request too */
 }
 
 /* Sends the entries of an XRANGE/XREAD list to c, those after its cursor. */
@@ -596,7 +567,6 @@ static void on_snapshot(void *arg, enum store_status st, const redisReply *reply
     char event[ID_MAX + 1], *msg;
     struct sid resume = op->resume, snap = {0, 0};
     int resuming = op->resuming;
-    struct evhttp_request *ev;
     struct watcher *w;
     struct client *c;
     json_t *counts;
@@ -621,9 +591,14 @@ static void on_snapshot(void *arg, enum store_status st, const redisReply *reply
         http_reply_error(r, ERR_INTERNAL, NULL, NULL);
         return;
     }
-    ev = http_stream_start(r, "text/event-stream");   /* r is gone from here */
-    c->ev = ev;
-    c->evcon = evhttp_request_get_connection(ev);
+    c->conn = http_stream_start(r, "text/event-stream", on_client_close, c);
+    /* r is gone from here */
+    if (!c->conn) {              /* the client left while we read */
+        free(c);
+        json_decref(counts);
+        watcher_release(w);
+        return;
+    }
     c->w = w;
     c->next = w->clients;
     if (c->next)
@@ -631,7 +606,6 @@ static void on_snapshot(void *arg, enum store_status st, const redisReply *reply
     w->clients = c;
     w->nclients++;
     ss->nclients++;
-    evhttp_connection_set_closecb(c->evcon, on_client_close, c);
     msg = json_dumps(counts, JSON_COMPACT);
     json_decref(counts);
     {
@@ -734,8 +708,7 @@ void streams_destroy(struct streams *ss)
         while (w->clients) {
             struct client *c = w->clients;
             w->clients = c->next;
-            evhttp_connection_set_closecb(c->evcon, NULL, NULL);
-            evhttp_send_reply_end(c->ev);
+            conn_stream_end(c->conn);
             c->closed = 1;
             client_free(c);
         }

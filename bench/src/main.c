@@ -450,6 +450,10 @@ int main(int argc, char **argv)
     if (watch) {
         int connected;
         uint64_t bytes, messages;
+        struct timeval grace = {0, 300000};
+        /* the last changes reach the streams one reader batch later */
+        event_base_loopexit(b.base, &grace);
+        event_base_dispatch(b.base);
         watchers_stop(watch, &connected, &bytes, &messages);
         watch = NULL;
         printf("watchers: %d of %d still connected at the end, %llu messages, %.1f MB read\n",

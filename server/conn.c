@@ -1,0 +1,958 @@
+/* conn — see conn.h.
+ *
+ * Each connection has a read event (persistent, with the idle timeout),
+ * a write event that is armed only while the kernel refuses bytes, and an
+ * input and an output evbuffer. Answers are written at once (one send per
+ * answer, or per batch of pipelined answers), so a request costs one read
+ * and one write, and no epoll_ctl. */
+#include "conn.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/listener.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "errors.h"
+#include "util.h"
+
+#define HEAD_MAX (16 * 1024)     /* request line and headers */
+#define TARGET_MAX 4096          /* the request target */
+#define HEADERS_MAX 64
+#define INPUT_MAX (64 * 1024)    /* read ahead while a request is handled */
+#define OUTPUT_PAUSE (256 * 1024) /* unsent answers before parsing stops */
+#define CHUNK_LINE_MAX 64
+
+enum cstate {
+    C_HEAD,       /* reading a request head */
+    C_BODY,       /* reading a Content-Length body */
+    C_CHUNKED,    /* reading a chunked body */
+    C_BUSY,       /* the request is being handled */
+    C_STREAM,     /* answering with a stream */
+    C_CLOSING,    /* sending what is left, then closing */
+    C_LINGER      /* sent all; reading until the client closes too */
+};
+
+enum chunk_phase { CH_SIZE, CH_DATA, CH_DATA_END, CH_TRAILER };
+
+struct conn {
+    struct conn_server *s;        /* NULL once the server is gone */
+    evutil_socket_t fd;           /* -1 once the socket is gone */
+    struct event *rev, *wev;
+    struct evbuffer *in, *out;
+    enum cstate state;
+    int keep_alive;               /* the current request allows reuse */
+    int http10;
+    int head_only;                /* HEAD: answer without the body */
+    int in_process;               /* conn_process() is on the stack */
+    int dead;                     /* socket gone: free when answered */
+    int eof;                      /* the client half-closed */
+    int failed;                   /* a write failed: drop at the next read event */
+    uint64_t start_us;            /* when an incomplete request was first seen */
+    size_t body_need;             /* C_BODY */
+    struct evbuffer *chunks;      /* C_CHUNKED: the body so far */
+    size_t chunk_left;
+    enum chunk_phase phase;
+    char *head;                   /* the current head, parsed in place */
+    size_t head_cap;
+    int nh;
+    const char *hname[HEADERS_MAX], *hval[HEADERS_MAX];
+    struct conn_request rq;
+    void (*on_close)(void *);
+    void *close_arg;
+    struct sockaddr_storage addr;
+    char peer[INET6_ADDRSTRLEN];
+    struct conn *prev, *next;
+};
+
+struct conn_server {
+    struct event_base *base;
+    struct evconnlistener *lev;
+    struct event *resume;         /* re-enables accepting after EMFILE */
+    struct conn_limits lim;
+    conn_request_cb cb;
+    void *arg;
+    size_t open;
+    uint64_t refused;
+    struct conn *conns;
+    char full[512];               /* the canned answer past max_connections */
+    size_t full_len;
+};
+
+static void conn_process(struct conn *c);
+
+/* ---- closing ---- */
+
+static void conn_unlink(struct conn *c)
+{
+    struct conn_server *s = c->s;
+
+    if (!s)
+        return;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        s->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    s->open--;
+    c->s = NULL;
+}
+
+static void conn_free(struct conn *c)
+{
+    free(c->head);
+    if (c->chunks)
+        evbuffer_free(c->chunks);
+    free(c);
+}
+
+/* Closes the socket now. The struct lives on while a handler or
+ * conn_process() still refers to it. */
+static void conn_drop(struct conn *c)
+{
+    if (c->fd >= 0) {
+        event_free(c->rev);
+        event_free(c->wev);
+        evbuffer_free(c->in);
+        evbuffer_free(c->out);
+        evutil_closesocket(c->fd);
+        c->fd = -1;
+        c->rev = c->wev = NULL;
+        c->in = c->out = NULL;
+        conn_unlink(c);
+    }
+    c->dead = 1;
+    if (c->state != C_BUSY && !c->in_process)
+        conn_free(c);
+}
+
+/* The client went away (or stopped reading): closes, telling a stream. */
+static void conn_lost(struct conn *c)
+{
+    void (*cb)(void *) = c->state == C_STREAM ? c->on_close : NULL;
+
+    c->on_close = NULL;
+    if (cb)
+        cb(c->close_arg);
+    conn_drop(c);
+}
+
+/* ---- writing ---- */
+
+/* Sends what the output holds; arms the write event for the rest. 0, or
+ * -1 when the connection was dropped. */
+static int conn_flush(struct conn *c)
+{
+    size_t left;
+
+    if (c->fd < 0 || c->failed)
+        return -1;
+    while ((left = evbuffer_get_length(c->out)) > 0) {
+        int n = evbuffer_write(c->out, c->fd);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                break;
+            if (errno == EINTR)
+                continue;
+            /* dropped from the read event, never under a caller's feet */
+            c->failed = 1;
+            event_active(c->rev, EV_READ, 0);
+            return -1;
+        }
+    }
+    if (left > 0) {
+        struct timeval tv = {c->s ? c->s->lim.idle_timeout_s : 30, 0};
+        if (!event_pending(c->wev, EV_WRITE, NULL))
+            event_add(c->wev, &tv);
+        return 0;
+    }
+    if (event_pending(c->wev, EV_WRITE, NULL))
+        event_del(c->wev);
+    if (c->state == C_CLOSING) {
+        /* close gracefully: a close with unread input would reset the
+         * connection and could destroy the answer before it is read */
+        struct timeval linger = {2, 0};
+        if (c->eof || shutdown(c->fd, SHUT_WR) < 0) {
+            conn_drop(c);
+            return -1;
+        }
+        c->state = C_LINGER;
+        event_add(c->rev, &linger);
+    }
+    return 0;
+}
+
+static void on_writable(evutil_socket_t fd, short what, void *arg)
+{
+    struct conn *c = arg;
+
+    if (what & EV_TIMEOUT) {     /* the client stopped reading */
+        conn_lost(c);
+        return;
+    }
+    if (conn_flush(c) == 0 && evbuffer_get_length(c->out) == 0 &&
+        (c->state == C_HEAD || c->state == C_BODY || c->state == C_CHUNKED))
+        conn_process(c);         /* parsing paused for the output to drain */
+}
+
+static const char *reason(int status)
+{
+    switch (status) {
+    case 100: return "Continue";
+    case 200: return "OK";
+    case 201: return "Created";
+    case 204: return "No Content";
+    case 304: return "Not Modified";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 410: return "Gone";
+    case 413: return "Content Too Large";
+    case 414: return "URI Too Long";
+    case 422: return "Unprocessable Content";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
+    default: return "Unknown";
+    }
+}
+
+/* The Date header's value, formatted once a second. */
+static const char *http_date(void)
+{
+    static time_t last;
+    static char buf[40];
+    time_t now = time(NULL);
+
+    if (now != last) {
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        last = now;
+    }
+    return buf;
+}
+
+/* Queues the status line and headers. len < 0: a stream (no length). */
+static void write_head(struct conn *c, int status, const char *extra,
+                       const char *content_type, long long len)
+{
+    char ctype[128] = "", clen[48] = "";
+
+    if (content_type)
+        snprintf(ctype, sizeof ctype, "Content-Type: %s\r\n", content_type);
+    if (len >= 0 && status != 204 && status != 304)
+        snprintf(clen, sizeof clen, "Content-Length: %lld\r\n", len);
+    evbuffer_add_printf(c->out, "HTTP/1.1 %d %s\r\nDate: %s\r\n%s%sCache-Control: no-store\r\n"
+                                "%s%s\r\n",
+                        status, reason(status), http_date(), ctype, clen, extra ? extra : "",
+                        !c->keep_alive ? "Connection: close\r\n"
+                        : c->http10    ? "Connection: keep-alive\r\n" : "");
+}
+
+/* After an answer: next request, or close. */
+static void conn_next(struct conn *c)
+{
+    c->state = c->keep_alive ? C_HEAD : C_CLOSING;
+    if (c->fd >= 0 && c->keep_alive && !c->eof && !event_pending(c->rev, EV_READ, NULL)) {
+        struct timeval tv = {c->s->lim.idle_timeout_s, 0};
+        event_add(c->rev, &tv);   /* reading was paused while busy */
+    }
+    c->nh = 0;
+    c->start_us = 0;
+    memset(&c->rq, 0, sizeof c->rq);
+    if (c->head_cap > 4096) {    /* a big head is not kept per connection */
+        free(c->head);
+        c->head = NULL;
+        c->head_cap = 0;
+    }
+    if (c->dead) {
+        if (!c->in_process)
+            conn_free(c);
+        return;
+    }
+    if (c->in_process)
+        return;                   /* conn_process goes on and flushes */
+    if (conn_flush(c) == 0)
+        conn_process(c);
+}
+
+void conn_reply(struct conn *c, int status, const char *extra, const char *content_type,
+                const char *body, size_t len)
+{
+    if (!c->dead) {
+        write_head(c, status, extra, body ? content_type : NULL, (long long)len);
+        if (len && !c->head_only)
+            evbuffer_add(c->out, body, len);
+    }
+    conn_next(c);
+}
+
+void conn_reply_buffer(struct conn *c, int status, const char *extra,
+                       const char *content_type, struct evbuffer *body)
+{
+    size_t len = body ? evbuffer_get_length(body) : 0;
+
+    if (!c->dead) {
+        write_head(c, status, extra, body ? content_type : NULL, (long long)len);
+        if (body && !c->head_only)
+            evbuffer_add_buffer(c->out, body);
+    }
+    if (body)
+        evbuffer_drain(body, evbuffer_get_length(body));
+    conn_next(c);
+}
+
+/* Answers an error this layer found, and closes after it. */
+static void conn_refuse(struct conn *c, enum err_code code, const char *message)
+{
+    json_t *b = errors_body(code, message, NULL);
+    char *s = b ? json_dumps(b, JSON_COMPACT) : NULL;
+
+    json_decref(b);
+    c->keep_alive = 0;
+    c->head_only = 0;
+    if (c->fd >= 0) {
+        write_head(c, errors_info(code)->status, "", "application/json",
+                   (long long)(s ? strlen(s) + 1 : 0));
+        if (s) {
+            evbuffer_add(c->out, s, strlen(s));
+            evbuffer_add(c->out, "\n", 1);
+        }
+    }
+    free(s);
+    c->state = C_CLOSING;
+    c->on_close = NULL;
+}
+
+/* ---- streams ---- */
+
+int conn_stream_start(struct conn *c, const char *content_type,
+                      void (*on_close)(void *), void *arg)
+{
+    c->keep_alive = 0;           /* the body ends when the connection does */
+    c->state = C_STREAM;
+    if (c->dead) {
+        conn_free(c);
+        return -1;
+    }
+    c->on_close = on_close;
+    c->close_arg = arg;
+    write_head(c, 200, "X-Accel-Buffering: no\r\n", content_type, -1);
+    conn_flush(c);
+    return 0;
+}
+
+void conn_stream_write(struct conn *c, const char *data, size_t len)
+{
+    if (c->fd < 0 || c->state != C_STREAM)
+        return;
+    evbuffer_add(c->out, data, len);
+    conn_flush(c);
+}
+
+int conn_stream_write_ref(struct conn *c, const void *data, size_t len,
+                          void (*cleanup)(const void *, size_t, void *), void *arg)
+{
+    if (c->fd < 0 || c->state != C_STREAM)
+        return -1;
+    if (evbuffer_add_reference(c->out, data, len, cleanup, arg) != 0)
+        return -1;
+    conn_flush(c);
+    return 0;
+}
+
+size_t conn_stream_backlog(const struct conn *c)
+{
+    return c->fd >= 0 ? evbuffer_get_length(c->out) : 0;
+}
+
+void conn_stream_end(struct conn *c)
+{
+    c->on_close = NULL;
+    c->state = C_CLOSING;
+    conn_flush(c);
+}
+
+void conn_stream_close(struct conn *c)
+{
+    c->on_close = NULL;
+    conn_drop(c);
+}
+
+/* ---- parsing ---- */
+
+const char *conn_header(const struct conn *c, const char *name)
+{
+    int i;
+
+    for (i = 0; i < c->nh; i++)
+        if (strcasecmp(c->hname[i], name) == 0)
+            return c->hval[i];
+    return NULL;
+}
+
+const char *conn_peer(struct conn *c)
+{
+    if (!c->peer[0]) {
+        const struct sockaddr *sa = (const struct sockaddr *)&c->addr;
+        if (sa->sa_family == AF_INET)
+            inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, c->peer,
+                      sizeof c->peer);
+        else if (sa->sa_family == AF_INET6)
+            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, c->peer,
+                      sizeof c->peer);
+        else
+            snprintf(c->peer, sizeof c->peer, "local");
+    }
+    return c->peer;
+}
+
+int conn_peer_port(const struct conn *c)
+{
+    const struct sockaddr *sa = (const struct sockaddr *)&c->addr;
+
+    if (sa->sa_family == AF_INET)
+        return ntohs(((const struct sockaddr_in *)sa)->sin_port);
+    if (sa->sa_family == AF_INET6)
+        return ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
+    return 0;
+}
+
+static int is_tchar(unsigned char ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+           (ch && strchr("!#$%&'*+-.^_`|~", ch));
+}
+
+/* Splits the head (NUL-terminated, without the final CRLF CRLF) into the
+ * request line and headers, in place. 0, or -1 after conn_refuse(). */
+static int parse_head(struct conn *c, char *p)
+{
+    char *line, *sp, *target, *version;
+    int i;
+
+    while (p[0] == '\r' && p[1] == '\n')      /* empty lines before a request */
+        p += 2;
+    line = p;
+    p = strstr(p, "\r\n");
+    if (p) {
+        *p = '\0';
+        p += 2;
+    }
+    sp = strchr(line, ' ');
+    if (!sp || sp == line || sp - line > 16)
+        goto bad;
+    *sp = '\0';
+    for (i = 0; line[i]; i++)
+        if (!is_tchar((unsigned char)line[i]))
+            goto bad;
+    target = sp + 1;
+    sp = strchr(target, ' ');
+    if (!sp || sp == target)
+        goto bad;
+    *sp = '\0';
+    version = sp + 1;
+    if (sp - target > TARGET_MAX) {
+        conn_refuse(c, ERR_URI_TOO_LONG, NULL);
+        return -1;
+    }
+    for (i = 0; target[i]; i++)
+        if ((unsigned char)target[i] <= 0x20 || target[i] == 0x7f)
+            goto bad;
+    if (strcmp(version, "HTTP/1.1") == 0)
+        c->http10 = 0;
+    else if (strcmp(version, "HTTP/1.0") == 0)
+        c->http10 = 1;
+    else
+        goto bad;
+    c->rq.method = line;
+    c->rq.target = target;
+    c->nh = 0;
+    while (p && *p) {
+        char *name = p, *colon, *end, *v;
+        p = strstr(p, "\r\n");
+        if (p) {
+            *p = '\0';
+            p += 2;
+        }
+        colon = strchr(name, ':');
+        if (!colon || colon == name)
+            goto bad;
+        for (end = name; end < colon; end++)
+            if (!is_tchar((unsigned char)*end))
+                goto bad;
+        *colon = '\0';
+        v = colon + 1;
+        while (*v == ' ' || *v == '\t')
+            v++;
+        end = v + strlen(v);
+        while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
+            *--end = '\0';
+        for (end = v; *end; end++)
+            if (((unsigned char)*end < 0x20 && *end != '\t') || *end == 0x7f)
+                goto bad;
+        if (c->nh == HEADERS_MAX) {
+            conn_refuse(c, ERR_HEADERS_TOO_LARGE, "At most 64 header fields are accepted.");
+            return -1;
+        }
+        c->hname[c->nh] = name;
+        c->hval[c->nh++] = v;
+    }
+    return 0;
+bad:
+    conn_refuse(c, ERR_INVALID_REQUEST, "The request is not well-formed HTTP/1.1.");
+    return -1;
+}
+
+static int has_token(const char *v, const char *token)
+{
+    size_t n = strlen(token);
+
+    while (v && *v) {
+        while (*v == ' ' || *v == ',')
+            v++;
+        if (strncasecmp(v, token, n) == 0 && (v[n] == '\0' || v[n] == ',' || v[n] == ' '))
+            return 1;
+        v = strchr(v, ',');
+    }
+    return 0;
+}
+
+/* Decides how the body comes. 0, or -1 after conn_refuse(). */
+static int frame_body(struct conn *c)
+{
+    const char *te = conn_header(c, "Transfer-Encoding");
+    const char *cl = conn_header(c, "Content-Length");
+    const char *conn = conn_header(c, "Connection");
+    const char *expect;
+    char *end;
+    unsigned long long n;
+    int i;
+
+    c->keep_alive = c->http10 ? has_token(conn, "keep-alive") : !has_token(conn, "close");
+    c->head_only = strcmp(c->rq.method, "HEAD") == 0;
+    c->body_need = 0;
+    for (i = 0; i < c->nh; i++)   /* one length, or copies of it (RFC 9112 6.3) */
+        if (cl && strcasecmp(c->hname[i], "Content-Length") == 0 && strcmp(c->hval[i], cl)) {
+            conn_refuse(c, ERR_INVALID_REQUEST, "Content-Length is given twice, differently.");
+            return -1;
+        }
+    if (te) {
+        if (cl || strcasecmp(te, "chunked") != 0) {
+            conn_refuse(c, ERR_INVALID_REQUEST,
+                        "Only a chunked Transfer-Encoding without Content-Length is accepted.");
+            return -1;
+        }
+        if (!c->chunks && !(c->chunks = evbuffer_new()))
+            return -1;
+        c->phase = CH_SIZE;
+        c->state = C_CHUNKED;
+    } else if (cl) {
+        errno = 0;
+        n = strtoull(cl, &end, 10);
+        if (!*cl || *end || cl[0] == '-' || errno) {
+            conn_refuse(c, ERR_INVALID_REQUEST, "Content-Length is not a number.");
+            return -1;
+        }
+        if (n > c->s->lim.max_body) {
+            conn_refuse(c, ERR_BODY_TOO_LARGE, NULL);
+            return -1;
+        }
+        c->body_need = (size_t)n;
+        c->state = n ? C_BODY : C_HEAD;
+    } else {
+        c->state = C_HEAD;
+    }
+    expect = conn_header(c, "Expect");
+    if (c->state != C_HEAD && expect && strcasecmp(expect, "100-continue") == 0 &&
+        !c->http10 && evbuffer_get_length(c->in) < c->body_need + 1)
+        evbuffer_add(c->out, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+    return 0;
+}
+
+/* Reads the head when complete. 1 = next step, 0 = more input needed,
+ * -1 = refused. */
+static int step_head(struct conn *c)
+{
+    size_t len = evbuffer_get_length(c->in), scan = len < HEAD_MAX ? len : HEAD_MAX;
+    const char *data, *end;
+    size_t hl;
+
+    if (len == 0)
+        return 0;
+    data = (const char *)evbuffer_pullup(c->in, (ev_ssize_t)scan);
+    end = data ? memmem(data, scan, "\r\n\r\n", 4) : NULL;
+    if (!end) {
+        if (len >= HEAD_MAX) {
+            conn_refuse(c, ERR_HEADERS_TOO_LARGE, NULL);
+            return -1;
+        }
+        return 0;
+    }
+    hl = (size_t)(end - data) + 4;
+    if (memchr(data, '\0', hl)) {
+        conn_refuse(c, ERR_INVALID_REQUEST, "The request head contains a NUL byte.");
+        return -1;
+    }
+    if (c->head_cap < hl - 1) {
+        free(c->head);
+        c->head_cap = hl < 512 ? 512 : hl;
+        if (!(c->head = malloc(c->head_cap))) {
+            c->head_cap = 0;
+            return -1;
+        }
+    }
+    memcpy(c->head, data, hl - 4);
+    c->head[hl - 4] = '\0';
+    evbuffer_drain(c->in, hl);
+    if (parse_head(c, c->head) < 0 || frame_body(c) < 0)
+        return -1;
+    return 1;
+}
+
+/* Decodes what has arrived of a chunked body. 1 = complete, 0 = more
+ * input needed, -1 = refused. */
+static int step_chunked(struct conn *c)
+{
+    for (;;) {
+        size_t len = evbuffer_get_length(c->in), n;
+        char line[CHUNK_LINE_MAX + 1], *end;
+        struct evbuffer_ptr eol;
+        unsigned long long size;
+
+        if (c->phase == CH_DATA) {
+            n = len < c->chunk_left ? len : c->chunk_left;
+            if (n == 0)
+                return 0;
+            evbuffer_remove_buffer(c->in, c->chunks, n);
+            if ((c->chunk_left -= n) == 0)
+                c->phase = CH_DATA_END;
+            continue;
+        }
+        eol = evbuffer_search_eol(c->in, NULL, &n, EVBUFFER_EOL_CRLF_STRICT);
+        if (eol.pos < 0) {
+            if (len > CHUNK_LINE_MAX)
+                goto bad;
+            return 0;
+        }
+        if ((size_t)eol.pos > CHUNK_LINE_MAX)
+            goto bad;
+        evbuffer_remove(c->in, line, (size_t)eol.pos);
+        line[eol.pos] = '\0';
+        evbuffer_drain(c->in, 2);
+        switch (c->phase) {
+        case CH_DATA_END:
+            if (eol.pos != 0)
+                goto bad;
+            c->phase = CH_SIZE;
+            break;
+        case CH_TRAILER:
+            if (eol.pos == 0)
+                return 1;
+            break;
+        default:
+            line[strcspn(line, ";")] = '\0';
+            if (!line[0] || strlen(line) > 8 || line[strspn(line, "0123456789abcdefABCDEF")])
+                goto bad;
+            size = strtoull(line, &end, 16);
+            if (size + evbuffer_get_length(c->chunks) > c->s->lim.max_body) {
+                conn_refuse(c, ERR_BODY_TOO_LARGE, NULL);
+                return -1;
+            }
+            c->chunk_left = (size_t)size;
+            c->phase = size ? CH_DATA : CH_TRAILER;
+        }
+    }
+bad:
+    conn_refuse(c, ERR_INVALID_REQUEST, "The chunked body is malformed.");
+    return -1;
+}
+
+/* Hands the complete request to the server's callback. */
+static void conn_dispatch(struct conn *c)
+{
+    size_t drain = 0;
+
+    c->rq.body = NULL;
+    c->rq.body_len = 0;
+    if (c->state == C_BODY) {
+        c->rq.body = (const char *)evbuffer_pullup(c->in, (ev_ssize_t)c->body_need);
+        c->rq.body_len = drain = c->body_need;
+    } else if (c->state == C_CHUNKED) {
+        c->rq.body_len = evbuffer_get_length(c->chunks);
+        c->rq.body = (const char *)evbuffer_pullup(c->chunks, -1);
+    }
+    c->state = C_BUSY;
+    c->s->cb(c, &c->rq, c->s->arg);
+    /* the body was only lent for the callback */
+    if (drain && c->in)
+        evbuffer_drain(c->in, drain);
+    if (c->chunks)
+        evbuffer_drain(c->chunks, evbuffer_get_length(c->chunks));
+}
+
+/* Parses and dispatches what the input holds, as far as it goes. */
+static void conn_process(struct conn *c)
+{
+    int r = 1;
+
+    if (c->in_process)
+        return;
+    c->in_process = 1;
+    while (!c->dead && r > 0 && evbuffer_get_length(c->out) < OUTPUT_PAUSE) {
+        switch (c->state) {
+        case C_HEAD:
+            r = step_head(c);
+            if (r > 0 && c->state == C_HEAD)
+                conn_dispatch(c);
+            break;
+        case C_BODY:
+            r = evbuffer_get_length(c->in) >= c->body_need;
+            if (r)
+                conn_dispatch(c);
+            break;
+        case C_CHUNKED:
+            r = step_chunked(c);
+            if (r > 0)
+                conn_dispatch(c);
+            break;
+        default:
+            r = 0;
+        }
+    }
+    c->in_process = 0;
+    if (c->dead) {
+        if (c->state != C_BUSY)
+            conn_free(c);
+        return;
+    }
+    if (r == 0 && c->eof &&
+        (c->state == C_HEAD || c->state == C_BODY || c->state == C_CHUNKED)) {
+        c->state = C_CLOSING;     /* nothing more will come */
+    } else if (r == 0 && evbuffer_get_length(c->in) > 0 &&
+               (c->state == C_HEAD || c->state == C_BODY || c->state == C_CHUNKED)) {
+        /* an incomplete request: it may not take longer than the idle
+         * timeout in all, however slowly it trickles in */
+        uint64_t now = util_now_us();
+        if (!c->start_us)
+            c->start_us = now;
+        else if (now - c->start_us > (uint64_t)c->s->lim.idle_timeout_s * 1000000u) {
+            conn_drop(c);
+            return;
+        }
+    }
+    conn_flush(c);
+}
+
+static void on_readable(evutil_socket_t fd, short what, void *arg)
+{
+    struct conn *c = arg;
+    int n;
+
+    if (c->failed) {             /* a write failed: the client is gone */
+        conn_lost(c);
+        return;
+    }
+    if (what & EV_TIMEOUT) {
+        /* silence: fine while a request or a stream is under way */
+        if (c->state != C_BUSY && c->state != C_STREAM)
+            conn_lost(c);
+        return;
+    }
+    n = evbuffer_read(c->in, fd, -1);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        return;
+    if (n < 0 || (n == 0 && (c->state == C_STREAM || c->state == C_LINGER))) {
+        conn_lost(c);
+        return;
+    }
+    if (n == 0) {
+        /* a half-close: what came is still answered, then we close */
+        event_del(c->rev);
+        c->eof = 1;
+        if (c->state != C_BUSY)
+            conn_process(c);
+        return;
+    }
+    switch (c->state) {
+    case C_STREAM:
+    case C_LINGER:
+        evbuffer_drain(c->in, evbuffer_get_length(c->in));
+        return;
+    case C_BUSY:
+        if (evbuffer_get_length(c->in) > INPUT_MAX + c->body_need)
+            event_del(c->rev);    /* read on after the answer */
+        return;
+    default:
+        conn_process(c);
+    }
+}
+
+/* ---- accepting ---- */
+
+static void on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
+                      int salen, void *arg)
+{
+    struct conn_server *s = arg;
+    struct timeval tv = {s->lim.idle_timeout_s, 0};
+    struct conn *c;
+    int one = 1;
+
+    if (s->open >= s->lim.max_connections) {
+        /* refused before any allocation: one send and a close */
+        ssize_t w = send(fd, s->full, s->full_len, MSG_DONTWAIT | MSG_NOSIGNAL);
+        (void)w;
+        evutil_closesocket(fd);
+        s->refused++;
+        return;
+    }
+    c = calloc(1, sizeof *c);
+    if (!c)
+        goto fail;
+    c->fd = fd;
+    c->in = evbuffer_new();
+    c->out = evbuffer_new();
+    c->rev = event_new(s->base, fd, EV_READ | EV_PERSIST, on_readable, c);
+    c->wev = event_new(s->base, fd, EV_WRITE, on_writable, c);
+    if (!c->in || !c->out || !c->rev || !c->wev || event_add(c->rev, &tv) < 0)
+        goto fail;
+    if (salen > 0 && (size_t)salen <= sizeof c->addr)
+        memcpy(&c->addr, sa, (size_t)salen);
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    c->s = s;
+    c->next = s->conns;
+    if (c->next)
+        c->next->prev = c;
+    s->conns = c;
+    s->open++;
+    return;
+fail:
+    if (c) {
+        if (c->rev)
+            event_free(c->rev);
+        if (c->wev)
+            event_free(c->wev);
+        if (c->in)
+            evbuffer_free(c->in);
+        if (c->out)
+            evbuffer_free(c->out);
+        free(c);
+    }
+    evutil_closesocket(fd);
+}
+
+static void on_resume(evutil_socket_t fd, short what, void *arg)
+{
+    struct conn_server *s = arg;
+
+    evconnlistener_enable(s->lev);
+}
+
+/* accept() failed: out of descriptors, most likely. Pauses accepting for
+ * a moment instead of spinning on a listener that stays readable. */
+static void on_accept_error(struct evconnlistener *lev, void *arg)
+{
+    struct conn_server *s = arg;
+    struct timeval tv = {0, 100000};
+    int err = EVUTIL_SOCKET_ERROR();
+
+    if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
+        static uint64_t last;
+        uint64_t now = util_now_us();
+        if (now - last > 10000000u) {
+            util_log("warn", "accept: %s; pausing new connections", strerror(err));
+            last = now;
+        }
+        evconnlistener_disable(lev);
+        event_add(s->resume, &tv);
+    }
+}
+
+struct conn_server *conn_listen(struct event_base *base, const char *host, int port,
+                                const struct conn_limits *lim, conn_request_cb cb, void *arg)
+{
+    struct conn_server *s = calloc(1, sizeof *s);
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE}, *ai = NULL;
+    char addr[300], portstr[16];
+    json_t *b = errors_body(ERR_OVERLOADED, "Too many open connections; retry shortly.", NULL);
+    char *body = b ? json_dumps(b, JSON_COMPACT) : NULL;
+
+    json_decref(b);
+    if (!s || !body)
+        goto fail;
+    s->base = base;
+    s->lim = *lim;
+    s->cb = cb;
+    s->arg = arg;
+    s->full_len = (size_t)snprintf(s->full, sizeof s->full,
+                                   "HTTP/1.1 503 Service Unavailable\r\nContent-Type: "
+                                   "application/json\r\nContent-Length: %zu\r\nRetry-After: 1\r\n"
+                                   "Connection: close\r\n\r\n%s\n", strlen(body) + 1, body);
+    if (s->full_len >= sizeof s->full)
+        goto fail;
+    snprintf(addr, sizeof addr, strchr(host, ':') ? "[%s]:%d" : "%s:%d", host, port);
+    snprintf(portstr, sizeof portstr, "%d", port);
+    /* at start only: a name here may block on DNS, the loop is not running */
+    if (getaddrinfo(host[0] ? host : NULL, portstr, &hints, &ai) != 0 || !ai) {
+        util_log("error", "cannot resolve listen address %s", addr);
+        goto fail;
+    }
+    s->resume = evtimer_new(base, on_resume, s);
+    s->lev = evconnlistener_new_bind(base, on_accept, s,
+                                     LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
+                                     -1, ai->ai_addr, (int)ai->ai_addrlen);
+    freeaddrinfo(ai);
+    if (!s->resume || !s->lev) {
+        util_log("error", "cannot listen on %s: %s", addr, strerror(errno));
+        goto fail;
+    }
+    evconnlistener_set_error_cb(s->lev, on_accept_error);
+    free(body);
+    return s;
+fail:
+    free(body);
+    if (s && s->resume)
+        event_free(s->resume);
+    free(s);
+    return NULL;
+}
+
+void conn_server_free(struct conn_server *s)
+{
+    if (!s)
+        return;
+    evconnlistener_free(s->lev);
+    event_free(s->resume);
+    while (s->conns) {
+        struct conn *c = s->conns;
+        c->on_close = NULL;
+        conn_drop(c);    /* unlinks c */
+    }
+    free(s);
+}
+
+size_t conn_server_open(const struct conn_server *s)
+{
+    return s ? s->open : 0;
+}
+
+uint64_t conn_server_refused(const struct conn_server *s)
+{
+    return s ? s->refused : 0;
+}
