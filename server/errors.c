@@ -2,6 +2,8 @@
 #include "errors.h"
 
 #include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const struct err_info table[ERR__COUNT] = {
@@ -120,4 +122,28 @@ json_t *errors_body(enum err_code e, const char *message, json_t *detail)
         json_decref(detail);
     }
     return json_pack("{s:o}", "error", err);
+}
+
+const char *errors_default_body(enum err_code e, size_t *len)
+{
+    static char *cache[ERR__COUNT];
+    static size_t lens[ERR__COUNT];
+
+    if (e >= ERR__COUNT)
+        e = ERR_INTERNAL;
+    if (!cache[e]) {
+        json_t *b = errors_body(e, NULL, NULL);
+        char *s = b ? json_dumps(b, JSON_COMPACT) : NULL;
+        char *line = s ? malloc(strlen(s) + 2) : NULL;
+        json_decref(b);
+        if (!line) {
+            free(s);
+            return NULL;
+        }
+        lens[e] = (size_t)sprintf(line, "%s\n", s);
+        free(s);
+        cache[e] = line;     /* kept for the life of the process */
+    }
+    *len = lens[e];
+    return cache[e];
 }

@@ -64,4 +64,8 @@ enum err_code errors_from_script(const char *reply, size_t len, json_t **seats);
  * and whose reference is stolen. Returns a new reference. */
 json_t *errors_body(enum err_code e, const char *message, json_t *detail);
 
+/* errors_body(e, NULL, NULL) as one JSON line, rendered once and kept:
+ * refusals under load cost no JSON work. NULL when out of memory. */
+const char *errors_default_body(enum err_code e, size_t *len);
+
 #endif

@@ -109,9 +109,15 @@ void http_reply_error(struct req *r, enum err_code code, const char *message,
                       json_t *detail)
 {
     const struct err_info *info = errors_info(code);
+    const char *body;
+    size_t len;
 
     if (code == ERR_REDIS_UNAVAILABLE)
         http_add_header(r, "Retry-After", "1");
+    if (!message && !detail && (body = errors_default_body(code, &len)) != NULL) {
+        http_reply_bytes(r, info->status, "application/json", body, len);
+        return;
+    }
     http_reply_json(r, info->status, errors_body(code, message, detail));
 }
 

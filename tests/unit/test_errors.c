@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <stdlib.h>
 #include <cmocka.h>
 
 #include "errors.h"
@@ -68,12 +69,34 @@ static void test_body(void **state)
     json_decref(b);
 }
 
+/* The cached refusal bodies are exactly errors_body(e, NULL, NULL). */
+static void test_default_body(void **state)
+{
+    int e;
+
+    (void)state;
+    for (e = 0; e < ERR__COUNT; e++) {
+        json_t *b = errors_body((enum err_code)e, NULL, NULL);
+        char *want = json_dumps(b, JSON_COMPACT);
+        size_t len = 0;
+        const char *got = errors_default_body((enum err_code)e, &len);
+        assert_non_null(got);
+        assert_int_equal(len, strlen(want) + 1);
+        assert_memory_equal(got, want, strlen(want));
+        assert_int_equal(got[len - 1], '\n');
+        assert_ptr_equal(errors_default_body((enum err_code)e, &len), got);
+        free(want);
+        json_decref(b);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_table_complete),
         cmocka_unit_test(test_from_script),
         cmocka_unit_test(test_body),
+        cmocka_unit_test(test_default_body),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
