@@ -14,8 +14,14 @@ TCK=$(getconf CLK_TCK)
 # utime + stime of a process, in clock ticks (TCK per second)
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
+# BENCH_SERVER_CPUS (e.g. 0) pins redis-server, and usherd in the scripts
+# that honour it, to those CPUs: the load generator then gets the others,
+# as if it ran on another machine.
+PIN_SERVER=()
+[ -n "${BENCH_SERVER_CPUS:-}" ] && PIN_SERVER=(taskset -c "$BENCH_SERVER_CPUS")
+
 bench_redis() {
-  redis-server --port "$RPORT" --bind 127.0.0.1 --save "" --appendonly no \
+  "${PIN_SERVER[@]}" redis-server --port "$RPORT" --bind 127.0.0.1 --save "" --appendonly no \
     --dir "$TMP" --daemonize no --logfile "$TMP/redis.log" &
   RPID=$!; bench_pids+=("$RPID")
   for _ in $(seq 50); do redis-cli -p "$RPORT" ping >/dev/null 2>&1 && return; sleep 0.1; done

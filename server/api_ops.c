@@ -10,6 +10,7 @@
 #include "accesslog.h"
 #include "api.h"
 #include "api_common.h"
+#include "guard.h"
 #include "http.h"
 #include "metrics.h"
 #include "stream.h"
@@ -29,7 +30,8 @@ static void on_metrics_events(struct req *r, json_t *events)
     metrics_render_connections(out, conn_server_open(r->app->http) +
                                         conn_server_open(r->app->admin_http),
                                conn_server_refused(r->app->http) +
-                                   conn_server_refused(r->app->admin_http));
+                                   conn_server_refused(r->app->admin_http),
+                               r->app->guard ? guard_inflight_limit(r->app->guard) : 0);
     if (r->app->access_log)
         metrics_render_access_log(out, accesslog_dropped(r->app->access_log));
     http_reply_typed(r, 200, "text/plain; version=0.0.4; charset=utf-8", out);

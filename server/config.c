@@ -177,6 +177,10 @@ static void print_help(void)
 "  --max-inflight N         shed new requests with 503 overloaded while more\n"
 "                           than N wait on Redis, 0 = never (env\n"
 "                           USHER_MAX_INFLIGHT, default 512)\n"
+"  --shed-latency MS        shrink the in-flight limit while admitted\n"
+"                           requests take longer than this on average, grow\n"
+"                           it back when they are faster; 0 = a fixed limit\n"
+"                           (env USHER_SHED_LATENCY, default 5ms)\n"
 "  --max-connections N      open client connections at most; beyond, new\n"
 "                           ones get a canned 503 and are closed (env\n"
 "                           USHER_MAX_CONNECTIONS, default 16384, lowered to\n"
@@ -232,6 +236,7 @@ static int apply(struct config *c, int opt, const char *v)
     case 'F': return parse_count(v, 0, 10000000, &c->max_inflight);
     case 'T': return parse_count(v, 1, 3600, &c->idle_timeout_s);
     case 'C': return parse_count(v, 1, 10000000, &c->max_connections);
+    case 'L': return parse_ms(v, 0, &c->shed_latency_ms);
     case 'j': {
         char *end;
         long n = strtol(v, &end, 10);
@@ -270,6 +275,7 @@ int config_load(struct config *c, int argc, char **argv, char *err, int errlen)
         {"max-inflight", required_argument, NULL, 'F'},
         {"idle-timeout", required_argument, NULL, 'T'},
         {"max-connections", required_argument, NULL, 'C'},
+        {"shed-latency", required_argument, NULL, 'L'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -281,7 +287,7 @@ int config_load(struct config *c, int argc, char **argv, char *err, int errlen)
         {'m', "USHER_SSE_MAX_BUFFER"}, {'a', "USHER_ACCESS_LOG"},
         {'k', "USHER_KEYS_FILE"}, {'A', "USHER_ADMIN_LISTEN"}, {'I', "USHER_IP_RATE"},
         {'K', "USHER_KEY_RATE"}, {'F', "USHER_MAX_INFLIGHT"}, {'T', "USHER_IDLE_TIMEOUT"},
-        {'C', "USHER_MAX_CONNECTIONS"},
+        {'C', "USHER_MAX_CONNECTIONS"}, {'L', "USHER_SHED_LATENCY"},
     };
     size_t i;
     int opt;
@@ -297,6 +303,7 @@ int config_load(struct config *c, int argc, char **argv, char *err, int errlen)
     c->max_inflight = 512;
     c->idle_timeout_s = 30;
     c->max_connections = 16384;
+    c->shed_latency_ms = 5;
     c->keys_list = getenv("USHER_KEYS");
     for (i = 0; i < sizeof envs / sizeof envs[0]; i++) {
         const char *v = getenv(envs[i].env);

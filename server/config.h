@@ -28,6 +28,7 @@ struct config {
     double ip_rate, ip_burst;     /* per client address; 0 = off */
     double key_rate, key_burst;   /* per API key; 0 = off */
     int max_inflight;        /* requests waiting on Redis before shedding */
+    int shed_latency_ms;     /* the in-flight limit shrinks when answers are slower */
     int idle_timeout_s;      /* a connection silent (or stalled mid-request) this long is closed */
     int max_connections;     /* open client connections at most */
     char admin_host[256];    /* "" = no separate admin listener */

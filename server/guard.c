@@ -36,7 +36,47 @@ struct guard {
     struct key *keys;
     size_t nkeys;
     struct ip_slot *ips;       /* IP_SLOTS, when ip_rate > 0 */
+    /* the adaptive in-flight limit and its current 50 ms window */
+    double limit;
+    uint64_t win_start_us, win_sum_us, win_n;
+    int win_refused;
 };
+
+#define SHED_WINDOW_US 50000
+#define SHED_LIMIT_MIN 4.0
+
+/* Closes the window when it is over: multiplicative decrease when the
+ * admitted were slow, additive increase when the limit was in the way. */
+static void limit_update(struct guard *g, uint64_t now_us)
+{
+    double max = g->cfg.max_inflight;
+
+    if (g->cfg.shed_latency_ms <= 0 || now_us - g->win_start_us < SHED_WINDOW_US)
+        return;
+    if (g->win_start_us == 0) {      /* the first window starts now */
+        g->win_start_us = now_us;
+        return;
+    }
+    if (g->win_n > 0 && g->win_sum_us / g->win_n > (uint64_t)g->cfg.shed_latency_ms * 1000u)
+        g->limit = g->limit * 0.8 < SHED_LIMIT_MIN ? SHED_LIMIT_MIN : g->limit * 0.8;
+    else if (g->win_refused)
+        g->limit = g->limit * 1.05 + 1 > max ? max : g->limit * 1.05 + 1;
+    g->win_start_us = now_us;
+    g->win_sum_us = g->win_n = 0;
+    g->win_refused = 0;
+}
+
+void guard_observe(struct guard *g, uint64_t took_us, uint64_t now_us)
+{
+    g->win_sum_us += took_us;
+    g->win_n++;
+    limit_update(g, now_us);
+}
+
+int guard_inflight_limit(const struct guard *g)
+{
+    return (int)g->limit;
+}
 
 int guard_parse_rate(const char *s, double *rate, double *burst)
 {
@@ -168,6 +208,7 @@ struct guard *guard_create(const struct guard_config *cfg, char *err, size_t err
     if (!g)
         goto fail_oom;
     g->cfg = *cfg;
+    g->limit = cfg->max_inflight;
     g->keys = calloc(MAX_KEYS, sizeof *g->keys);
     if (!g->keys)
         goto fail_oom;
@@ -301,10 +342,13 @@ enum guard_verdict guard_check(struct guard *g, enum route_role role, int finish
         !bucket_take(ip_bucket(g, client), g->cfg.ip_rate, g->cfg.ip_burst, now_us,
                      retry_after_s))
         return GUARD_RATE_LIMITED;
-    if (g->cfg.max_inflight > 0 &&
-        inflight > (int64_t)g->cfg.max_inflight * (finishing ? 2 : 1)) {
-        *retry_after_s = 1;
-        return GUARD_OVERLOADED;
+    if (g->cfg.max_inflight > 0) {
+        limit_update(g, now_us);
+        if (inflight > (int64_t)g->limit * (finishing ? 2 : 1)) {
+            g->win_refused = 1;
+            *retry_after_s = 1;
+            return GUARD_OVERLOADED;
+        }
     }
     if (g->nkeys == 0)
         return GUARD_PASS;

@@ -10,12 +10,17 @@
  *    with Retry-After). The address table has a fixed size; the stalest
  *    bucket is reused when it is full, so hostile address churn costs no
  *    memory.
- *  - Load shedding: with more than max_inflight requests waiting on Redis,
- *    new ones are refused at once with 503 overloaded + Retry-After rather
- *    than queued. Requests that finish work already begun (about an
+ *  - Load shedding: with more requests in flight than the limit, new ones
+ *    are refused at once with 503 overloaded + Retry-After rather than
+ *    queued. The limit adapts (AIMD, like TCP's window): every 50 ms, when
+ *    admitted requests took longer than shed_latency_ms on average it
+ *    shrinks by a fifth, and when it refused something while they were
+ *    fast it grows by a twentieth, between 4 and max_inflight. So on a
+ *    saturated machine the queue in front of Redis stays short whatever
+ *    max_inflight says. Requests that finish work already begun (about an
  *    existing hold: reserve, extend, release, read) are shed only past
- *    twice that: a buyer about to pay frees capacity and seats, a new hold
- *    adds load.
+ *    twice the limit: a buyer about to pay frees capacity and seats, a new
+ *    hold adds load.
  *
  * Open routes (/healthz, /readyz, /metrics, the ops pages' HTML) pass
  * every check. Single-threaded, like the rest of the loop. */
@@ -33,6 +38,7 @@ struct guard_config {
     double ip_rate, ip_burst;  /* requests/s per client address; 0 = off */
     double key_rate, key_burst;   /* requests/s per API key; 0 = off */
     int max_inflight;          /* 0 = unbounded */
+    int shed_latency_ms;       /* 0 = a fixed limit of max_inflight */
 };
 
 struct guard;
@@ -61,6 +67,12 @@ enum guard_verdict guard_check(struct guard *g, enum route_role role, int finish
                                const char *authorization, const char *query_token,
                                const char *client, int64_t inflight, uint64_t now_us,
                                int *retry_after_s);
+
+/* Reports how long an admitted request took, dispatch to answer: feeds
+ * the adaptive in-flight limit. */
+void guard_observe(struct guard *g, uint64_t took_us, uint64_t now_us);
+/* The in-flight limit now (0 = unbounded). */
+int guard_inflight_limit(const struct guard *g);
 
 /* Parses "RATE[:BURST]" (requests per second) into rate and burst; the
  * burst defaults to max(RATE, 1). 0 or -1. */

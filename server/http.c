@@ -26,6 +26,8 @@ static void req_account(struct req *r, int status, size_t bytes)
     uint64_t us = util_now_us() - r->t0_us;
 
     metrics_http(r->m.route, r->method, status, us);
+    if (r->admitted)
+        guard_observe(r->app->guard, us, r->t0_us + us);
     if (r->app->access_log) {
         char client[80];
         snprintf(client, sizeof client, "%s:%d", conn_peer(r->conn), conn_peer_port(r->conn));
@@ -259,8 +261,10 @@ static int admit(struct req *r)
                     query_token(r->query, tok, sizeof tok), conn_peer(r->conn),
                     metrics_inflight_now(),
                     r->t0_us, &retry_s);
-    if (v == GUARD_PASS)
+    if (v == GUARD_PASS) {
+        r->admitted = 1;
         return 0;
+    }
     metrics_refused(errors_info(refusal[v])->code);
     if (v == GUARD_UNAUTHORIZED)
         http_add_header(r, "WWW-Authenticate", "Bearer realm=\"usher\"");

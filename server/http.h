@@ -50,6 +50,7 @@ struct req {
     uint64_t t0_us;           /* when dispatch began, for the metrics */
     const char *method;       /* "GET", ... */
     char extra[256];          /* extra answer header lines */
+    int admitted;             /* passed the guard: its time feeds the shedding */
 };
 
 /* Binds app->cfg's listen address and installs the dispatcher. 0 or -1

@@ -99,6 +99,7 @@ int main(int argc, char **argv)
             .ip_rate = cfg.ip_rate, .ip_burst = cfg.ip_burst,
             .key_rate = cfg.key_rate, .key_burst = cfg.key_burst,
             .max_inflight = cfg.max_inflight,
+            .shed_latency_ms = cfg.shed_latency_ms,
         };
         app.guard = guard_create(&gc, err, sizeof err);
         if (!app.guard) {

@@ -162,8 +162,13 @@ void metrics_render_access_log(struct evbuffer *out, uint64_t dropped)
                              "usher_access_log_dropped_total %llu\n", (unsigned long long)dropped);
 }
 
-void metrics_render_connections(struct evbuffer *out, size_t open, uint64_t refused)
+void metrics_render_connections(struct evbuffer *out, size_t open, uint64_t refused,
+                                int inflight_limit)
 {
+    evbuffer_add_printf(out, "# HELP usher_inflight_limit Requests in flight beyond which new "
+                             "ones are shed (adapts to latency; 0 = unbounded).\n"
+                             "# TYPE usher_inflight_limit gauge\nusher_inflight_limit %d\n",
+                        inflight_limit);
     evbuffer_add_printf(out, "# HELP usher_http_connections Open client connections.\n"
                              "# TYPE usher_http_connections gauge\n"
                              "usher_http_connections %zu\n"

@@ -33,8 +33,10 @@ void metrics_redis_reconnect(void);
  * `sse_clients` and, from `events` ([{"event","counts"}] or NULL), the
  * seats by status per event. */
 void metrics_render(struct evbuffer *out, int redis_up, size_t sse_clients, json_t *events);
-/* Open connections (main and admin listener) and those refused. */
-void metrics_render_connections(struct evbuffer *out, size_t open, uint64_t refused);
+/* Open connections (main and admin listener), those refused, and the
+ * shedding's in-flight limit now. */
+void metrics_render_connections(struct evbuffer *out, size_t open, uint64_t refused,
+                                int inflight_limit);
 /* Lines the access log had to drop (the disk could not keep up). */
 void metrics_render_access_log(struct evbuffer *out, uint64_t dropped);
 

@@ -293,6 +293,44 @@ class Shedding(unittest.TestCase):
                 s.close()
             stack.stop()
 
+    def test_limit_shrinks_when_answers_are_slow(self):
+        stack = harness.Stack(ARGS, ["--max-inflight", "40", "--shed-latency", "5ms",
+                                     "--redis-timeout", "3s"]).start()
+        socks = []
+        try:
+            c = stack.client()
+            st, b, _ = c.request("PUT", "/v1/events/s", harness.theatre())
+            self.assertEqual(st, 201, b)
+
+            def limit():
+                c.conn.request("GET", "/metrics")
+                text = c.conn.getresponse().read().decode()
+                return int(re.search(r"\nusher_inflight_limit (\d+)\n", text).group(1))
+
+            time.sleep(0.06)          # the PUT's window (slow, maybe) closes
+            self.assertEqual(c.request("GET", "/v1/events/s")[0], 200)
+            before = limit()
+            self.assertLessEqual(before, 40)
+            os.kill(stack.redis_proc.pid, signal.SIGSTOP)
+            for i in range(10):       # ten reads wait 0.3 s for Redis
+                s = socket.create_connection(("127.0.0.1", stack.http_port), timeout=10)
+                s.sendall(b"GET /v1/events/s HTTP/1.1\r\nHost: x\r\n\r\n")
+                socks.append(s)
+            time.sleep(0.3)
+            os.kill(stack.redis_proc.pid, signal.SIGCONT)
+            for s in socks:
+                self.assertTrue(s.recv(4096).startswith(b"HTTP/1.1 200"))
+            time.sleep(0.06)          # the 50 ms window closes at the next request
+            self.assertEqual(c.request("GET", "/v1/events/s")[0], 200)
+            after = limit()
+            self.assertLessEqual(after, before * 0.8 + 1)   # less a fifth
+            self.assertLess(after, before)
+            c.close()
+        finally:
+            for s in socks:
+                s.close()
+            stack.stop()
+
 
 if __name__ == "__main__":
     unittest.main(argv=ARGV, verbosity=2)

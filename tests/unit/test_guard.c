@@ -15,16 +15,23 @@
 #define CK "checkout-key-0123456789"
 #define AD "admin-key-0123456789abc"
 
-static struct guard *make(const char *list, double ip_rate, double key_rate, int max_inflight)
+static struct guard *make_adaptive(const char *list, double ip_rate, double key_rate,
+                                   int max_inflight, int shed_latency_ms)
 {
     struct guard_config gc = {NULL, list, ip_rate, ip_rate < 1 ? 1 : ip_rate,
-                              key_rate, key_rate < 1 ? 1 : key_rate, max_inflight};
+                              key_rate, key_rate < 1 ? 1 : key_rate, max_inflight,
+                              shed_latency_ms};
     char err[256];
     struct guard *g = guard_create(&gc, err, sizeof err);
 
     if (!g)
         fail_msg("guard_create: %s", err);
     return g;
+}
+
+static struct guard *make(const char *list, double ip_rate, double key_rate, int max_inflight)
+{
+    return make_adaptive(list, ip_rate, key_rate, max_inflight, 0);
 }
 
 static enum guard_verdict check(struct guard *g, enum route_role role, const char *auth,
@@ -155,6 +162,46 @@ static void test_inflight_bound(void **state)
     guard_destroy(g);
 }
 
+/* The limit shrinks by a fifth per 50 ms window of slow answers, not
+ * below 4, and grows back once answers are fast and it is in the way. */
+static void test_adaptive_limit(void **state)
+{
+    struct guard *g = make_adaptive(NULL, 0, 0, 100, 10);
+    uint64_t t = 1000000;
+    int retry, i;
+
+    assert_int_equal(guard_inflight_limit(g), 100);
+    assert_int_equal(check(g, ROLE_CHECKOUT, NULL, "a", 100, t), GUARD_PASS);
+    for (i = 0; i < 3; i++) {            /* three windows of 30 ms answers */
+        guard_observe(g, 30000, t);
+        t += 50001;
+        guard_observe(g, 30000, t);
+    }
+    assert_int_equal(guard_inflight_limit(g), 51);   /* 100 * 0.8^3 */
+    assert_int_equal(guard_check(g, ROLE_CHECKOUT, 0, NULL, NULL, "a", 52, t, &retry),
+                     GUARD_OVERLOADED);
+    for (i = 0; i < 40; i++) {           /* never below the floor */
+        guard_observe(g, 30000, t += 50001);
+    }
+    assert_int_equal(guard_inflight_limit(g), 4);
+    /* fast answers alone do not grow it; fast answers while it refuses do */
+    guard_observe(g, 1000, t += 50001);
+    guard_observe(g, 1000, t += 50001);
+    assert_int_equal(guard_inflight_limit(g), 4);
+    for (i = 0; i < 200; i++) {
+        guard_check(g, ROLE_CHECKOUT, 0, NULL, NULL, "a", 1000, t, &retry);
+        guard_observe(g, 1000, t += 50001);
+    }
+    assert_int_equal(guard_inflight_limit(g), 100);   /* capped at max_inflight */
+    guard_destroy(g);
+    /* shed_latency 0: the limit stays put */
+    g = make(NULL, 0, 0, 100);
+    for (i = 0; i < 10; i++)
+        guard_observe(g, 1000000, t += 50001);
+    assert_int_equal(guard_inflight_limit(g), 100);
+    guard_destroy(g);
+}
+
 static void test_parse_rate(void **state)
 {
     double r, b;
@@ -179,6 +226,7 @@ int main(void)
         cmocka_unit_test(test_key_bucket),
         cmocka_unit_test(test_address_buckets),
         cmocka_unit_test(test_inflight_bound),
+        cmocka_unit_test(test_adaptive_limit),
         cmocka_unit_test(test_parse_rate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
