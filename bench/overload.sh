@@ -42,7 +42,8 @@ SAT=$(python3 -c 'import json,sys; print(sorted(int(json.load(open(f))["rps"]) f
   "$TMP"/sat[123].json)
 stop_usherd
 echo "saturation (closed loop, $CONNS connections, median of 3): $SAT req/s; offered below: $((2 * SAT)) req/s"
-for run in $(seq "$RUNS"); do
+[ "${BENCH_SKIP_RATE:-0}" = 1 ] && RATE_RUNS=0 || RATE_RUNS=$RUNS
+for run in $(seq "$RATE_RUNS"); do
   for m in 0 "$MAXIF"; do
     start_usherd "$m"
     "${PIN_LOAD[@]}" ./build/usher-bench rate --target "$U" --event bench --rate $((2 * SAT)) --duration "$SECS" \

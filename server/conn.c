@@ -808,7 +808,12 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 static void on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
                       int salen, void *arg)
 {
-    struct conn_server *s = arg;
+    conn_adopt(arg, fd, sa, salen);
+}
+
+int conn_adopt(struct conn_server *s, evutil_socket_t fd, const struct sockaddr *sa,
+               int salen)
+{
     struct timeval tv = {s->lim.idle_timeout_s, 0};
     struct conn *c;
     int one = 1;
@@ -819,7 +824,7 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct soc
         (void)w;
         evutil_closesocket(fd);
         s->refused++;
-        return;
+        return -1;
     }
     c = calloc(1, sizeof *c);
     if (!c)
@@ -840,7 +845,7 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct soc
         c->next->prev = c;
     s->conns = c;
     s->open++;
-    return;
+    return 0;
 fail:
     if (c) {
         if (c->rev)
@@ -854,6 +859,7 @@ fail:
         free(c);
     }
     evutil_closesocket(fd);
+    return -1;
 }
 
 static void on_resume(evutil_socket_t fd, short what, void *arg)

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include <event2/event.h>
+#include <sys/socket.h>
 
 struct evbuffer;
 struct conn;
@@ -48,6 +49,12 @@ struct conn_server *conn_listen(struct event_base *base, const char *host, int p
  * callbacks run). Requests still being handled keep their connection
  * until answered. */
 void conn_server_free(struct conn_server *s);
+
+/* Serves an accepted, non-blocking socket (the listener's path; tests and
+ * the fuzzer hand in one end of a socketpair). 0, or -1 when it was
+ * refused or could not be set up (fd closed either way). */
+int conn_adopt(struct conn_server *s, evutil_socket_t fd, const struct sockaddr *sa,
+               int salen);
 
 /* Open connections of s, and those refused at the limit since start. */
 size_t conn_server_open(const struct conn_server *s);

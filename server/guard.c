@@ -43,10 +43,13 @@ struct guard {
 };
 
 #define SHED_WINDOW_US 50000
-#define SHED_LIMIT_MIN 4.0
+#define SHED_LIMIT_MIN 8.0
 
 /* Closes the window when it is over: multiplicative decrease when the
- * admitted were slow, additive increase when the limit was in the way. */
+ * admitted were slow; increase when the limit was in the way, by a
+ * quarter when they were well under the target (a burst on an idle
+ * server must not wait for the limit to creep back), else by a
+ * twentieth. */
 static void limit_update(struct guard *g, uint64_t now_us)
 {
     double max = g->cfg.max_inflight;
@@ -59,8 +62,12 @@ static void limit_update(struct guard *g, uint64_t now_us)
     }
     if (g->win_n > 0 && g->win_sum_us / g->win_n > (uint64_t)g->cfg.shed_latency_ms * 1000u)
         g->limit = g->limit * 0.8 < SHED_LIMIT_MIN ? SHED_LIMIT_MIN : g->limit * 0.8;
-    else if (g->win_refused)
-        g->limit = g->limit * 1.05 + 1 > max ? max : g->limit * 1.05 + 1;
+    else if (g->win_refused) {
+        double grow = g->win_n > 0 && g->win_sum_us / g->win_n * 2 <
+                                          (uint64_t)g->cfg.shed_latency_ms * 1000u
+                          ? 1.25 : 1.05;
+        g->limit = g->limit * grow + 1 > max ? max : g->limit * grow + 1;
+    }
     g->win_start_us = now_us;
     g->win_sum_us = g->win_n = 0;
     g->win_refused = 0;

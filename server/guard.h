@@ -15,7 +15,8 @@
  *    queued. The limit adapts (AIMD, like TCP's window): every 50 ms, when
  *    admitted requests took longer than shed_latency_ms on average it
  *    shrinks by a fifth, and when it refused something while they were
- *    fast it grows by a twentieth, between 4 and max_inflight. So on a
+ *    fast it grows (by a quarter under half the target, else a
+ *    twentieth), between 8 and max_inflight. So on a
  *    saturated machine the queue in front of Redis stays short whatever
  *    max_inflight says. Requests that finish work already begun (about an
  *    existing hold: reserve, extend, release, read) are shed only past

@@ -20,6 +20,30 @@ struct order_fetch {
 /* A server that sheds load answers the audit's reads with 429/503 too:
  * ask again once a second, this many times. */
 #define AUDIT_SHED_TRIES 30
+/* Orders are fetched this many at a time: a burst of thousands would be
+ * an overload of its own, and a shedding server would refuse most of it. */
+#define AUDIT_CONCURRENCY 32
+
+/* Fetches every order of fs[0..n) that still needs it (all, or the shed
+ * ones), AUDIT_CONCURRENCY at a time. */
+static void fetch_orders(struct bench *b, struct order_fetch *fs, size_t n, int shed_only)
+{
+    size_t i = 0;
+    int *left = n ? fs[0].left : NULL;
+
+    while (i < n) {
+        while (i < n && *left < AUDIT_CONCURRENCY) {
+            struct order_fetch *f = &fs[i++];
+            if (shed_only && !f->shed)
+                continue;
+            f->shed = 0;
+            (*left)++;
+            hc_submit(b->pool, &f->r);
+        }
+        while (*left >= AUDIT_CONCURRENCY || (i == n && *left > 0))
+            event_base_loop(b->base, EVLOOP_ONCE);
+    }
+}
 
 static void on_order(struct hc_req *r, int status, const char *body, size_t len,
                      uint64_t us)
@@ -84,13 +108,20 @@ int audit_run(struct bench *b, const struct ledger *l, int wait_expiry, json_t *
         st = bench_fetch(b, "GET", path, NULL, &map);
         if (st != 429 && st != 503)
             break;
+        {
+            json_t *e = json_object_get(json_object_get(map, "error"), "code");
+            fprintf(stderr, "audit: the seat map read was refused (%d %s); again in 1 s\n", st,
+                    json_is_string(e) ? json_string_value(e) : "?");
+        }
         json_decref(map);
         map = NULL;
         sleep(1);
     }
     seats = json_object_get(map, "seats");
-    if (st != 200 || !json_is_array(seats))
+    if (st != 200 || !json_is_array(seats)) {
+        fprintf(stderr, "audit: GET %s answered %d\n", path, st);
         goto done;
+    }
     json_array_foreach(seats, i, s) {
         const char *stt = json_string_value(json_object_get(s, "status"));
         json_object_set_new(status, json_string_value(json_object_get(s, "id")),
@@ -100,7 +131,7 @@ int audit_run(struct bench *b, const struct ledger *l, int wait_expiry, json_t *
         if (stt && strcmp(stt, "held") == 0)
             held++;
     }
-    /* Every order the bench knows of, fetched concurrently. */
+    /* Every order the bench knows of. */
     fetches = calloc(l->n + 1, sizeof *fetches);
     for (i = 0; i < l->n; i++) {
         const struct ledger_entry *e = &l->e[i];
@@ -120,11 +151,8 @@ int audit_run(struct bench *b, const struct ledger *l, int wait_expiry, json_t *
         f->r.user = f;
         f->left = &left;
         f->orders = orders;
-        left++;
-        hc_submit(b->pool, &f->r);
     }
-    while (left > 0)
-        event_base_loop(b->base, EVLOOP_ONCE);
+    fetch_orders(b, fetches, nf, 0);
     for (k = 0; k < AUDIT_SHED_TRIES; k++) {
         int again = 0;
         for (i = 0; i < nf; i++)
@@ -132,21 +160,17 @@ int audit_run(struct bench *b, const struct ledger *l, int wait_expiry, json_t *
         if (!again)
             break;
         sleep(1);
-        for (i = 0; i < nf; i++) {
-            struct order_fetch *f = &fetches[i];
-            if (!f->shed)
-                continue;
-            f->shed = 0;
-            left++;
-            hc_submit(b->pool, &f->r);
-        }
-        while (left > 0)
-            event_base_loop(b->base, EVLOOP_ONCE);
+        fetch_orders(b, fetches, nf, 1);
     }
     for (i = 0; i < nf; i++)
         failed |= fetches[i].failed | fetches[i].shed;
-    if (failed)
+    if (failed) {
+        for (i = 0; i < nf && !(fetches[i].failed | fetches[i].shed); i++)
+            ;
+        fprintf(stderr, "audit: GET %s failed%s\n", i < nf ? fetches[i].r.path : "an order",
+                i < nf && fetches[i].shed ? " (still refused after retries)" : "");
         goto done;
+    }
 
     /* Who owns each reserved seat, by the server's orders. */
     json_object_foreach(orders, key, list) {

@@ -11,10 +11,10 @@ SECS=${1:-${FUZZ_SECONDS:-60}}
 command -v clang >/dev/null || { echo "fuzz: clang is not installed" >&2; exit 1; }
 CC=clang cmake -S . -B build-fuzz -DUSHER_FUZZ=ON -DUSHER_TESTS=OFF \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build-fuzz -j"$(nproc)" --target fuzz_bodies fuzz_request fuzz_keys >/dev/null
+cmake --build build-fuzz -j"$(nproc)" --target fuzz_bodies fuzz_request fuzz_keys fuzz_wire >/dev/null
 mkdir -p build-fuzz/artifacts
 status=0
-for t in bodies request keys; do
+for t in bodies request keys wire; do
   work=build-fuzz/corpus-$t
   mkdir -p "$work"
   cp -n tests/fuzz/corpus/$t/* "$work"/ 2>/dev/null || true

@@ -163,7 +163,7 @@ static void test_inflight_bound(void **state)
 }
 
 /* The limit shrinks by a fifth per 50 ms window of slow answers, not
- * below 4, and grows back once answers are fast and it is in the way. */
+ * below 8, and grows back once answers are fast and it is in the way. */
 static void test_adaptive_limit(void **state)
 {
     struct guard *g = make_adaptive(NULL, 0, 0, 100, 10);
@@ -183,11 +183,18 @@ static void test_adaptive_limit(void **state)
     for (i = 0; i < 40; i++) {           /* never below the floor */
         guard_observe(g, 30000, t += 50001);
     }
-    assert_int_equal(guard_inflight_limit(g), 4);
-    /* fast answers alone do not grow it; fast answers while it refuses do */
+    assert_int_equal(guard_inflight_limit(g), 8);
+    /* fast answers alone do not grow it; fast answers while it refuses do:
+     * by a quarter (plus one) well under the target, a twentieth near it */
     guard_observe(g, 1000, t += 50001);
     guard_observe(g, 1000, t += 50001);
-    assert_int_equal(guard_inflight_limit(g), 4);
+    assert_int_equal(guard_inflight_limit(g), 8);
+    guard_check(g, ROLE_CHECKOUT, 0, NULL, NULL, "a", 1000, t, &retry);
+    guard_observe(g, 1000, t += 50001);
+    assert_int_equal(guard_inflight_limit(g), 11);     /* 8 * 1.25 + 1 */
+    guard_check(g, ROLE_CHECKOUT, 0, NULL, NULL, "a", 1000, t, &retry);
+    guard_observe(g, 6000, t += 50001);                /* target 10 ms */
+    assert_int_equal(guard_inflight_limit(g), 12);     /* 11 * 1.05 + 1 */
     for (i = 0; i < 200; i++) {
         guard_check(g, ROLE_CHECKOUT, 0, NULL, NULL, "a", 1000, t, &retry);
         guard_observe(g, 1000, t += 50001);
