@@ -16,6 +16,8 @@
 
 #include "conn.h"
 
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 static void on_stream_close(void *arg)
 {
     (void)arg;
