@@ -19,6 +19,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,6 +32,7 @@
 #define INPUT_MAX (64 * 1024)    /* read ahead while a request is handled */
 #define OUTPUT_PAUSE (256 * 1024) /* unsent answers before parsing stops */
 #define CHUNK_LINE_MAX 64
+#define READ_CHUNK 16384         /* bytes asked of the kernel per read */
 
 enum cstate {
     C_HEAD,       /* reading a request head */
@@ -759,10 +761,42 @@ static void conn_process(struct conn *c)
     conn_flush(c);
 }
 
+/* Reads what the socket has into the input, straight into its free space
+ * (evbuffer_read would first ask the kernel how much with an ioctl). */
+static ssize_t conn_read(struct conn *c)
+{
+    struct evbuffer_iovec v[2];
+    struct iovec io[2];
+    ssize_t n;
+    int nv = evbuffer_reserve_space(c->in, READ_CHUNK, v, 2), i;
+
+    if (nv <= 0) {
+        errno = ENOMEM;
+        return -1;
+    }
+    for (i = 0; i < nv; i++) {
+        io[i].iov_base = v[i].iov_base;
+        io[i].iov_len = v[i].iov_len;
+    }
+    n = readv(c->fd, io, nv);
+    if (n <= 0) {
+        evbuffer_commit_space(c->in, v, 0);
+        return n;
+    }
+    if ((size_t)n <= v[0].iov_len) {
+        v[0].iov_len = (size_t)n;
+        nv = 1;
+    } else {
+        v[1].iov_len = (size_t)n - v[0].iov_len;
+    }
+    evbuffer_commit_space(c->in, v, nv);
+    return n;
+}
+
 static void on_readable(evutil_socket_t fd, short what, void *arg)
 {
     struct conn *c = arg;
-    int n;
+    ssize_t n;
 
     if (c->failed) {             /* a write failed: the client is gone */
         conn_lost(c);
@@ -774,7 +808,7 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
             conn_lost(c);
         return;
     }
-    n = evbuffer_read(c->in, fd, -1);
+    n = conn_read(c);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
         return;
     if (n < 0 || (n == 0 && (c->state == C_STREAM || c->state == C_LINGER))) {
@@ -791,6 +825,7 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
     }
     switch (c->state) {
     case C_STREAM:
+    case C_CLOSING:
     case C_LINGER:
         evbuffer_drain(c->in, evbuffer_get_length(c->in));
         return;

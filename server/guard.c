@@ -53,6 +53,7 @@ struct guard {
 static void limit_update(struct guard *g, uint64_t now_us)
 {
     double max = g->cfg.max_inflight;
+    double floor = max < SHED_LIMIT_MIN ? max : SHED_LIMIT_MIN;
 
     if (g->cfg.shed_latency_ms <= 0 || now_us - g->win_start_us < SHED_WINDOW_US)
         return;
@@ -61,7 +62,7 @@ static void limit_update(struct guard *g, uint64_t now_us)
         return;
     }
     if (g->win_n > 0 && g->win_sum_us / g->win_n > (uint64_t)g->cfg.shed_latency_ms * 1000u)
-        g->limit = g->limit * 0.8 < SHED_LIMIT_MIN ? SHED_LIMIT_MIN : g->limit * 0.8;
+        g->limit = g->limit * 0.8 < floor ? floor : g->limit * 0.8;
     else if (g->win_refused) {
         double grow = g->win_n > 0 && g->win_sum_us / g->win_n * 2 <
                                           (uint64_t)g->cfg.shed_latency_ms * 1000u

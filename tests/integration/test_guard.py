@@ -253,6 +253,9 @@ class Shedding(unittest.TestCase):
             c = stack.client()
             st, b, _ = c.request("PUT", "/v1/events/s", harness.theatre())
             self.assertEqual(st, 201, b)
+            st, b, _ = c.request("POST", "/v1/events/s/holds", {"seats": ["S1-R1-1"]})
+            self.assertEqual(st, 201, b)
+            hold = b["hold_id"]
             os.kill(stack.redis_proc.pid, signal.SIGSTOP)
             # four requests park waiting for Redis ...
             for i in range(4):
@@ -270,7 +273,19 @@ class Shedding(unittest.TestCase):
                 self.assertEqual(h.get("retry-after"), "1")
                 self.assertLess(took, 0.5)
             self.assertEqual(c.request("GET", "/healthz")[0], 200)
+            # ... but a release of an existing hold finishes work begun: it
+            # gets twice the room, so it waits for Redis instead
+            rel = socket.create_connection(("127.0.0.1", stack.http_port), timeout=10)
+            rel.sendall(b"DELETE /v1/events/s/holds/%s HTTP/1.1\r\nHost: x\r\n\r\n" %
+                        hold.encode())
+            rel.settimeout(0.3)
+            with self.assertRaises(socket.timeout):
+                rel.recv(4096)
+            rel.settimeout(10)
             os.kill(stack.redis_proc.pid, signal.SIGCONT)
+            data = rel.recv(4096)
+            rel.close()
+            self.assertTrue(data.startswith(b"HTTP/1.1 204"), data[:200])
             for s in socks:
                 data = s.recv(4096)
                 self.assertTrue(data.startswith(b"HTTP/1.1 200"), data[:100])
