@@ -44,8 +44,12 @@ r = json.load(open(sys.argv[1])); h = r["ops"]["hold"]
 watch = [l for l in open(sys.argv[3]) if l.startswith("watchers:")]
 tck = float(sys.argv[7])
 cpu = "cpu s: usherd %.1f redis %.1f watchers %.1f" % tuple(int(x) / tck for x in sys.argv[4:7])
-print("watchers %5s: hold %8.0f req/s, p99 %6.0f ms, %7d holds, sold %5d, audit %s; %s %s" % (
-    sys.argv[2], h["rps"], h["p99_us"] / 1000, h["requests"], r["seats"]["sold"],
+shed = h["codes"].get("503", 0) + h["codes"].get("429", 0)
+adm = h["rps"] * (h["requests"] - shed) / max(h["requests"], 1)
+print("watchers %5s: hold %8.0f req/s (admitted %6.0f/s, p99 %6.0f ms), p99 %6.0f ms, %7d holds, "
+      "sold %5d, audit %s; %s %s" % (
+    sys.argv[2], h["rps"], adm, h["admitted"]["p99_us"] / 1000, h["p99_us"] / 1000,
+    h["requests"], r["seats"]["sold"],
     "clean" if r["audit"]["ok"] else "VIOLATIONS", cpu, watch[0].strip() if watch else ""))
 PY
   done

@@ -449,15 +449,17 @@ int main(int argc, char **argv)
     }
     if (watch) {
         int connected;
-        uint64_t bytes, messages;
+        uint64_t bytes, messages, refused;
         struct timeval grace = {0, 300000};
         /* the last changes reach the streams one reader batch later */
         event_base_loopexit(b.base, &grace);
         event_base_dispatch(b.base);
-        watchers_stop(watch, &connected, &bytes, &messages);
+        watchers_stop(watch, &connected, &bytes, &messages, &refused);
         watch = NULL;
-        printf("watchers: %d of %d still connected at the end, %llu messages, %.1f MB read\n",
-               connected, o.watchers, (unsigned long long)messages, (double)bytes / 1e6);
+        printf("watchers: %d of %d still connected at the end, %llu messages, %.1f MB read, "
+               "%llu stream opens refused (retried after 1 s)\n",
+               connected, o.watchers, (unsigned long long)messages, (double)bytes / 1e6,
+               (unsigned long long)refused);
     }
     report_summary(stdout, &b.stats);
     if (o.json && report_write_json(o.json, &b.stats) < 0)
@@ -467,8 +469,8 @@ int main(int argc, char **argv)
 done:
     if (watch) {
         int c;
-        uint64_t x, y;
-        watchers_stop(watch, &c, &x, &y);
+        uint64_t x, y, z;
+        watchers_stop(watch, &c, &x, &y, &z);
     }
     stats_deinit(&b.stats);
     ledger_free(&l);

@@ -13,7 +13,10 @@ struct watchers;
 
 struct watchers *watchers_start(struct event_base *base, const char *host, int port,
                                 const char *event, int n);
-/* Closes them all; reports how many stayed connected and what they read. */
-void watchers_stop(struct watchers *w, int *connected, uint64_t *bytes, uint64_t *messages);
+/* Closes them all; reports how many were streaming at the end, what they
+ * read, and how often a stream was refused (each refused watcher comes
+ * back after a second). */
+void watchers_stop(struct watchers *w, int *connected, uint64_t *bytes, uint64_t *messages,
+                   uint64_t *refused);
 
 #endif
