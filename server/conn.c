@@ -5,7 +5,7 @@
  * input and an output evbuffer. Answers are written at once (one send per
  * answer, or per batch of pipelined answers), so a request costs one read
  * and one write, and no epoll_ctl. */
-#include "conn.h"
+#include "conn_int.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -23,72 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "errors.h"
 #include "util.h"
-
-#define HEAD_MAX (16 * 1024)     /* request line and headers */
-#define TARGET_MAX 4096          /* the request target */
-#define HEADERS_MAX 64
-#define INPUT_MAX (64 * 1024)    /* read ahead while a request is handled */
-#define OUTPUT_PAUSE (256 * 1024) /* unsent answers before parsing stops */
-#define CHUNK_LINE_MAX 64
-#define READ_CHUNK 16384         /* bytes asked of the kernel per read */
-
-enum cstate {
-    C_HEAD,       /* reading a request head */
-    C_BODY,       /* reading a Content-Length body */
-    C_CHUNKED,    /* reading a chunked body */
-    C_BUSY,       /* the request is being handled */
-    C_STREAM,     /* answering with a stream */
-    C_CLOSING,    /* sending what is left, then closing */
-    C_LINGER      /* sent all; reading until the client closes too */
-};
-
-enum chunk_phase { CH_SIZE, CH_DATA, CH_DATA_END, CH_TRAILER };
-
-struct conn {
-    struct conn_server *s;        /* NULL once the server is gone */
-    evutil_socket_t fd;           /* -1 once the socket is gone */
-    struct event *rev, *wev;
-    struct evbuffer *in, *out;
-    enum cstate state;
-    int keep_alive;               /* the current request allows reuse */
-    int http10;
-    int head_only;                /* HEAD: answer without the body */
-    int in_process;               /* conn_process() is on the stack */
-    int dead;                     /* socket gone: free when answered */
-    int eof;                      /* the client half-closed */
-    int failed;                   /* a write failed: drop at the next read event */
-    uint64_t start_us;            /* when an incomplete request was first seen */
-    size_t body_need;             /* C_BODY */
-    struct evbuffer *chunks;      /* C_CHUNKED: the body so far */
-    size_t chunk_left;
-    enum chunk_phase phase;
-    char *head;                   /* the current head, parsed in place */
-    size_t head_cap;
-    int nh;
-    const char *hname[HEADERS_MAX], *hval[HEADERS_MAX];
-    struct conn_request rq;
-    void (*on_close)(void *);
-    void *close_arg;
-    struct sockaddr_storage addr;
-    char peer[INET6_ADDRSTRLEN];
-    struct conn *prev, *next;
-};
-
-struct conn_server {
-    struct event_base *base;
-    struct evconnlistener *lev;
-    struct event *resume;         /* re-enables accepting after EMFILE */
-    struct conn_limits lim;
-    conn_request_cb cb;
-    void *arg;
-    size_t open;
-    uint64_t refused;
-    struct conn *conns;
-    char full[512];               /* the canned answer past max_connections */
-    size_t full_len;
-};
 
 static void conn_process(struct conn *c);
 
@@ -320,7 +255,7 @@ void conn_reply_buffer(struct conn *c, int status, const char *extra,
 }
 
 /* Answers an error this layer found, and closes after it. */
-static void conn_refuse(struct conn *c, enum err_code code, const char *message)
+void conn_refuse(struct conn *c, enum err_code code, const char *message)
 {
     json_t *b = errors_body(code, message, NULL);
     char *s = b ? json_dumps(b, JSON_COMPACT) : NULL;
@@ -396,295 +331,6 @@ void conn_stream_close(struct conn *c)
     conn_drop(c);
 }
 
-/* ---- parsing ---- */
-
-const char *conn_header(const struct conn *c, const char *name)
-{
-    int i;
-
-    for (i = 0; i < c->nh; i++)
-        if (strcasecmp(c->hname[i], name) == 0)
-            return c->hval[i];
-    return NULL;
-}
-
-const char *conn_peer(struct conn *c)
-{
-    if (!c->peer[0]) {
-        const struct sockaddr *sa = (const struct sockaddr *)&c->addr;
-        if (sa->sa_family == AF_INET)
-            inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, c->peer,
-                      sizeof c->peer);
-        else if (sa->sa_family == AF_INET6)
-            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, c->peer,
-                      sizeof c->peer);
-        else
-            snprintf(c->peer, sizeof c->peer, "local");
-    }
-    return c->peer;
-}
-
-int conn_peer_port(const struct conn *c)
-{
-    const struct sockaddr *sa = (const struct sockaddr *)&c->addr;
-
-    if (sa->sa_family == AF_INET)
-        return ntohs(((const struct sockaddr_in *)sa)->sin_port);
-    if (sa->sa_family == AF_INET6)
-        return ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
-    return 0;
-}
-
-static int is_tchar(unsigned char ch)
-{
-    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-           (ch && strchr("!#$%&'*+-.^_`|~", ch));
-}
-
-/* Splits the head (NUL-terminated, without the final CRLF CRLF) into the
- * request line and headers, in place. 0, or -1 after conn_refuse(). */
-static int parse_head(struct conn *c, char *p)
-{
-    char *line, *sp, *target, *version;
-    int i;
-
-    while (p[0] == '\r' && p[1] == '\n')      /* empty lines before a request */
-        p += 2;
-    line = p;
-    p = strstr(p, "\r\n");
-    if (p) {
-        *p = '\0';
-        p += 2;
-    }
-    sp = strchr(line, ' ');
-    if (!sp || sp == line || sp - line > 16)
-        goto bad;
-    *sp = '\0';
-    for (i = 0; line[i]; i++)
-        if (!is_tchar((unsigned char)line[i]))
-            goto bad;
-    target = sp + 1;
-    sp = strchr(target, ' ');
-    if (!sp || sp == target)
-        goto bad;
-    *sp = '\0';
-    version = sp + 1;
-    if (sp - target > TARGET_MAX) {
-        conn_refuse(c, ERR_URI_TOO_LONG, NULL);
-        return -1;
-    }
-    for (i = 0; target[i]; i++)
-        if ((unsigned char)target[i] <= 0x20 || target[i] == 0x7f)
-            goto bad;
-    if (strcmp(version, "HTTP/1.1") == 0)
-        c->http10 = 0;
-    else if (strcmp(version, "HTTP/1.0") == 0)
-        c->http10 = 1;
-    else
-        goto bad;
-    c->rq.method = line;
-    c->rq.target = target;
-    c->nh = 0;
-    while (p && *p) {
-        char *name = p, *colon, *end, *v;
-        p = strstr(p, "\r\n");
-        if (p) {
-            *p = '\0';
-            p += 2;
-        }
-        colon = strchr(name, ':');
-        if (!colon || colon == name)
-            goto bad;
-        for (end = name; end < colon; end++)
-            if (!is_tchar((unsigned char)*end))
-                goto bad;
-        *colon = '\0';
-        v = colon + 1;
-        while (*v == ' ' || *v == '\t')
-            v++;
-        end = v + strlen(v);
-        while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
-            *--end = '\0';
-        for (end = v; *end; end++)
-            if (((unsigned char)*end < 0x20 && *end != '\t') || *end == 0x7f)
-                goto bad;
-        if (c->nh == HEADERS_MAX) {
-            conn_refuse(c, ERR_HEADERS_TOO_LARGE, "At most 64 header fields are accepted.");
-            return -1;
-        }
-        c->hname[c->nh] = name;
-        c->hval[c->nh++] = v;
-    }
-    return 0;
-bad:
-    conn_refuse(c, ERR_INVALID_REQUEST, "The request is not well-formed HTTP/1.1.");
-    return -1;
-}
-
-static int has_token(const char *v, const char *token)
-{
-    size_t n = strlen(token);
-
-    while (v && *v) {
-        while (*v == ' ' || *v == ',')
-            v++;
-        if (strncasecmp(v, token, n) == 0 && (v[n] == '\0' || v[n] == ',' || v[n] == ' '))
-            return 1;
-        v = strchr(v, ',');
-    }
-    return 0;
-}
-
-/* Decides how the body comes. 0, or -1 after conn_refuse(). */
-static int frame_body(struct conn *c)
-{
-    const char *te = conn_header(c, "Transfer-Encoding");
-    const char *cl = conn_header(c, "Content-Length");
-    const char *conn = conn_header(c, "Connection");
-    const char *expect;
-    char *end;
-    unsigned long long n;
-    int i;
-
-    c->keep_alive = c->http10 ? has_token(conn, "keep-alive") : !has_token(conn, "close");
-    c->head_only = strcmp(c->rq.method, "HEAD") == 0;
-    c->body_need = 0;
-    for (i = 0; i < c->nh; i++)   /* one length, or copies of it (RFC 9112 6.3) */
-        if (cl && strcasecmp(c->hname[i], "Content-Length") == 0 && strcmp(c->hval[i], cl)) {
-            conn_refuse(c, ERR_INVALID_REQUEST, "Content-Length is given twice, differently.");
-            return -1;
-        }
-    if (te) {
-        if (cl || strcasecmp(te, "chunked") != 0) {
-            conn_refuse(c, ERR_INVALID_REQUEST,
-                        "Only a chunked Transfer-Encoding without Content-Length is accepted.");
-            return -1;
-        }
-        if (!c->chunks && !(c->chunks = evbuffer_new()))
-            return -1;
-        c->phase = CH_SIZE;
-        c->state = C_CHUNKED;
-    } else if (cl) {
-        errno = 0;
-        n = strtoull(cl, &end, 10);
-        if (!*cl || *end || cl[0] == '-' || errno) {
-            conn_refuse(c, ERR_INVALID_REQUEST, "Content-Length is not a number.");
-            return -1;
-        }
-        if (n > c->s->lim.max_body) {
-            conn_refuse(c, ERR_BODY_TOO_LARGE, NULL);
-            return -1;
-        }
-        c->body_need = (size_t)n;
-        c->state = n ? C_BODY : C_HEAD;
-    } else {
-        c->state = C_HEAD;
-    }
-    expect = conn_header(c, "Expect");
-    if (c->state != C_HEAD && expect && strcasecmp(expect, "100-continue") == 0 &&
-        !c->http10 && evbuffer_get_length(c->in) < c->body_need + 1)
-        evbuffer_add(c->out, "HTTP/1.1 100 Continue\r\n\r\n", 25);
-    return 0;
-}
-
-/* Reads the head when complete. 1 = next step, 0 = more input needed,
- * -1 = refused. */
-static int step_head(struct conn *c)
-{
-    size_t len = evbuffer_get_length(c->in), scan = len < HEAD_MAX ? len : HEAD_MAX;
-    const char *data, *end;
-    size_t hl;
-
-    if (len == 0)
-        return 0;
-    data = (const char *)evbuffer_pullup(c->in, (ev_ssize_t)scan);
-    end = data ? memmem(data, scan, "\r\n\r\n", 4) : NULL;
-    if (!end) {
-        if (len >= HEAD_MAX) {
-            conn_refuse(c, ERR_HEADERS_TOO_LARGE, NULL);
-            return -1;
-        }
-        return 0;
-    }
-    hl = (size_t)(end - data) + 4;
-    if (memchr(data, '\0', hl)) {
-        conn_refuse(c, ERR_INVALID_REQUEST, "The request head contains a NUL byte.");
-        return -1;
-    }
-    if (c->head_cap < hl - 1) {
-        free(c->head);
-        c->head_cap = hl < 512 ? 512 : hl;
-        if (!(c->head = malloc(c->head_cap))) {
-            c->head_cap = 0;
-            return -1;
-        }
-    }
-    memcpy(c->head, data, hl - 4);
-    c->head[hl - 4] = '\0';
-    evbuffer_drain(c->in, hl);
-    if (parse_head(c, c->head) < 0 || frame_body(c) < 0)
-        return -1;
-    return 1;
-}
-
-/* Decodes what has arrived of a chunked body. 1 = complete, 0 = more
- * input needed, -1 = refused. */
-static int step_chunked(struct conn *c)
-{
-    for (;;) {
-        size_t len = evbuffer_get_length(c->in), n;
-        char line[CHUNK_LINE_MAX + 1], *end;
-        struct evbuffer_ptr eol;
-        unsigned long long size;
-
-        if (c->phase == CH_DATA) {
-            n = len < c->chunk_left ? len : c->chunk_left;
-            if (n == 0)
-                return 0;
-            evbuffer_remove_buffer(c->in, c->chunks, n);
-            if ((c->chunk_left -= n) == 0)
-                c->phase = CH_DATA_END;
-            continue;
-        }
-        eol = evbuffer_search_eol(c->in, NULL, &n, EVBUFFER_EOL_CRLF_STRICT);
-        if (eol.pos < 0) {
-            if (len > CHUNK_LINE_MAX)
-                goto bad;
-            return 0;
-        }
-        if ((size_t)eol.pos > CHUNK_LINE_MAX)
-            goto bad;
-        evbuffer_remove(c->in, line, (size_t)eol.pos);
-        line[eol.pos] = '\0';
-        evbuffer_drain(c->in, 2);
-        switch (c->phase) {
-        case CH_DATA_END:
-            if (eol.pos != 0)
-                goto bad;
-            c->phase = CH_SIZE;
-            break;
-        case CH_TRAILER:
-            if (eol.pos == 0)
-                return 1;
-            break;
-        default:
-            line[strcspn(line, ";")] = '\0';
-            if (!line[0] || strlen(line) > 8 || line[strspn(line, "0123456789abcdefABCDEF")])
-                goto bad;
-            size = strtoull(line, &end, 16);
-            if (size + evbuffer_get_length(c->chunks) > c->s->lim.max_body) {
-                conn_refuse(c, ERR_BODY_TOO_LARGE, NULL);
-                return -1;
-            }
-            c->chunk_left = (size_t)size;
-            c->phase = size ? CH_DATA : CH_TRAILER;
-        }
-    }
-bad:
-    conn_refuse(c, ERR_INVALID_REQUEST, "The chunked body is malformed.");
-    return -1;
-}
-
 /* Hands the complete request to the server's callback. */
 static void conn_dispatch(struct conn *c)
 {
@@ -719,7 +365,7 @@ static void conn_process(struct conn *c)
     while (!c->dead && r > 0 && evbuffer_get_length(c->out) < OUTPUT_PAUSE) {
         switch (c->state) {
         case C_HEAD:
-            r = step_head(c);
+            r = conn_step_head(c);
             if (r > 0 && c->state == C_HEAD)
                 conn_dispatch(c);
             break;
@@ -729,7 +375,7 @@ static void conn_process(struct conn *c)
                 conn_dispatch(c);
             break;
         case C_CHUNKED:
-            r = step_chunked(c);
+            r = conn_step_chunked(c);
             if (r > 0)
                 conn_dispatch(c);
             break;
