@@ -59,6 +59,21 @@ VALGRIND = (["valgrind", "--leak-check=full", "--show-leak-kinds=definite,indire
 VALGRIND_FLAGS = ["--redis-timeout", "30s"] if VALGRIND else []
 
 
+def recv_until(sock, done=lambda got: False):
+    """Reads from sock until done(bytes so far) holds, the peer closes or
+    resets, or the socket's timeout passes; returns what came."""
+    got = b""
+    while not done(got):
+        try:
+            chunk = sock.recv(65536)
+        except (socket.timeout, ConnectionResetError):
+            break
+        if not chunk:
+            break
+        got += chunk
+    return got
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -700,16 +700,7 @@ class Hostile(Base):
             s.sendall(data)
             if not read:
                 return b""
-            out = b""
-            while True:
-                try:
-                    chunk = s.recv(65536)
-                except socket.timeout:
-                    break
-                if not chunk:
-                    break
-                out += chunk
-            return out
+            return harness.recv_until(s)
         finally:
             s.close()
 

@@ -118,12 +118,7 @@ class Keys(unittest.TestCase):
             s = socket.create_connection(("127.0.0.1", self.stack.http_port), timeout=5)
             s.sendall(("GET /v1/events/g/stream?access_token=%s HTTP/1.1\r\n"
                        "Host: x\r\n\r\n" % token).encode())
-            head = b""
-            while b"\r\n\r\n" not in head:
-                chunk = s.recv(4096)
-                if not chunk:
-                    break
-                head += chunk
+            head = harness.recv_until(s, lambda got: b"\r\n\r\n" in got)
             s.close()
             self.assertTrue(head.startswith(b"HTTP/1.1 %d" % want), head[:200])
 

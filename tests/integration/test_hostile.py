@@ -23,24 +23,15 @@ def raw(data, timeout=3):
     """Sends bytes on a fresh connection; returns what came back until the
     server closed or went quiet."""
     s = socket.create_connection(("127.0.0.1", STACK.http_port), timeout=timeout)
-    out = b""
     try:
         s.sendall(data)
         try:
             s.shutdown(socket.SHUT_WR)
         except OSError:
             pass
-        while True:
-            try:
-                chunk = s.recv(65536)
-            except (socket.timeout, ConnectionResetError):
-                break
-            if not chunk:
-                break
-            out += chunk
+        return harness.recv_until(s)
     finally:
         s.close()
-    return out
 
 
 def status_of(resp):
@@ -181,12 +172,7 @@ class Hostile(unittest.TestCase):
                       b"Content-Length: %d\r\n\r\n" % len(body))
             self.assertTrue(s.recv(4096).startswith(b"HTTP/1.1 100 Continue"))
             s.sendall(body)
-            got = b""
-            while b"invalid_request" not in got:
-                chunk = s.recv(4096)
-                if not chunk:
-                    break
-                got += chunk
+            got = harness.recv_until(s, lambda got: b"invalid_request" in got)
             self.assertTrue(got.startswith(b"HTTP/1.1 400"), got[:200])
         finally:
             s.close()
@@ -315,17 +301,12 @@ class MaxConnections(unittest.TestCase):
     def connect_and_ask(self, path=b"/healthz"):
         s = socket.create_connection(("127.0.0.1", self.stack.http_port), timeout=3)
         s.sendall(b"GET " + path + b" HTTP/1.1\r\nHost: x\r\n\r\n")
-        got = b""
-        while True:               # one whole answer, by its Content-Length
+        def whole(got):           # one whole answer, by its Content-Length
             head, sep, body = got.partition(b"\r\n\r\n")
             m = re.search(rb"Content-Length: (\d+)", head)
-            if sep and m and len(body) >= int(m.group(1)):
-                break
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            got += chunk
-        return s, got
+            return bool(sep and m and len(body) >= int(m.group(1)))
+
+        return s, harness.recv_until(s, whole)
 
     def test_refused_past_the_bound_and_reusable_after(self):
         held = []
