@@ -257,21 +257,17 @@ void conn_reply_buffer(struct conn *c, int status, const char *extra,
 /* Answers an error this layer found, and closes after it. */
 void conn_refuse(struct conn *c, enum err_code code, const char *message)
 {
-    json_t *b = errors_body(code, message, NULL);
-    char *s = b ? json_dumps(b, JSON_COMPACT) : NULL;
+    size_t len = 0;
+    char *line = errors_line(code, message, &len);
 
-    json_decref(b);
     c->keep_alive = 0;
     c->head_only = 0;
     if (c->fd >= 0) {
-        write_head(c, errors_info(code)->status, "", "application/json",
-                   (long long)(s ? strlen(s) + 1 : 0));
-        if (s) {
-            evbuffer_add(c->out, s, strlen(s));
-            evbuffer_add(c->out, "\n", 1);
-        }
+        write_head(c, errors_info(code)->status, "", "application/json", (long long)len);
+        if (line)
+            evbuffer_add(c->out, line, len);
     }
-    free(s);
+    free(line);
     c->state = C_CLOSING;
     c->on_close = NULL;
 }
@@ -577,10 +573,10 @@ struct conn_server *conn_listen(struct event_base *base, const char *host, int p
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_PASSIVE}, *ai = NULL;
     char addr[300], portstr[16];
-    json_t *b = errors_body(ERR_OVERLOADED, "Too many open connections; retry shortly.", NULL);
-    char *body = b ? json_dumps(b, JSON_COMPACT) : NULL;
+    size_t body_len = 0;
+    char *body = errors_line(ERR_OVERLOADED, "Too many open connections; retry shortly.",
+                             &body_len);
 
-    json_decref(b);
     if (!s || !body)
         goto fail;
     s->base = base;
@@ -590,7 +586,7 @@ struct conn_server *conn_listen(struct event_base *base, const char *host, int p
     s->full_len = (size_t)snprintf(s->full, sizeof s->full,
                                    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: "
                                    "application/json\r\nContent-Length: %zu\r\nRetry-After: 1\r\n"
-                                   "Connection: close\r\n\r\n%s\n", strlen(body) + 1, body);
+                                   "Connection: close\r\n\r\n%s", body_len, body);
     if (s->full_len >= sizeof s->full)
         goto fail;
     snprintf(addr, sizeof addr, strchr(host, ':') ? "[%s]:%d" : "%s:%d", host, port);

@@ -42,7 +42,8 @@ struct conn_limits {
     int idle_timeout_s;       /* silence, or a request still incomplete after it */
 };
 
-/* Listens on host:port (numeric address). NULL (reason logged) on failure. */
+/* Listens on host:port (a name is resolved here, at start). NULL (reason
+ * logged) on failure. */
 struct conn_server *conn_listen(struct event_base *base, const char *host, int port,
                                 const struct conn_limits *lim, conn_request_cb cb, void *arg);
 /* Closes the listener and every connection (streams included: no close

@@ -124,6 +124,19 @@ json_t *errors_body(enum err_code e, const char *message, json_t *detail)
     return json_pack("{s:o}", "error", err);
 }
 
+char *errors_line(enum err_code e, const char *message, size_t *len)
+{
+    json_t *b = errors_body(e, message, NULL);
+    char *s = b ? json_dumps(b, JSON_COMPACT) : NULL;
+    char *line = s ? malloc(strlen(s) + 2) : NULL;
+
+    json_decref(b);
+    if (line)
+        *len = (size_t)sprintf(line, "%s\n", s);
+    free(s);
+    return line;
+}
+
 const char *errors_default_body(enum err_code e, size_t *len)
 {
     static char *cache[ERR__COUNT];
@@ -131,19 +144,8 @@ const char *errors_default_body(enum err_code e, size_t *len)
 
     if (e >= ERR__COUNT)
         e = ERR_INTERNAL;
-    if (!cache[e]) {
-        json_t *b = errors_body(e, NULL, NULL);
-        char *s = b ? json_dumps(b, JSON_COMPACT) : NULL;
-        char *line = s ? malloc(strlen(s) + 2) : NULL;
-        json_decref(b);
-        if (!line) {
-            free(s);
-            return NULL;
-        }
-        lens[e] = (size_t)sprintf(line, "%s\n", s);
-        free(s);
-        cache[e] = line;     /* kept for the life of the process */
-    }
+    if (!cache[e] && !(cache[e] = errors_line(e, NULL, &lens[e])))
+        return NULL;         /* kept for the life of the process once made */
     *len = lens[e];
     return cache[e];
 }

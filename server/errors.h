@@ -64,6 +64,11 @@ enum err_code errors_from_script(const char *reply, size_t len, json_t **seats);
  * and whose reference is stolen. Returns a new reference. */
 json_t *errors_body(enum err_code e, const char *message, json_t *detail);
 
+/* errors_body(e, message, NULL) as one JSON line ending in "\n", in a
+ * new buffer the caller frees; its length in *len. NULL when out of
+ * memory. */
+char *errors_line(enum err_code e, const char *message, size_t *len);
+
 /* errors_body(e, NULL, NULL) as one JSON line, rendered once and kept:
  * refusals under load cost no JSON work. NULL when out of memory. */
 const char *errors_default_body(enum err_code e, size_t *len);
