@@ -54,6 +54,7 @@ static void limit_update(struct guard *g, uint64_t now_us)
 {
     double max = g->cfg.max_inflight;
     double floor = max < SHED_LIMIT_MIN ? max : SHED_LIMIT_MIN;
+    uint64_t target_us = (uint64_t)g->cfg.shed_latency_ms * 1000u, avg_us;
 
     if (g->cfg.shed_latency_ms <= 0 || now_us - g->win_start_us < SHED_WINDOW_US)
         return;
@@ -61,12 +62,11 @@ static void limit_update(struct guard *g, uint64_t now_us)
         g->win_start_us = now_us;
         return;
     }
-    if (g->win_n > 0 && g->win_sum_us / g->win_n > (uint64_t)g->cfg.shed_latency_ms * 1000u)
+    avg_us = g->win_n > 0 ? g->win_sum_us / g->win_n : 0;
+    if (avg_us > target_us) {
         g->limit = g->limit * 0.8 < floor ? floor : g->limit * 0.8;
-    else if (g->win_refused) {
-        double grow = g->win_n > 0 && g->win_sum_us / g->win_n * 2 <
-                                          (uint64_t)g->cfg.shed_latency_ms * 1000u
-                          ? 1.25 : 1.05;
+    } else if (g->win_refused) {
+        double grow = g->win_n > 0 && avg_us * 2 < target_us ? 1.25 : 1.05;
         g->limit = g->limit * grow + 1 > max ? max : g->limit * grow + 1;
     }
     g->win_start_us = now_us;
