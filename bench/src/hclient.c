@@ -338,6 +338,7 @@ static void conn_dispatch(struct conn *c)
     p->queued--;
     p->busy++;
     c->req = r;
+    r->sent_us = hc_now_us();
     if (c->state == C_DOWN) {
         if (conn_open(c) < 0) {
             /* report from the loop, not from inside hc_submit */

@@ -34,6 +34,8 @@ struct hc_req {
     size_t body_len;
     int op;                  /* caller's operation id, for statistics */
     uint64_t start_us;       /* 0: hc sets it at submit */
+    uint64_t sent_us;        /* set by hc: when a connection took it; the
+                              * wait before is the bench's own queue */
     hc_cb *cb;
     void *user;
     struct hc_req *next;     /* queue link, owned by hc */
@@ -48,6 +50,13 @@ void hc_submit(struct hc_pool *p, struct hc_req *req);
 
 /* Requests queued or in flight. */
 size_t hc_pending(const struct hc_pool *p);
+
+/* How long a finished request waited in the bench's own queue (for rate
+ * mode, from its due time) before a connection took it. */
+static inline uint64_t hc_wait_us(const struct hc_req *r)
+{
+    return r->sent_us > r->start_us ? r->sent_us - r->start_us : 0;
+}
 
 /* Monotonic microseconds. */
 uint64_t hc_now_us(void);

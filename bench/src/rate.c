@@ -40,7 +40,7 @@ static void on_done(struct hc_req *r, int status, const char *body, size_t len, 
 {
     struct rate *x = r->user;
 
-    stats_record(&x->b->stats, (enum op)r->op, status, us);
+    stats_record(&x->b->stats, (enum op)r->op, status, us, hc_wait_us(r));
     if (r->op == OP_HOLD && status == 201 && x->cfg->op == ROP_HOLD_RELEASE && x->qlen < QMAX) {
         const char *p = body ? memmem(body, len, "\"hold_id\":\"", 11) : NULL;
         if (p) {

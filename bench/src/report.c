@@ -57,10 +57,11 @@ void report_summary(FILE *out, const struct stats *s)
         if (!o->codes[429] && !o->codes[503])
             continue;
         fprintf(out, "%-9s admitted (not 429/503): %llu, p50 %.2f ms, p99 %.2f ms, "
-                "p99.9 %.2f ms; shed: %llu\n", op_names[i],
+                "p99.9 %.2f ms (from send: p99 %.2f ms); shed: %llu\n", op_names[i],
                 (unsigned long long)o->admitted.count, hist_percentile(&o->admitted, 50) / 1000.0,
                 hist_percentile(&o->admitted, 99) / 1000.0,
                 hist_percentile(&o->admitted, 99.9) / 1000.0,
+                hist_percentile(&o->admitted_sent, 99) / 1000.0,
                 (unsigned long long)(o->codes[429] + o->codes[503]));
     }
     fprintf(out, "\n%s: %.1f s, %llu requests, %.1f req/s\n", s->mode, s->duration_s,
@@ -144,10 +145,14 @@ json_t *report_json(const struct stats *s)
             "connect_errors", (json_int_t)st->err_connect,
             "timeouts", (json_int_t)st->err_timeout, "read_errors", (json_int_t)st->err_read));
         json_object_set_new(json_object_get(ops, op_names[o]), "admitted",
-            json_pack("{s:I, s:I, s:I, s:I}", "requests", (json_int_t)st->admitted.count,
+            json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "requests", (json_int_t)st->admitted.count,
                       "p50_us", (json_int_t)hist_percentile(&st->admitted, 50),
                       "p99_us", (json_int_t)hist_percentile(&st->admitted, 99),
-                      "p999_us", (json_int_t)hist_percentile(&st->admitted, 99.9)));
+                      "p999_us", (json_int_t)hist_percentile(&st->admitted, 99.9),
+                      "sent_p50_us", (json_int_t)hist_percentile(&st->admitted_sent, 50),
+                      "sent_p99_us", (json_int_t)hist_percentile(&st->admitted_sent, 99)));
+        json_object_set_new(json_object_get(ops, op_names[o]), "bench_wait_p99_us",
+                            json_integer((json_int_t)hist_percentile(&st->wait, 99)));
         ec += st->err_connect;
         et += st->err_timeout;
         er += st->err_read;

@@ -19,8 +19,12 @@ void stats_init(struct stats *s, const char *mode)
     s->start_us = hc_now_us();
     s->sellout_s = -1;
     s->seats_total = s->seats_sold = s->seats_held_end = -1;
-    for (i = 0; i < OP__COUNT; i++)
+    for (i = 0; i < OP__COUNT; i++) {
         hist_init(&s->op[i].h);
+        hist_init(&s->op[i].admitted);
+        hist_init(&s->op[i].admitted_sent);
+        hist_init(&s->op[i].wait);
+    }
     hist_init(&s->second);
     s->cur.available = s->cur.held = s->cur.sold = s->cur.blocked = -1;
 }
@@ -33,7 +37,7 @@ void stats_deinit(struct stats *s)
     s->audit = NULL;
 }
 
-void stats_record(struct stats *s, enum op op, int status, uint64_t us)
+void stats_record(struct stats *s, enum op op, int status, uint64_t us, uint64_t wait_us)
 {
     struct op_stats *o = &s->op[op];
 
@@ -53,8 +57,11 @@ void stats_record(struct stats *s, enum op op, int status, uint64_t us)
         s->cur.holds_conflict++;
     if (status > 0) {
         hist_record(&o->h, us);
-        if (status != 429 && status != 503)
+        hist_record(&o->wait, wait_us);
+        if (status != 429 && status != 503) {
             hist_record(&o->admitted, us);
+            hist_record(&o->admitted_sent, us > wait_us ? us - wait_us : 0);
+        }
         hist_record(&s->second, us);
     }
     s->cur.requests++;

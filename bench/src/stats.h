@@ -14,6 +14,10 @@ enum op { OP_HOLD, OP_RESERVE, OP_RELEASE, OP_SEATMAP, OP_HEALTHZ, OP_COUNTS, OP
 struct op_stats {
     struct hist h;
     struct hist admitted;     /* answers that were not shed (429/503) */
+    struct hist admitted_sent;/* the same from when a connection took them:
+                               * the server's share, without the bench's
+                               * own queue */
+    struct hist wait;         /* time in the bench's queue, all answers */
     uint64_t codes[600];
     uint64_t err_connect, err_timeout, err_read;
 };
@@ -45,8 +49,10 @@ extern const char *const op_names[OP__COUNT];
 
 void stats_init(struct stats *s, const char *mode);
 void stats_deinit(struct stats *s);
-/* Counts one answered (status > 0) or failed (HC_ERR_*) request. */
-void stats_record(struct stats *s, enum op op, int status, uint64_t latency_us);
+/* Counts one answered (status > 0) or failed (HC_ERR_*) request:
+ * latency_us from its start, of which wait_us in the bench's own queue. */
+void stats_record(struct stats *s, enum op op, int status, uint64_t latency_us,
+                  uint64_t wait_us);
 /* Closes the current second into the timeline; returns the new row. */
 struct tick *stats_tick(struct stats *s, double t);
 uint64_t stats_requests(const struct stats *s);

@@ -20,6 +20,7 @@ struct buyer {
     int32_t seat[MAX_PARTY];
     char hold_id[32];
     double expires_in_s;
+    double held_at;          /* seconds since the start, when the hold came */
     double arrived;          /* seconds since the start */
     struct event *timer;
 };
@@ -250,6 +251,13 @@ static void buyer_abandon(struct swarm *w, struct buyer *by)
     buyer_at(w, by, by->expires_in_s + 0.2, on_expired_timer);
 }
 
+static void buyer_reserve(struct swarm *w, struct buyer *by);
+
+static void on_reserve_retry(evutil_socket_t fd, short what, void *arg)
+{
+    buyer_reserve(the_swarm, arg);
+}
+
 static void on_reserve(struct hc_req *r, int status, const char *body, size_t len,
                        uint64_t us)
 {
@@ -259,13 +267,19 @@ static void on_reserve(struct hc_req *r, int status, const char *body, size_t le
     char order[64];
     int k;
 
-    stats_record(&w->b->stats, OP_RESERVE, status, us);
+    stats_record(&w->b->stats, OP_RESERVE, status, us, hc_wait_us(r));
     snprintf(order, sizeof order, "o%llu-%u", (unsigned long long)w->cfg->seed, by->id);
     if (status == 200) {
         for (k = 0; k < by->nseats; k++)
             set_view(w, by->seat[k], V_SOLD);
         record_hold(w, by, RES_ACKED, order);
         buyer_done(w, by, 1);
+    } else if ((status == 429 || status == 503) && !w->stopping &&
+               elapsed(w) - by->held_at + 2.0 < by->expires_in_s) {
+        /* Shed: nothing happened. A checkout tries again after
+         * Retry-After while the hold still has time, as a buyer at the
+         * payment page would; jittered like the holds. */
+        buyer_at(w, by, 0.5 + rng_unit(&w->rng), on_reserve_retry);
     } else if (status == 410) {
         for (k = 0; k < by->nseats; k++)
             set_view(w, by->seat[k], V_FREE);
@@ -292,7 +306,7 @@ static void on_release(struct hc_req *r, int status, const char *body, size_t le
     struct buyer *by = q->by;
     int k;
 
-    stats_record(&w->b->stats, OP_RELEASE, status, us);
+    stats_record(&w->b->stats, OP_RELEASE, status, us, hc_wait_us(r));
     if (status == 204 || status == 410) {
         for (k = 0; k < by->nseats; k++)
             set_view(w, by->seat[k], V_FREE);
@@ -302,6 +316,15 @@ static void on_release(struct hc_req *r, int status, const char *body, size_t le
     }
     free(r->body);
     free(q);
+}
+
+static void buyer_reserve(struct swarm *w, struct buyer *by)
+{
+    char path[256], *body = malloc(96);
+
+    snprintf(body, 96, "{\"order_id\":\"o%llu-%u\"}", (unsigned long long)w->cfg->seed, by->id);
+    snprintf(path, sizeof path, "/v1/events/%s/holds/%s/reserve", w->b->event, by->hold_id);
+    submit(w, by, OP_RESERVE, "POST", path, body, on_reserve);
 }
 
 static void on_think_done(evutil_socket_t fd, short what, void *arg)
@@ -319,10 +342,7 @@ static void on_think_done(evutil_socket_t fd, short what, void *arg)
     if (w->stopping && a == ACT_RESERVE)
         a = ACT_ABANDON;
     if (a == ACT_RESERVE) {
-        char *body = malloc(96);
-        snprintf(body, 96, "{\"order_id\":\"o%llu-%u\"}", (unsigned long long)w->cfg->seed, by->id);
-        snprintf(path, sizeof path, "/v1/events/%s/holds/%s/reserve", w->b->event, by->hold_id);
-        submit(w, by, OP_RESERVE, "POST", path, body, on_reserve);
+        buyer_reserve(w, by);
     } else if (a == ACT_RELEASE) {
         snprintf(path, sizeof path, "/v1/events/%s/holds/%s", w->b->event, by->hold_id);
         submit(w, by, OP_RELEASE, "DELETE", path, NULL, on_release);
@@ -345,7 +365,7 @@ static void on_hold(struct hc_req *r, int status, const char *body, size_t len,
     json_t *j = body && len ? json_loadb(body, len, 0, NULL) : NULL;
     int k, retry = 0, verdict_default = 1;
 
-    stats_record(&w->b->stats, OP_HOLD, status, us);
+    stats_record(&w->b->stats, OP_HOLD, status, us, hc_wait_us(r));
     if (w->cfg->live_view && status != 201)
         for (k = 0; k < by->nseats; k++)   /* taken ones are marked below */
             if (w->view[by->seat[k]] == V_INFLIGHT)
@@ -355,6 +375,7 @@ static void on_hold(struct hc_req *r, int status, const char *body, size_t len,
         snprintf(by->hold_id, sizeof by->hold_id, "%s",
                  json_string_value(json_object_get(j, "hold_id")));
         by->expires_in_s = (double)json_integer_value(json_object_get(j, "expires_in_s"));
+        by->held_at = elapsed(w);
         for (k = 0; k < by->nseats; k++)
             set_view(w, by->seat[k], V_HELD);
         if (think < 0)
@@ -474,7 +495,7 @@ static void on_counts(struct hc_req *r, int status, const char *body, size_t len
     json_t *j = status == 200 ? json_loadb(body, len, 0, NULL) : NULL;
     json_t *c = json_object_get(j, "counts");
 
-    stats_record(&w->b->stats, OP_COUNTS, status, us);
+    stats_record(&w->b->stats, OP_COUNTS, status, us, hc_wait_us(r));
     if (c) {
         struct tick *t = &w->b->stats.cur;
         t->available = (long)json_integer_value(json_object_get(c, "available"));
@@ -511,7 +532,7 @@ static void on_seatmap(struct hc_req *r, int status, const char *body, size_t le
     json_t *seats = json_object_get(j, "seats"), *s;
     size_t i;
 
-    stats_record(&w->b->stats, OP_SEATMAP, status, us);
+    stats_record(&w->b->stats, OP_SEATMAP, status, us, hc_wait_us(r));
     w->refreshing = 0;
     if (json_array_size(seats) == w->v->nseats) {
         json_array_foreach(seats, i, s) {
