@@ -21,7 +21,7 @@ U="http://127.0.0.1:$HPORT"
 PIN_LOAD=()
 [ -n "${BENCH_LOAD_CPUS:-}" ] && PIN_LOAD=(taskset -c "$BENCH_LOAD_CPUS")
 start_usherd() { # max_inflight
-  "${PIN_SERVER[@]}" ./build/usherd --listen "127.0.0.1:$HPORT" --redis "redis://127.0.0.1:$RPORT" \
+  "${PIN_SERVER[@]}" "${BENCH_USHERD:-./build/usherd}" --listen "127.0.0.1:$HPORT" --redis "redis://127.0.0.1:$RPORT" \
     --max-inflight "$1" 2>>"$TMP/usherd.log" &
   UPID=$!; bench_pids+=("$UPID")
   for _ in $(seq 50); do curl -fs "$U/readyz" >/dev/null 2>&1 && return; sleep 0.1; done
