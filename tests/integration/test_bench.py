@@ -280,6 +280,44 @@ class Bench(unittest.TestCase):
         self.assertGreater(status[:100].count("r"), 10)
         self.assertGreater(rep["ops"]["hold"]["codes"].get("409", 0), 100)
 
+    def test_shed_answers_are_retried_and_timed_apart(self):
+        """Against a usherd with a tight per-address rate limit, holds and
+        reserves get 429 + Retry-After: every buyer still comes back and
+        buys within its hold, and the report splits the bench's own queue
+        from the server's share of the admitted latency."""
+        stack = harness.Stack(ARGS, ["--ip-rate", "30:5"]).start()
+        try:
+            target = ["--target", "http://127.0.0.1:%d" % stack.http_port]
+            run = lambda *a: subprocess.run([ARGS.usher_bench, a[0]] + target + list(a[1:]),
+                                            capture_output=True, text=True, timeout=120)
+            p = run("venue", "--event", "shed", "--sections", "1", "--rows", "2", "--seats", "50")
+            self.assertEqual(p.returncode, 0, p.stderr)
+            p = run("swarm", "--event", "shed", "--users", "40", "--arrival", "burst:0.5",
+                    "--party", "1-1", "--p-reserve", "1", "--p-release", "0", "--think", "0.3",
+                    "--hold-ttl", "60", "--patience", "30", "--duration", "40", "--seed", "3",
+                    "--quiet", "--json", self.path("shed.json"))
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+            with open(self.path("shed.json")) as f:
+                rep = json.load(f)
+            hold, reserve = rep["ops"]["hold"], rep["ops"]["reserve"]
+            self.assertGreater(hold["codes"].get("429", 0), 0)
+            self.assertGreater(reserve["codes"].get("429", 0), 0, reserve)  # the case at hand
+            self.assertEqual(hold["codes"]["201"], 40)
+            self.assertEqual(reserve["codes"]["200"], 40)       # no buyer lost to a 429
+            self.assertEqual(rep["users"]["with_seats"], 40)
+            self.assertTrue(rep["audit"]["ok"])
+            r = stack.redis()
+            try:
+                self.assertEqual(r.cmd("HLEN", "usher:{shed}:orders"), 40)
+            finally:
+                r.close()
+            for op in (hold, reserve):
+                a = op["admitted"]
+                self.assertLessEqual(a["sent_p99_us"], a["p99_us"])
+                self.assertIn("bench_wait_p99_us", op)
+        finally:
+            stack.stop()
+
 
 if __name__ == "__main__":
     unittest.main(argv=ARGV, verbosity=2)
