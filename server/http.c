@@ -13,7 +13,8 @@
 
 static void req_finish(struct req *r)
 {
-    metrics_inflight(-1);
+    if (r->counted)
+        metrics_inflight(-1);
     if (r->data_free)
         r->data_free(r->data);
     json_decref(r->body);
@@ -252,6 +253,8 @@ static int admit(struct req *r)
     enum guard_verdict v;
     int retry_s = 1;
 
+    int coalesced = r->m.route->coalesced;
+
     if (!r->app->guard || r->m.route->role == ROLE_OPEN)
         return 0;
     /* a request about an existing hold finishes work already begun */
@@ -259,10 +262,10 @@ static int admit(struct req *r)
                     r->m.nparams == 2 && strcmp(r->m.param_name[1], "hold") == 0,
                     http_header(r, "Authorization"),
                     query_token(r->query, tok, sizeof tok), conn_peer(r->conn),
-                    metrics_inflight_now(),
+                    coalesced ? 0 : metrics_inflight_now(),
                     r->t0_us, &retry_s);
     if (v == GUARD_PASS) {
-        r->admitted = 1;
+        r->admitted = !coalesced;
         return 0;
     }
     metrics_refused(errors_info(refusal[v])->code);
@@ -293,11 +296,14 @@ static void dispatch(struct conn *c, const struct conn_request *rq, struct app *
     r->conn = c;
     r->t0_us = util_now_us();
     r->method = rq->method;
-    metrics_inflight(1);
     q = strchr(uri, '?');
     r->query = q ? q + 1 : NULL;
     res = router_match(r->method, uri,
                        q ? (size_t)(q - uri) : strlen(uri), &r->m);
+    if (!(res == ROUTER_FOUND && r->m.route->coalesced)) {
+        metrics_inflight(1);
+        r->counted = 1;
+    }
     if (res == ROUTER_NOT_FOUND ||
         (admin_only && res == ROUTER_FOUND && r->m.route->role != ROLE_OPEN)) {
         r->m.route = NULL;

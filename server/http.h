@@ -51,6 +51,7 @@ struct req {
     const char *method;       /* "GET", ... */
     char extra[256];          /* extra answer header lines */
     int admitted;             /* passed the guard: its time feeds the shedding */
+    int counted;              /* in metrics_inflight (not a coalesced route) */
 };
 
 /* Binds app->cfg's listen address and installs the dispatcher. 0 or -1

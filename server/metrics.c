@@ -218,7 +218,8 @@ void metrics_render(struct evbuffer *out, int redis_up, size_t sse_clients, json
                      &m.duration[r]);
     }
 
-    evbuffer_add_printf(out, "# HELP usher_http_requests_in_flight Requests being handled.\n"
+    evbuffer_add_printf(out, "# HELP usher_http_requests_in_flight Requests being handled "
+                             "(stream opens, which share reads, not counted).\n"
                              "# TYPE usher_http_requests_in_flight gauge\n"
                              "usher_http_requests_in_flight %lld\n", (long long)m.inflight);
     evbuffer_add_printf(out, "# HELP usher_requests_refused_total Requests refused before any "

@@ -33,6 +33,10 @@ struct route {
     route_handler *handler;
     enum body_kind body;
     enum route_role role;
+    /* Its Redis work is shared by every concurrent request of one event
+     * (at most one read in flight per event and process): such requests
+     * are not counted in flight nor held to the in-flight limit. */
+    int coalesced;
 };
 
 enum router_result { ROUTER_FOUND, ROUTER_NOT_FOUND, ROUTER_BAD_METHOD };

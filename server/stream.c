@@ -64,21 +64,32 @@ struct watcher {
     struct watcher *prev, *next;
 };
 
+struct opening;
+
 struct streams {
     struct app *app;
     struct store_config redis;
     struct streams_config cfg;
     int block_ms;
     struct watcher *watchers;
+    struct opening *reads;      /* snapshot reads in flight, one per event */
     struct event *heartbeat;
     size_t nclients;
 };
 
-/* Per open request, until the stream starts. */
+/* Per open request, until the stream starts. The first opener of an
+ * event reads the snapshot (it "leads"); openers of the same event that
+ * come while that read is out wait on its list and share its answer, so
+ * a thousand seat maps opening at once are one read, not a thousand. */
 struct opening {
     struct streams *ss;
     struct sid resume;          /* from Last-Event-ID */
     int resuming;
+    int leading;                /* on ss->reads */
+    char event[ID_MAX + 1];     /* when leading */
+    struct req *waiters;        /* when leading: openers sharing the read */
+    struct req *next_waiter;    /* when waiting */
+    struct opening *next_read;  /* on ss->reads */
 };
 
 static void watcher_read(struct watcher *w);
@@ -559,9 +570,9 @@ static void on_first_id(void *arg, enum store_status st, const redisReply *r)
     client_catch_up(c);
 }
 
-static void on_snapshot(void *arg, enum store_status st, const redisReply *reply)
+/* Starts r's stream from a snapshot read (its own or its leader's). */
+static void open_from_snapshot(struct req *r, enum store_status st, const redisReply *reply)
 {
-    struct req *r = arg;
     struct opening *op = r->data;
     struct streams *ss = op->ss;
     char event[ID_MAX + 1], *msg;
@@ -629,13 +640,55 @@ static void on_snapshot(void *arg, enum store_status st, const redisReply *reply
         }
     } else {
         c->cursor = snap;
+        if (sid_cmp(snap, w->last) == 0) {
+            client_go_live(c);  /* at the reader's position: nothing to catch up */
+            return;
+        }
     }
     client_catch_up(c);
 }
 
+static void opening_unlink(struct opening *op)
+{
+    struct opening **p = &op->ss->reads;
+
+    while (*p && *p != op)
+        p = &(*p)->next_read;
+    if (*p)
+        *p = op->next_read;
+    op->leading = 0;
+}
+
+/* r->data_free of an opening: a leader answered early (refused by the
+ * store at once) leaves the list of reads; it has no waiters then. */
+static void opening_free(void *arg)
+{
+    struct opening *op = arg;
+
+    if (op->leading)
+        opening_unlink(op);
+    free(op);
+}
+
+static void on_snapshot(void *arg, enum store_status st, const redisReply *reply)
+{
+    struct req *r = arg, *w, *next;
+    struct opening *op = r->data;
+
+    /* take the waiters first: answering r frees op */
+    w = op->waiters;
+    op->waiters = NULL;
+    opening_unlink(op);
+    open_from_snapshot(r, st, reply);
+    for (; w; w = next) {
+        next = ((struct opening *)w->data)->next_waiter;
+        open_from_snapshot(w, st, reply);
+    }
+}
+
 void streams_open(struct streams *ss, struct req *r)
 {
-    struct opening *op = calloc(1, sizeof *op);
+    struct opening *op = calloc(1, sizeof *op), *lead;
     const char *lei = http_header(r, "Last-Event-ID");
     const char *argv[] = {"0"};
 
@@ -644,7 +697,7 @@ void streams_open(struct streams *ss, struct req *r)
         return;
     }
     r->data = op;
-    r->data_free = free;
+    r->data_free = opening_free;
     op->ss = ss;
     if (lei && *lei) {
         if (sid_parse(lei, strlen(lei), &op->resume) != 0) {
@@ -654,6 +707,16 @@ void streams_open(struct streams *ss, struct req *r)
         }
         op->resuming = 1;
     }
+    for (lead = ss->reads; lead; lead = lead->next_read)
+        if (strcmp(lead->event, r->event) == 0) {
+            op->next_waiter = lead->waiters;
+            lead->waiters = r;
+            return;
+        }
+    snprintf(op->event, sizeof op->event, "%s", r->event);
+    op->leading = 1;
+    op->next_read = ss->reads;
+    ss->reads = op;
     api_eval(r, SCRIPT_EVENT_READ, 1, argv, NULL, on_snapshot);
 }
 

@@ -244,5 +244,63 @@ class Stream(unittest.TestCase):
         return text
 
 
+class CoalescedOpens(unittest.TestCase):
+    """Forty seat maps opening at once while the first one's snapshot read
+    is out share that one read, and are not refused by an in-flight limit
+    of 1 already passed by other requests (nor count against it); then all
+    follow the changes."""
+
+    def setUp(self):
+        self.stack = harness.Stack(ARGS, ["--max-inflight", "1", "--sweep-interval", "60000"])
+        self.stack.start()
+        self.clients = []
+
+    def tearDown(self):
+        for c in self.clients:
+            c.close()
+        self.stack.stop()
+
+    def test_forty_opens_one_read(self):
+        import os
+        import signal
+        a = self.stack.client()
+        self.assertEqual(a.request("PUT", "/v1/events/crowd", harness.theatre(rows=2, seats=10))[0],
+                         201)
+        r = self.stack.redis()
+        r.cmd("CONFIG", "RESETSTAT")
+        os.kill(self.stack.redis_proc.pid, signal.SIGSTOP)   # the first read waits
+        busy = []
+        try:
+            # two requests in flight (the second is let in as finishing
+            # work): past the limit of 1 for anything counted
+            for req in ("GET /v1/events/crowd", "DELETE /v1/events/crowd/holds/h1"):
+                sock = socket.create_connection(("127.0.0.1", self.stack.http_port), timeout=5)
+                sock.sendall(("%s HTTP/1.1\r\nHost: x\r\n\r\n" % req).encode())
+                busy.append(sock)
+            time.sleep(0.1)
+            for _ in range(40):
+                self.clients.append(SSE(self.stack.http_port, "/v1/events/crowd/stream"))
+            time.sleep(0.3)                                    # all of them arrive
+        finally:
+            os.kill(self.stack.redis_proc.pid, signal.SIGCONT)
+        for sock, code in zip(busy, (b" 200 ", b" 404 ")):
+            self.assertIn(code, harness.recv_until(sock, lambda got: b"\r\n\r\n" in got))
+            sock.close()
+        for c in self.clients:
+            (kind, _, counts), = c.events(1, timeout=5)
+            self.assertEqual((c.status, kind, counts["available"]), (200, "counts", 40))
+        stats = r.cmd("INFO", "commandstats")
+        calls = [int(l.split("calls=")[1].split(",")[0]) for l in stats.splitlines()
+                 if l.startswith("cmdstat_evalsha:")]
+        self.assertEqual(calls, [3], stats)      # the GET, the DELETE, one snapshot read
+        st, b, _ = a.request("POST", "/v1/events/crowd/holds", {"seats": ["S0-R0-3"]})
+        self.assertEqual(st, 201, b)
+        for c in self.clients:
+            (_, _, d), = c.events(1, timeout=5)
+            self.assertEqual((d["seats"], d["status"]), (["S0-R0-3"], "held"))
+        r.close()
+        a.close()
+
+
 if __name__ == "__main__":
     unittest.main(argv=ARGV, verbosity=2)
