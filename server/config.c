@@ -172,6 +172,10 @@ static void print_help(void)
 "                           ops pages here (env USHER_ADMIN_LISTEN)\n"
 "  --ip-rate R[:BURST]      requests/s per client address, 0 = off (env\n"
 "                           USHER_IP_RATE, default 0)\n"
+"  --trusted-proxies LIST   ADDR[/BITS],...: peers (load balancers) whose\n"
+"                           X-Forwarded-For names the client, for --ip-rate\n"
+"                           and the access log (env USHER_TRUSTED_PROXIES,\n"
+"                           default none: the TCP peer is the client)\n"
 "  --key-rate R[:BURST]     requests/s per API key, 0 = off (env\n"
 "                           USHER_KEY_RATE, default 0)\n"
 "  --max-inflight N         shed new requests with 503 overloaded while more\n"
@@ -233,6 +237,7 @@ static int apply(struct config *c, int opt, const char *v)
     case 'A': return config_parse_hostport(v, c->admin_host, sizeof c->admin_host, &c->admin_port);
     case 'I': return guard_parse_rate(v, &c->ip_rate, &c->ip_burst);
     case 'K': return guard_parse_rate(v, &c->key_rate, &c->key_burst);
+    case 'P': return proxy_parse(&c->trusted_proxies, v);
     case 'F': return parse_count(v, 0, 10000000, &c->max_inflight);
     case 'T': return parse_count(v, 1, 3600, &c->idle_timeout_s);
     case 'C': return parse_count(v, 1, 10000000, &c->max_connections);
@@ -272,6 +277,7 @@ int config_load(struct config *c, int argc, char **argv, char *err, int errlen)
         {"admin-listen", required_argument, NULL, 'A'},
         {"ip-rate", required_argument, NULL, 'I'},
         {"key-rate", required_argument, NULL, 'K'},
+        {"trusted-proxies", required_argument, NULL, 'P'},
         {"max-inflight", required_argument, NULL, 'F'},
         {"idle-timeout", required_argument, NULL, 'T'},
         {"max-connections", required_argument, NULL, 'C'},
@@ -288,6 +294,7 @@ int config_load(struct config *c, int argc, char **argv, char *err, int errlen)
         {'k', "USHER_KEYS_FILE"}, {'A', "USHER_ADMIN_LISTEN"}, {'I', "USHER_IP_RATE"},
         {'K', "USHER_KEY_RATE"}, {'F', "USHER_MAX_INFLIGHT"}, {'T', "USHER_IDLE_TIMEOUT"},
         {'C', "USHER_MAX_CONNECTIONS"}, {'L', "USHER_SHED_LATENCY"},
+        {'P', "USHER_TRUSTED_PROXIES"},
     };
     size_t i;
     int opt;

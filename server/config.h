@@ -6,6 +6,8 @@
 
 #include <stddef.h>
 
+#include "proxy.h"
+
 struct config {
     char listen_host[256];
     int listen_port;
@@ -26,6 +28,7 @@ struct config {
     char keys_file[512];     /* "" none: role:key lines */
     const char *keys_list;   /* USHER_KEYS ("role:key,..."), or NULL */
     double ip_rate, ip_burst;     /* per client address; 0 = off */
+    struct proxy_list trusted_proxies;  /* peers whose X-Forwarded-For counts */
     double key_rate, key_burst;   /* per API key; 0 = off */
     int max_inflight;        /* requests waiting on Redis before shedding */
     int shed_latency_ms;     /* the in-flight limit shrinks when answers are slower */

@@ -9,6 +9,7 @@
 #include "accesslog.h"
 #include "guard.h"
 #include "metrics.h"
+#include "proxy.h"
 #include "util.h"
 
 static void req_finish(struct req *r)
@@ -31,11 +32,23 @@ static void req_account(struct req *r, int status, size_t bytes)
         guard_observe(r->app->guard, us, r->t0_us + us);
     if (r->app->access_log) {
         char client[80];
-        snprintf(client, sizeof client, "%s:%d", conn_peer(r->conn), conn_peer_port(r->conn));
+        /* the port only when the address is the TCP peer's */
+        if (strcmp(http_client(r), conn_peer(r->conn)) == 0)
+            snprintf(client, sizeof client, "%s:%d", r->client, conn_peer_port(r->conn));
+        else
+            snprintf(client, sizeof client, "%s", r->client);
         accesslog_write(r->app->access_log, r->method,
                         r->m.route ? r->m.route->pattern : "unmatched", r->event, status, us,
                         bytes, client);
     }
+}
+
+const char *http_client(struct req *r)
+{
+    if (!r->client[0])
+        proxy_client(&r->app->cfg->trusted_proxies, conn_peer(r->conn),
+                     http_header(r, "X-Forwarded-For"), r->client, sizeof r->client);
+    return r->client;
 }
 
 void http_add_header(struct req *r, const char *name, const char *value)
@@ -261,7 +274,7 @@ static int admit(struct req *r)
     v = guard_check(r->app->guard, r->m.route->role,
                     r->m.nparams == 2 && strcmp(r->m.param_name[1], "hold") == 0,
                     http_header(r, "Authorization"),
-                    query_token(r->query, tok, sizeof tok), conn_peer(r->conn),
+                    query_token(r->query, tok, sizeof tok), http_client(r),
                     coalesced ? 0 : metrics_inflight_now(),
                     r->t0_us, &retry_s);
     if (v == GUARD_PASS) {

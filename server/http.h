@@ -52,6 +52,7 @@ struct req {
     char extra[256];          /* extra answer header lines */
     int admitted;             /* passed the guard: its time feeds the shedding */
     int counted;              /* in metrics_inflight (not a coalesced route) */
+    char client[48];          /* the client's address (http_client), "" = not yet */
 };
 
 /* Binds app->cfg's listen address and installs the dispatcher. 0 or -1
@@ -60,6 +61,9 @@ int http_start(struct app *app);
 
 /* The value of request header `name`, or NULL. */
 const char *http_header(struct req *r, const char *name);
+/* The client's address: the TCP peer, or what a trusted proxy's
+ * X-Forwarded-For says (proxy.h). */
+const char *http_client(struct req *r);
 /* Adds a header line to r's answer. */
 void http_add_header(struct req *r, const char *name, const char *value);
 

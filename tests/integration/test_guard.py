@@ -181,6 +181,7 @@ class Startup(unittest.TestCase):
         rc, err = self.run_usherd([], {"USHER_KEYS": "admin:tiny"})
         self.assertEqual(rc, 2, err)
         for flag, bad in (("--ip-rate", "-1"), ("--key-rate", "5:0"), ("--max-inflight", "x"),
+                          ("--trusted-proxies", "lb.example.com"), ("--trusted-proxies", "10.0.0.0/40"),
                           ("--admin-listen", "nohost")):
             rc, err = self.run_usherd([flag, bad])
             self.assertEqual(rc, 2, (flag, err))
@@ -235,9 +236,46 @@ class EnvKeysAndRates(unittest.TestCase):
             self.assertEqual(codes[3:], [429] * 3, codes)
             # health and metrics are never limited
             self.assertEqual(c.request("GET", "/healthz")[0], 200)
+            # X-Forwarded-For from a peer that is not a trusted proxy: ignored
+            st, _, _ = c.request("GET", "/v1/events", headers={"X-Forwarded-For": "203.0.113.9"})
+            self.assertEqual(st, 429)
             c.close()
         finally:
             stack.stop()
+
+    def test_address_bucket_behind_a_trusted_proxy(self):
+        """Behind a load balancer (127.0.0.1 trusted), each buyer's address
+        from X-Forwarded-For has its own bucket; what a client wrote to the
+        left of the proxy's entry is not believed; the access log names
+        the buyer."""
+        import json
+        import tempfile
+        log = os.path.join(tempfile.mkdtemp(prefix="usher-xff-"), "access.log")
+        stack = harness.Stack(ARGS, ["--ip-rate", "1:3", "--trusted-proxies", "127.0.0.1,10.0.0.0/8",
+                                     "--access-log", log]).start()
+        try:
+            c = stack.client()
+            xff = lambda v: {"X-Forwarded-For": v}
+            a = [c.request("GET", "/v1/events", headers=xff("203.0.113.5"))[0] for _ in range(4)]
+            self.assertEqual(a, [200, 200, 200, 429], a)
+            # another buyer through the same balancer: a bucket of its own
+            self.assertEqual(c.request("GET", "/v1/events", headers=xff("203.0.113.6"))[0], 200)
+            # a client spoofing the header's left part is still 203.0.113.5,
+            # also through a second (trusted) proxy hop
+            st, b, h = c.request("GET", "/v1/events",
+                                 headers=xff("198.51.100.1, 203.0.113.5, 10.1.2.3"))
+            refused(self, st, b, h, 429, "rate_limited")
+            # no header from the balancer: the balancer itself is the client
+            self.assertEqual(c.request("GET", "/v1/events")[0], 200)
+            c.close()
+            self.assertEqual(stack.stop_usherd(), 0)
+        finally:
+            stack.stop()
+        with open(log) as f:
+            clients = [json.loads(l)["client"] for l in f if "/readyz" not in l]
+        self.assertEqual(clients[:5], ["203.0.113.5"] * 4 + ["203.0.113.6"], clients)
+        self.assertEqual(clients[5], "203.0.113.5")
+        self.assertRegex(clients[6], r"^127\.0\.0\.1:\d+$")
 
 
 class Shedding(unittest.TestCase):
