@@ -34,17 +34,23 @@ stop_usherd() { kill "$UPID"; wait "$UPID" 2>/dev/null || true; }
 # can be off by half
 start_usherd 0
 bench_event 100
-for i in 1 2 3; do
-  "${PIN_LOAD[@]}" ./build/usher-bench rate --target "$U" --event bench --rate max --duration 5 \
-    --connections "$CONNS" --quiet --json "$TMP/sat$i.json" >/dev/null 2>&1 || true
-done
-SAT=$(python3 -c 'import json,sys; print(sorted(int(json.load(open(f))["rps"]) for f in sys.argv[1:])[1])' \
-  "$TMP"/sat[123].json)
+if [ -n "${BENCH_SAT:-}" ]; then
+  SAT=$BENCH_SAT   # given (A/B runs of two binaries against one S)
+else
+  for i in 1 2 3; do
+    "${PIN_LOAD[@]}" ./build/usher-bench rate --target "$U" --event bench --rate max --duration 5 \
+      --connections "$CONNS" --quiet --json "$TMP/sat$i.json" >/dev/null 2>&1 || true
+  done
+  SAT=$(python3 -c 'import json,sys; print(sorted(int(json.load(open(f))["rps"]) for f in sys.argv[1:])[1])' \
+    "$TMP"/sat[123].json)
+fi
 stop_usherd
-echo "saturation (closed loop, $CONNS connections, median of 3): $SAT req/s; offered below: $((2 * SAT)) req/s"
+echo "saturation (closed loop, $CONNS connections, median of 3, or BENCH_SAT): $SAT req/s; offered below: $((2 * SAT)) req/s"
 [ "${BENCH_SKIP_RATE:-0}" = 1 ] && RATE_RUNS=0 || RATE_RUNS=$RUNS
+MODES="0 $MAXIF"
+[ "${BENCH_SKIP_OFF:-0}" = 1 ] && MODES=$MAXIF   # shedding on only (A/B of binaries)
 for run in $(seq "$RATE_RUNS"); do
-  for m in 0 "$MAXIF"; do
+  for m in $MODES; do
     start_usherd "$m"
     "${PIN_LOAD[@]}" ./build/usher-bench rate --target "$U" --event bench --rate $((2 * SAT)) --duration "$SECS" \
       --connections "$CONNS" --timeout 10000 --quiet --json "$TMP/r.json" >/dev/null 2>&1 || true
@@ -79,7 +85,7 @@ done
 # generator's. Seats sold and the audit; shedding off and on, alternating.
 echo "swarm: $((SAT * SECS)) buyers at $SAT/s for $SECS s, 120,000 seats, $CONNS connections"
 for run in $(seq "$RUNS"); do
-  for m in 0 "$MAXIF"; do
+  for m in $MODES; do
     start_usherd "$m"
     redis-cli -p "$RPORT" flushall >/dev/null
     ./build/usher-bench venue --target "$U" --event ov --sections 20 --rows 100 --seats 60 >/dev/null

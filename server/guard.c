@@ -46,10 +46,13 @@ struct guard {
 #define SHED_LIMIT_MIN 8.0
 
 /* Closes the window when it is over: multiplicative decrease when the
- * admitted were slow; increase when the limit was in the way, by a
- * quarter when they were well under the target (a burst on an idle
- * server must not wait for the limit to creep back), else by a
- * twentieth. */
+ * admitted were slow (by a fifth; by half when slower than twice the
+ * target: from the default ceiling of 512 the limit must fall below the
+ * clients' connection count before it sheds at all, and every window it
+ * spends getting there queues a window's excess); increase when the limit
+ * was in the way, by a quarter when they were well under the target (a
+ * burst on an idle server must not wait for the limit to creep back),
+ * else by a twentieth. */
 static void limit_update(struct guard *g, uint64_t now_us)
 {
     double max = g->cfg.max_inflight;
@@ -64,7 +67,8 @@ static void limit_update(struct guard *g, uint64_t now_us)
     }
     avg_us = g->win_n > 0 ? g->win_sum_us / g->win_n : 0;
     if (avg_us > target_us) {
-        g->limit = g->limit * 0.8 < floor ? floor : g->limit * 0.8;
+        double cut = avg_us > 2 * target_us ? 0.5 : 0.8;
+        g->limit = g->limit * cut < floor ? floor : g->limit * cut;
     } else if (g->win_refused) {
         double grow = g->win_n > 0 && avg_us * 2 < target_us ? 1.25 : 1.05;
         g->limit = g->limit * grow + 1 > max ? max : g->limit * grow + 1;

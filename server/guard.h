@@ -14,7 +14,8 @@
  *    are refused at once with 503 overloaded + Retry-After rather than
  *    queued. The limit adapts (AIMD, like TCP's window): every 50 ms, when
  *    admitted requests took longer than shed_latency_ms on average it
- *    shrinks by a fifth, and when it refused something while they were
+ *    shrinks by a fifth (by half past twice the target, so a limit far
+ *    too high comes down within a few windows), and when it refused something while they were
  *    fast it grows (by a quarter under half the target, else a
  *    twentieth), between 8 and max_inflight. So on a
  *    saturated machine the queue in front of Redis stays short whatever

@@ -162,8 +162,9 @@ static void test_inflight_bound(void **state)
     guard_destroy(g);
 }
 
-/* The limit shrinks by a fifth per 50 ms window of slow answers, not
- * below 8, and grows back once answers are fast and it is in the way. */
+/* The limit shrinks by a fifth per 50 ms window of slow answers (by half
+ * past twice the target), not below 8, and grows back once answers are
+ * fast and it is in the way. */
 static void test_adaptive_limit(void **state)
 {
     struct guard *g = make_adaptive(NULL, 0, 0, 100, 10);
@@ -172,14 +173,18 @@ static void test_adaptive_limit(void **state)
 
     assert_int_equal(guard_inflight_limit(g), 100);
     assert_int_equal(check(g, ROLE_CHECKOUT, NULL, "a", 100, t), GUARD_PASS);
-    for (i = 0; i < 3; i++) {            /* three windows of 30 ms answers */
-        guard_observe(g, 30000, t);
+    for (i = 0; i < 3; i++) {            /* three windows of 15 ms answers */
+        guard_observe(g, 15000, t);
         t += 50001;
-        guard_observe(g, 30000, t);
+        guard_observe(g, 15000, t);
     }
-    assert_int_equal(guard_inflight_limit(g), 51);   /* 100 * 0.8^3 */
+    assert_int_equal(guard_inflight_limit(g), 51);   /* 100 * 0.8^3, target 10 ms */
     assert_int_equal(guard_check(g, ROLE_CHECKOUT, 0, NULL, NULL, "a", 52, t, &retry),
                      GUARD_OVERLOADED);
+    guard_observe(g, 20000, t += 50001);             /* exactly twice: still a fifth */
+    assert_int_equal(guard_inflight_limit(g), 40);   /* 51.2 * 0.8 */
+    guard_observe(g, 30000, t += 50001);             /* past twice: by half */
+    assert_int_equal(guard_inflight_limit(g), 20);
     for (i = 0; i < 40; i++) {           /* never below the floor */
         guard_observe(g, 30000, t += 50001);
     }
