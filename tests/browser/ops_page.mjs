@@ -1,14 +1,22 @@
 // The ops seat map in a real browser: Debian's chromium, driven by
 // playwright-core. Loads /ops/events/EVENT, then holds, reserves and blocks
 // seats through the API and checks that each seat's colour changes on the
-// page within 2 seconds; saves a screenshot. Usage:
-//   node ops_page.mjs BASE_URL EVENT SCREENSHOT.png
+// page within 2 seconds; saves a screenshot. With keys, the page is opened
+// as /ops/events/EVENT#key=CHECKOUT_KEY (the key never goes into a request
+// line but as a header, and as the stream's access_token) and the API
+// calls carry ADMIN_KEY; the events index /ops/#key= must list the event.
+// Usage:
+//   node ops_page.mjs BASE_URL EVENT SCREENSHOT.png [CHECKOUT_KEY ADMIN_KEY]
 import { chromium } from "playwright-core";
 
-const [base, event, shot] = process.argv.slice(2);
+const [base, event, shot, pageKey, adminKey] = process.argv.slice(2);
 const api = `${base}/v1/events/${event}`;
+const fragment = pageKey ? `#key=${encodeURIComponent(pageKey)}` : "";
 const post = (path, body) =>
-  fetch(api + path, { method: "POST", body: JSON.stringify(body) }).then(async r => [r.status, await r.json()]);
+  fetch(api + path, {
+    method: "POST", body: JSON.stringify(body),
+    headers: adminKey ? { Authorization: `Bearer ${adminKey}` } : {},
+  }).then(async r => [r.status, await r.json()]);
 
 const browser = await chromium.launch({
   executablePath: "/usr/bin/chromium",
@@ -24,7 +32,13 @@ try {
   const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
   const errors = [];
   page.on("pageerror", e => errors.push(String(e)));
-  await page.goto(`${base}/ops/events/${event}`);
+  if (pageKey) {
+    // the index with the key lists the event (and, without it, cannot)
+    await page.goto(`${base}/ops/${fragment}`);
+    await page.waitForSelector(`a[href*="${event}"]`, { timeout: 10000 });
+    check(true, "the events index lists the event with the key");
+  }
+  await page.goto(`${base}/ops/events/${event}${fragment}`);
   await page.waitForSelector("body[data-ready='1']", { timeout: 10000 });
   await page.waitForSelector("#live.on", { timeout: 10000 });
   const colour = id => page.$eval(`circle[data-id="${id}"]`, el => getComputedStyle(el).fill);
