@@ -264,9 +264,7 @@ static int admit(struct req *r)
     };
     char tok[260], retry[16];
     enum guard_verdict v;
-    int retry_s = 1;
-
-    int coalesced = r->m.route->coalesced;
+    int retry_s = 1, coalesced = r->m.route->coalesced;
 
     if (!r->app->guard || r->m.route->role == ROLE_OPEN)
         return 0;
