@@ -7,6 +7,7 @@ keep-alive, Expect: 100-continue, half-closed clients, --max-connections).
 Each bad request gets the right 4xx with usherd's JSON error and a stable
 code, nothing changes in Redis, and the server stays healthy."""
 import json
+import os
 import re
 import socket
 import time
@@ -284,6 +285,52 @@ class Hostile(unittest.TestCase):
             s.close()
         self.assertNotIn(b"200 OK", data)
         self.assertLess(took, 6, "a stalled request kept its socket")
+
+
+class FdExhaustion(unittest.TestCase):
+    """Out of file descriptors (the open-file limit lowered under a running
+    usherd, so that its own --max-connections bound cannot step in first):
+    accept fails with EMFILE, the listener pauses instead of spinning on a
+    backlog it cannot take, says so once in the log, and takes connections
+    again by itself once descriptors are free."""
+
+    def test_emfile_pauses_without_spinning_and_recovers(self):
+        import resource
+        stack = harness.Stack(ARGS).start()
+        held = []
+        try:
+            pid = stack.usherd_proc.pid
+            if harness.VALGRIND:
+                self.skipTest("valgrind holds descriptors of its own")
+            soft, hard = resource.prlimit(pid, resource.RLIMIT_NOFILE)
+            resource.prlimit(pid, resource.RLIMIT_NOFILE, (48, hard))   # the soft limit only
+            for _ in range(60):            # more than the limit leaves room for
+                held.append(socket.create_connection(("127.0.0.1", stack.http_port), timeout=3))
+            deadline = time.time() + 5
+            while "pausing new connections" not in stack.log_tail() and time.time() < deadline:
+                time.sleep(0.05)
+            self.assertIn("accept: Too many open files; pausing new connections", stack.log_tail())
+
+            def cpu_s():
+                with open("/proc/%d/stat" % pid) as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            before = cpu_s()
+            time.sleep(1.0)                # the backlog still holds connections
+            self.assertLess(cpu_s() - before, 0.3)   # a spinning accept loop takes ~1 s
+            for h in held:
+                h.close()
+            held = []
+            resource.prlimit(pid, resource.RLIMIT_NOFILE, (soft, hard))
+            c = harness.Client(stack.http_port)
+            st, b, _ = c.request("GET", "/healthz")
+            self.assertEqual((st, b), (200, {"status": "ok"}))
+            c.close()
+            self.assertIsNone(stack.usherd_proc.poll())
+        finally:
+            for h in held:
+                h.close()
+            stack.stop()
 
 
 class MaxConnections(unittest.TestCase):
