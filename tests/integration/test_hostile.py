@@ -250,6 +250,35 @@ class Hostile(unittest.TestCase):
         self.assert_json_error(self.post(self.HOLDS, b'{"seats":["' + b"a" * 70000 + b'"]}'),
                                413, "body_too_large")
 
+    def test_refusal_survives_a_client_still_sending(self):
+        """A 413 is answered as soon as the head shows the body is too large,
+        while the client is still pouring the body in, and the connection
+        is closed after it. (usherd also lingers to drain such input so a
+        reset cannot destroy the answer on a real network; on loopback the
+        answer survives a plain close too, so this does not test that.)"""
+        import threading
+        for _ in range(3):
+            s = socket.create_connection(("127.0.0.1", STACK.http_port), timeout=5)
+            s.sendall(b"POST " + self.HOLDS + b" HTTP/1.1\r\nHost: x\r\n"
+                      b"Content-Type: application/json\r\nContent-Length: 4000000\r\n\r\n")
+
+            def pour():
+                try:
+                    for _ in range(40):
+                        s.sendall(b"x" * 100000)
+                except OSError:
+                    pass         # the server closed its side: expected
+            t = threading.Thread(target=pour)
+            t.start()
+            try:
+                got = harness.recv_until(s, lambda g: b"}}" in g)
+            finally:
+                t.join(10)
+                s.close()
+            self.assertTrue(got.startswith(b"HTTP/1.1 413"), got[:200])
+            self.assertEqual(json.loads(got.partition(b"\r\n\r\n")[2])["error"]["code"],
+                             "body_too_large")
+
     def test_streams_outlive_the_idle_timeout(self):
         # the heartbeat (clamped below --idle-timeout) keeps a quiet stream open
         s = socket.create_connection(("127.0.0.1", STACK.http_port), timeout=10)
