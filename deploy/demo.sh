@@ -84,4 +84,4 @@ usher demo is running: usherd on $B, redis-server on 127.0.0.1:$RPORT
 Press Ctrl-C to stop.
 EOT
 wait -n "${pids[@]}" || true
-echo "usher demo: a process exited; see .run/usherd.log and .run/redis/redis.log" >&2
+echo "usher demo: usherd or redis-server has stopped (logs: .run/usherd.log, .run/redis/redis.log)" >&2
