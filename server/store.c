@@ -205,11 +205,68 @@ fail:
     return -1;
 }
 
+/* Writes n in decimal at p; returns the end. */
+static char *put_uint(char *p, size_t n)
+{
+    char tmp[24];
+    int i = 0;
+
+    do {
+        tmp[i++] = (char)('0' + n % 10);
+        n /= 10;
+    } while (n);
+    while (i)
+        *p++ = tmp[--i];
+    return p;
+}
+
+static size_t uint_digits(size_t n)
+{
+    size_t d = 1;
+
+    while (n >= 10) {
+        n /= 10;
+        d++;
+    }
+    return d;
+}
+
+long store_format_command(char **out, int argc, const char **argv, const size_t *argvlen)
+{
+    size_t total = 1 + uint_digits((size_t)argc) + 2, len;
+    char *p;
+    int i;
+
+    for (i = 0; i < argc; i++) {
+        len = argvlen ? argvlen[i] : strlen(argv[i]);
+        total += 1 + uint_digits(len) + 2 + len + 2;
+    }
+    if (!(*out = p = malloc(total + 1)))
+        return -1;
+    *p++ = '*';
+    p = put_uint(p, (size_t)argc);
+    *p++ = '\r';
+    *p++ = '\n';
+    for (i = 0; i < argc; i++) {
+        len = argvlen ? argvlen[i] : strlen(argv[i]);
+        *p++ = '$';
+        p = put_uint(p, len);
+        *p++ = '\r';
+        *p++ = '\n';
+        memcpy(p, argv[i], len);
+        p += len;
+        *p++ = '\r';
+        *p++ = '\n';
+    }
+    *p = '\0';
+    return (long)total;
+}
+
 static int send_argv(struct store *s, int script, int argc, const char **argv,
                      const size_t *argvlen, store_cb *cb, void *arg)
 {
     char *cmd = NULL;
-    int len = redisFormatCommandArgv(&cmd, argc, argv, argvlen);
+    long len = store_format_command(&cmd, argc, argv, argvlen);
 
     if (len < 0)
         return -1;
