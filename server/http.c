@@ -2,6 +2,7 @@
 #include "http.h"
 
 #include <event2/buffer.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -293,7 +294,7 @@ static int admit(struct req *r)
 static void dispatch(struct conn *c, const struct conn_request *rq, struct app *app,
                      int admin_only)
 {
-    struct req *r = calloc(1, sizeof *r);
+    struct req *r = malloc(sizeof *r);
     const char *uri = rq->target;
     const char *q;
     enum router_result res;
@@ -303,6 +304,12 @@ static void dispatch(struct conn *c, const struct conn_request *rq, struct app *
         conn_reply(c, 500, "", NULL, NULL, 0);
         return;
     }
+    /* All zero but the event's key strings: 1.9 KB that store_event_keys
+     * writes before any use, and whose zeroing was about 5 % of usherd's
+     * instructions per request (callgrind). */
+    memset(r, 0, offsetof(struct req, keys));
+    r->keys.n = 0;
+    memset(&r->keys + 1, 0, sizeof *r - offsetof(struct req, keys) - sizeof r->keys);
     r->app = app;
     r->conn = c;
     r->t0_us = util_now_us();
