@@ -15,8 +15,8 @@
  *    queued. The limit adapts (AIMD, like TCP's window): every 50 ms, when
  *    admitted requests took longer than shed_latency_ms on average it
  *    shrinks by a fifth (by half past twice the target, so a limit far
- *    too high comes down within a few windows), and when it refused something while they were
- *    fast it grows (by a quarter under half the target, else a
+ *    too high comes down within a few windows), and when it refused
+ *    something while they were fast it grows (by a quarter under half the target, else a
  *    twentieth), between 8 and max_inflight. So on a
  *    saturated machine the queue in front of Redis stays short whatever
  *    max_inflight says. Requests that finish work already begun (about an

@@ -205,21 +205,6 @@ fail:
     return -1;
 }
 
-/* Writes n in decimal at p; returns the end. */
-static char *put_uint(char *p, size_t n)
-{
-    char tmp[24];
-    int i = 0;
-
-    do {
-        tmp[i++] = (char)('0' + n % 10);
-        n /= 10;
-    } while (n);
-    while (i)
-        *p++ = tmp[--i];
-    return p;
-}
-
 static size_t uint_digits(size_t n)
 {
     size_t d = 1;
@@ -244,13 +229,13 @@ long store_format_command(char **out, int argc, const char **argv, const size_t 
     if (!(*out = p = malloc(total + 1)))
         return -1;
     *p++ = '*';
-    p = put_uint(p, (size_t)argc);
+    p = util_put_uint(p, (unsigned long long)argc);
     *p++ = '\r';
     *p++ = '\n';
     for (i = 0; i < argc; i++) {
         len = argvlen ? argvlen[i] : strlen(argv[i]);
         *p++ = '$';
-        p = put_uint(p, len);
+        p = util_put_uint(p, len);
         *p++ = '\r';
         *p++ = '\n';
         memcpy(p, argv[i], len);

@@ -48,6 +48,20 @@ void util_format_rfc3339(int64_t ms, char *buf, size_t len)
 static unsigned char pool[4096];
 static size_t pool_left;
 
+char *util_put_uint(char *p, unsigned long long n)
+{
+    char tmp[20];
+    int i = 0;
+
+    do {
+        tmp[i++] = (char)('0' + n % 10);
+        n /= 10;
+    } while (n);
+    while (i)
+        *p++ = tmp[--i];
+    return p;
+}
+
 int util_random_token(char out[23])
 {
     static const char b64[] =

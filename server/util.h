@@ -1,5 +1,6 @@
 /* util — small helpers shared by every module: logging to stderr, clock
- * and time formatting, and unguessable tokens from the OS random source.
+ * and time formatting, decimal numbers without printf, and unguessable
+ * tokens from the OS random source.
  * Nothing here allocates or blocks. */
 #ifndef USHER_UTIL_H
 #define USHER_UTIL_H
@@ -17,6 +18,10 @@ uint64_t util_now_us(void);
 /* Writes `ms` (milliseconds since the epoch) as RFC 3339 UTC with
  * milliseconds, e.g. 2026-11-22T02:06:18.123Z, into buf (>= 32 bytes). */
 void util_format_rfc3339(int64_t ms, char *buf, size_t len);
+
+/* Writes n in decimal at p (at most 20 bytes, no NUL); returns the end.
+ * For the request path, where printf's format parsing costs. */
+char *util_put_uint(char *p, unsigned long long n);
 
 /* Fills out[0..22] with a NUL-terminated URL-safe token of 128 random bits
  * from getrandom(2). Returns 0, or -1 when the OS random source fails. */
