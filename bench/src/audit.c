@@ -135,11 +135,13 @@ int audit_run(struct bench *b, const struct ledger *l, int wait_expiry, json_t *
     fetches = calloc(l->n + 1, sizeof *fetches);
     for (i = 0; i < l->n; i++) {
         const struct ledger_entry *e = &l->e[i];
-        if (e->state == RES_LIVE_HOLD) {
+        /* A reserve whose answer was lost (or refused and not tried
+         * again) may have sold the seats, or left its hold live. */
+        if (e->state == RES_LIVE_HOLD || e->state == RES_UNKNOWN)
             for (k = 0; k < (size_t)e->nseats; k++)
                 json_object_set_new(live, e->seats[k], json_string(e->hold_id));
+        if (e->state == RES_LIVE_HOLD)
             continue;
-        }
         if (json_object_get(orders, e->order_id))
             continue;
         json_object_set_new(orders, e->order_id, json_null());

@@ -204,6 +204,46 @@ class Bench(unittest.TestCase):
         self.assertIn("double_sale seat %s" % other, out)
         c.close()
 
+    def test_audit_lets_a_lost_reserve_leave_its_hold_live(self):
+        """A reserve whose answer was lost (timeout, 5xx) may have sold its
+        seats or not: both books must audit clean. Not sold, its hold is
+        still live; the audit once called those seats unaccounted."""
+        self.assertEqual(bench("venue", "--event", "lost", "--sections", "1", "--rows", "1",
+                               "--seats", "10")[0], 0)
+        c = STACK.client()
+        try:
+            holds = []
+            for seats in (["S1-1-1", "S1-1-2"], ["S1-1-3"]):
+                st, body, _ = c.request("POST", "/v1/events/lost/holds",
+                                        {"seats": seats, "holder": "b1", "ttl_s": 600})
+                self.assertEqual(st, 201, body)
+                holds.append((body["hold_id"], seats))
+            st, body, _ = c.request("POST", "/v1/events/lost/holds/%s/reserve" % holds[1][0],
+                                    {"order_id": "o-sold"})
+            self.assertEqual(st, 200, body)
+        finally:
+            c.close()
+        ledger = self.path("lost.json")
+        with open(ledger, "w") as f:
+            json.dump({"event": "lost", "holds_expire_by_ms": 0, "entries": [
+                {"state": "unknown", "order_id": "o-unsold", "hold_id": holds[0][0],
+                 "seats": holds[0][1]},
+                {"state": "unknown", "order_id": "o-sold", "hold_id": holds[1][0],
+                 "seats": holds[1][1]}]}, f)
+        code, out, err = bench("audit", "--ledger", ledger)
+        self.assertEqual(code, 0, out + err)
+        self.assertIn("2 reserve answers lost", out)
+        self.assertIn("1 of their seats on the books", out)
+        self.assertEqual(self.status_string("lost")[:3], "hhr")
+        # a held seat that no entry explains is still caught
+        with open(ledger, "w") as f:
+            json.dump({"event": "lost", "holds_expire_by_ms": 0, "entries": [
+                {"state": "unknown", "order_id": "o-sold", "hold_id": holds[1][0],
+                 "seats": holds[1][1]}]}, f)
+        code, out, err = bench("audit", "--ledger", ledger)
+        self.assertEqual(code, 1, out + err)
+        self.assertIn("unaccounted_hold seat S1-1-1", out)
+
     def test_rate_modes(self):
         code, out, err = bench("rate", "--op", "healthz", "--rate", "300", "--duration", "2",
                                "--json", self.path("h.json"), "--quiet")
