@@ -27,6 +27,7 @@ struct conn {
     size_t wlen, woff, wcap;
     struct hc_req *req;
     int fail_status;         /* set when a failure is reported from the timer */
+    int on_free;             /* in the pool's free stack */
 };
 
 struct hc_pool {
@@ -39,12 +40,22 @@ struct hc_pool {
     const struct timeval *timeout;   /* a libevent common timeout */
     int nconns;
     struct conn *conns;
+    struct conn **free;      /* idle or closed connections without a request */
+    int nfree;               /* (a stack: a scan per answer showed in profiles) */
     struct hc_req *head, *tail;
     size_t queued, busy;
 };
 
 static void conn_dispatch(struct conn *c);
 static void pool_dispatch(struct hc_pool *p);
+
+static void pool_put_free(struct hc_pool *p, struct conn *c)
+{
+    if (!c->on_free) {
+        c->on_free = 1;
+        p->free[p->nfree++] = c;
+    }
+}
 
 uint64_t hc_now_us(void)
 {
@@ -95,6 +106,7 @@ static void conn_finish(struct conn *c, int status, const char *body, size_t len
     c->pool->busy--;
     if (c->state == C_BUSY || c->state == C_CONNECTING)
         c->state = c->fd >= 0 ? C_IDLE : C_DOWN;
+    pool_put_free(c->pool, c);   /* before the callback: it may submit */
     r->cb(r, status, body, len, now > r->start_us ? now - r->start_us : 0);
     /* the callback owns r now; body is ours */
 }
@@ -355,11 +367,10 @@ static void conn_dispatch(struct conn *c)
 
 static void pool_dispatch(struct hc_pool *p)
 {
-    int i;
-
-    for (i = 0; i < p->nconns && p->head; i++) {
-        struct conn *c = &p->conns[i];
-        if (c->state == C_IDLE || c->state == C_DOWN)
+    while (p->head && p->nfree > 0) {
+        struct conn *c = p->free[--p->nfree];
+        c->on_free = 0;
+        if (!c->req && (c->state == C_IDLE || c->state == C_DOWN))
             conn_dispatch(c);
     }
 }
@@ -415,12 +426,16 @@ struct hc_pool *hc_pool_create(struct event_base *base, const char *host, int po
     }
     p->nconns = connections;
     p->conns = calloc((size_t)connections, sizeof *p->conns);
-    if (!p->conns) {
+    p->free = calloc((size_t)connections, sizeof *p->free);
+    if (!p->conns || !p->free) {
+        free(p->conns);
+        free(p->free);
         free(p);
         return NULL;
     }
-    for (i = 0; i < connections; i++) {
+    for (i = connections - 1; i >= 0; i--) {   /* conns[0] on top */
         struct conn *c = &p->conns[i];
+        pool_put_free(p, c);
         c->pool = p;
         c->fd = -1;
         c->rev = event_new(base, -1, 0, NULL, NULL);
@@ -457,5 +472,6 @@ void hc_pool_destroy(struct hc_pool *p)
         free(r);
     }
     free(p->conns);
+    free(p->free);
     free(p);
 }
