@@ -25,14 +25,15 @@ struct order_fetch {
 #define AUDIT_CONCURRENCY 32
 
 /* Fetches every order of fs[0..n) that still needs it (all, or the shed
- * ones), AUDIT_CONCURRENCY at a time. */
-static void fetch_orders(struct bench *b, struct order_fetch *fs, size_t n, int shed_only)
+ * ones), `conc` at a time. */
+static void fetch_orders(struct bench *b, struct order_fetch *fs, size_t n, int shed_only,
+                         int conc)
 {
     size_t i = 0;
     int *left = n ? fs[0].left : NULL;
 
     while (i < n) {
-        while (i < n && *left < AUDIT_CONCURRENCY) {
+        while (i < n && *left < conc) {
             struct order_fetch *f = &fs[i++];
             if (shed_only && !f->shed)
                 continue;
@@ -40,7 +41,7 @@ static void fetch_orders(struct bench *b, struct order_fetch *fs, size_t n, int 
             (*left)++;
             hc_submit(b->pool, &f->r);
         }
-        while (*left >= AUDIT_CONCURRENCY || (i == n && *left > 0))
+        while (*left >= conc || (i == n && *left > 0))
             event_base_loop(b->base, EVLOOP_ONCE);
     }
 }
@@ -89,7 +90,7 @@ int audit_run(struct bench *b, const struct ledger *l, int wait_expiry, json_t *
     const char *key;
     size_t i, k, nf = 0;
     long acked_seats = 0, reserved = 0, held = 0, unknown_confirmed = 0;
-    int left = 0, failed = 0, rc = -1, st;
+    int left = 0, failed = 0, rc = -1, st, conc;
 
     *report = NULL;
     if (wait_expiry && l->holds_expire_by_ms > 0) {
@@ -154,15 +155,18 @@ int audit_run(struct bench *b, const struct ledger *l, int wait_expiry, json_t *
         f->left = &left;
         f->orders = orders;
     }
-    fetch_orders(b, fetches, nf, 0);
-    for (k = 0; k < AUDIT_SHED_TRIES; k++) {
+    fetch_orders(b, fetches, nf, 0, AUDIT_CONCURRENCY);
+    for (k = 0, conc = AUDIT_CONCURRENCY; k < AUDIT_SHED_TRIES; k++) {
         int again = 0;
         for (i = 0; i < nf; i++)
             again += fetches[i].shed;
         if (!again)
             break;
+        /* refused: ask again after a second, and fewer at a time (a
+         * server with a small in-flight limit admits only a few) */
+        conc = conc > 1 ? conc / 2 : 1;
         sleep(1);
-        fetch_orders(b, fetches, nf, 1);
+        fetch_orders(b, fetches, nf, 1, conc);
     }
     for (i = 0; i < nf; i++)
         failed |= fetches[i].failed | fetches[i].shed;

@@ -244,6 +244,37 @@ class Bench(unittest.TestCase):
         self.assertEqual(code, 1, out + err)
         self.assertIn("unaccounted_hold seat S1-1-1", out)
 
+    def test_audit_reads_through_a_small_inflight_limit(self):
+        """Against a usherd that admits one request at a time the audit's
+        order reads are mostly refused; it asks again with fewer at a time
+        until it has them all (32 at a time, it gave up with exit 3)."""
+        stack = harness.Stack(ARGS, ["--max-inflight", "1", "--shed-latency", "0"]).start()
+        try:
+            target = ["--target", "http://127.0.0.1:%d" % stack.http_port]
+            run = lambda *a: subprocess.run([ARGS.usher_bench, a[0]] + target + list(a[1:]),
+                                            capture_output=True, text=True, timeout=120)
+            p = run("venue", "--event", "few", "--sections", "1", "--rows", "2", "--seats", "50")
+            self.assertEqual(p.returncode, 0, p.stderr)
+            p = run("swarm", "--event", "few", "--users", "40", "--arrival", "burst:0.5",
+                    "--party", "1-1", "--p-reserve", "1", "--p-release", "0", "--think", "0.05",
+                    "--hold-ttl", "60", "--patience", "10", "--duration", "10", "--seed", "3",
+                    "--quiet", "--json", self.path("few.json"))
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+            with open(self.path("few.json")) as f:
+                rep = json.load(f)
+            self.assertGreater(rep["ops"]["hold"]["codes"].get("503", 0), 0)   # it did shed
+            self.assertTrue(rep["audit"]["ok"], rep["audit"])
+            sold = rep["ops"]["reserve"]["codes"].get("200", 0)
+            self.assertGreater(sold, 32)          # more orders than one batch of reads
+            self.assertEqual(rep["audit"]["orders_checked"], sold)
+            r = stack.redis()
+            try:
+                self.assertEqual(r.cmd("HLEN", "usher:{few}:orders"), sold)
+            finally:
+                r.close()
+        finally:
+            stack.stop()
+
     def test_rate_modes(self):
         code, out, err = bench("rate", "--op", "healthz", "--rate", "300", "--duration", "2",
                                "--json", self.path("h.json"), "--quiet")
