@@ -267,6 +267,8 @@ class Bench(unittest.TestCase):
             sold = rep["ops"]["reserve"]["codes"].get("200", 0)
             self.assertGreater(sold, 32)          # more orders than one batch of reads
             self.assertEqual(rep["audit"]["orders_checked"], sold)
+            # a refused reserve did nothing: it is no lost answer
+            self.assertEqual(rep["audit"]["lost_answers"], [])
             r = stack.redis()
             try:
                 self.assertEqual(r.cmd("HLEN", "usher:{few}:orders"), sold)
