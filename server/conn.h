@@ -38,7 +38,11 @@ typedef void (*conn_request_cb)(struct conn *c, const struct conn_request *rq, v
 
 struct conn_limits {
     size_t max_connections;   /* beyond it new connections get a canned 503 */
-    size_t max_body;          /* largest body read at all (routes check their own) */
+    size_t max_body;          /* largest body of a request, unless: */
+    /* asked, when a body would pass max_body, for the largest this request
+     * may have (its route's limit); NULL: max_body holds for every request.
+     * Bodies are refused at the head, before they are read. */
+    size_t (*large_body_max)(const char *method, const char *target);
     int idle_timeout_s;       /* silence, or a request still incomplete after it */
 };
 

@@ -149,6 +149,23 @@ static int has_token(const char *v, const char *token)
     return 0;
 }
 
+/* Refuses a body of `len` bytes (so far, or announced) when it passes
+ * what this request may have. 0, or -1 after conn_refuse(). */
+static int check_body_len(struct conn *c, unsigned long long len)
+{
+    const struct conn_limits *lim = &c->s->lim;
+    size_t max = lim->max_body;
+    char msg[80];
+
+    if (len <= max)
+        return 0;
+    if (lim->large_body_max && len <= (max = lim->large_body_max(c->rq.method, c->rq.target)))
+        return 0;
+    snprintf(msg, sizeof msg, "The body may be at most %zu bytes on this route.", max);
+    conn_refuse(c, ERR_BODY_TOO_LARGE, msg);
+    return -1;
+}
+
 /* Decides how the body comes. 0, or -1 after conn_refuse(). */
 static int frame_body(struct conn *c)
 {
@@ -185,10 +202,8 @@ static int frame_body(struct conn *c)
             conn_refuse(c, ERR_INVALID_REQUEST, "Content-Length is not a number.");
             return -1;
         }
-        if (n > c->s->lim.max_body) {
-            conn_refuse(c, ERR_BODY_TOO_LARGE, NULL);
+        if (check_body_len(c, n) < 0)
             return -1;
-        }
         c->body_need = (size_t)n;
         c->state = n ? C_BODY : C_HEAD;
     } else {
@@ -286,10 +301,8 @@ int conn_step_chunked(struct conn *c)
             if (!line[0] || strlen(line) > 8 || line[strspn(line, "0123456789abcdefABCDEF")])
                 goto bad;
             size = strtoull(line, &end, 16);
-            if (size + evbuffer_get_length(c->chunks) > c->s->lim.max_body) {
-                conn_refuse(c, ERR_BODY_TOO_LARGE, NULL);
+            if (check_body_len(c, size + evbuffer_get_length(c->chunks)) < 0)
                 return -1;
-            }
             c->chunk_left = (size_t)size;
             c->phase = size ? CH_DATA : CH_TRAILER;
         }

@@ -183,19 +183,12 @@ const char *http_header(struct req *r, const char *name)
 }
 
 /* Parses the request body (lent for the dispatch only) into r->body per
- * the route's body kind. 0, or -1 after replying with the error. */
+ * the route's body kind; its size was checked at the head (conn's
+ * large_body_max). 0, or -1 after replying with the error. */
 static int read_body(struct req *r, const char *data, size_t len)
 {
-    size_t max = r->m.route->body == BODY_JSON_MAP ? ROUTER_BODY_LARGE
-                                                   : ROUTER_BODY_SMALL;
     json_error_t jerr;
 
-    if (len > max) {
-        char msg[96];
-        snprintf(msg, sizeof msg, "The body may be at most %zu bytes on this route.", max);
-        http_reply_error(r, ERR_BODY_TOO_LARGE, msg, NULL);
-        return -1;
-    }
     if (r->m.route->body == BODY_NONE)
         return 0;
     if (len == 0) {
@@ -369,9 +362,9 @@ int http_start(struct app *app)
     const struct config *c = app->cfg;
     struct conn_limits lim = {
         .max_connections = (size_t)c->max_connections,
-        /* one limit for reading at all, the largest; read_body() applies
-         * each route's own */
-        .max_body = ROUTER_BODY_LARGE,
+        /* each route's own limit, applied at the head */
+        .max_body = ROUTER_BODY_SMALL,
+        .large_body_max = router_body_max,
         .idle_timeout_s = c->idle_timeout_s,
     };
 
@@ -381,6 +374,7 @@ int http_start(struct app *app)
         return -1;
     if (c->admin_host[0]) {
         lim.max_body = 0;
+        lim.large_body_max = NULL;
         app->admin_http = conn_listen(app->base, c->admin_host, c->admin_port, &lim,
                                       dispatch_admin, app);
         if (!app->admin_http)

@@ -108,3 +108,14 @@ enum router_result router_match(const char *method, const char *path, size_t len
     }
     return res;
 }
+
+size_t router_body_max(const char *method, const char *target)
+{
+    struct router_match m;
+    const char *q = strchr(target, '?');
+
+    if (router_match(method, target, q ? (size_t)(q - target) : strlen(target), &m) ==
+            ROUTER_FOUND && m.route->body == BODY_JSON_MAP)
+        return ROUTER_BODY_LARGE;
+    return ROUTER_BODY_SMALL;
+}

@@ -57,6 +57,11 @@ struct router_match {
 enum router_result router_match(const char *method, const char *path, size_t len,
                                 struct router_match *m);
 
+/* The largest body a request for `target` (the query, if any, ignored)
+ * may carry: ROUTER_BODY_LARGE where its route takes a seat map,
+ * ROUTER_BODY_SMALL on every other route and on none. */
+size_t router_body_max(const char *method, const char *target);
+
 /* The route table itself, for tests and docs. */
 const struct route *router_routes(size_t *count);
 

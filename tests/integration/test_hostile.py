@@ -250,12 +250,40 @@ class Hostile(unittest.TestCase):
         self.assert_json_error(self.post(self.HOLDS, b'{"seats":["' + b"a" * 70000 + b'"]}'),
                                413, "body_too_large")
 
+    def test_body_limit_is_the_routes_and_applies_at_the_head(self):
+        """A hold may have 64 KiB of body, a seat map 32 MiB; a length past
+        the route's limit is refused from the head alone, before usherd
+        reads (and buffers) any of the body."""
+        t0 = time.time()
+        for head in (b"Content-Length: 70000\r\n",
+                     b"Transfer-Encoding: chunked\r\n\r\n11170"):
+            s = socket.create_connection(("127.0.0.1", STACK.http_port), timeout=1.5)
+            try:
+                s.sendall(b"POST " + self.HOLDS + b" HTTP/1.1\r\nHost: x\r\n" + head +
+                          (b"\r\n" if head.endswith(b"\n") else b"\r\n"))
+                got = harness.recv_until(s, lambda g: b"}}" in g)
+            finally:
+                s.close()
+            self.assert_json_error(got, 413, "body_too_large")
+            self.assertIn(b"at most 65536 bytes", got)
+        self.assertLess(time.time() - t0, 1.5)
+        # a seat map past 64 KiB is read: the route's limit is larger
+        big = harness.theatre(sections=60, rows=40, seats=2)
+        self.assertGreater(len(json.dumps(big)), 100000)
+        c = STACK.client()
+        try:
+            st, b, _ = c.request("PUT", "/v1/events/hostile-big", big)
+            self.assertEqual(st, 201, b)
+            st, _, _ = c.request("DELETE", "/v1/events/hostile-big")
+            self.assertEqual(st, 204)
+        finally:
+            c.close()
+
     def test_refusal_survives_a_client_still_sending(self):
         """A 413 is answered as soon as the head shows the body is too large,
         while the client is still pouring the body in, and the connection
-        is closed after it. (usherd also lingers to drain such input so a
-        reset cannot destroy the answer on a real network; on loopback the
-        answer survives a plain close too, so this does not test that.)"""
+        is closed after it. (Whether the answer survives input that comes
+        after the close is the next test's.)"""
         import threading
         for _ in range(3):
             s = socket.create_connection(("127.0.0.1", STACK.http_port), timeout=5)
@@ -277,6 +305,37 @@ class Hostile(unittest.TestCase):
                 s.close()
             self.assertTrue(got.startswith(b"HTTP/1.1 413"), got[:200])
             self.assertEqual(json.loads(got.partition(b"\r\n\r\n")[2])["error"]["code"],
+                             "body_too_large")
+
+    def test_refusal_survives_input_after_the_close(self):
+        """The linger: a refusal still queued in the kernel (the client has
+        not read it yet) must survive input the client sends after it.
+        Were the socket simply closed, that input would make the kernel
+        answer with a reset and throw the unsent 413 away; usherd instead
+        shuts down its sending side and reads on for two seconds.
+        The client's tiny receive buffer keeps earlier pipelined answers,
+        and the 413 behind them, in usherd's send queue."""
+        n = 40
+        for _ in range(3):
+            s = socket.socket()
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)
+            s.settimeout(5)
+            s.connect(("127.0.0.1", STACK.http_port))
+            try:
+                s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n" * n +
+                          b"POST " + self.HOLDS + b" HTTP/1.1\r\nHost: x\r\n"
+                          b"Content-Type: application/json\r\n"
+                          b"Content-Length: 40000000\r\n\r\n")  # > 32 MiB
+                time.sleep(0.3)   # all answered, the 413 queued, usherd's side shut
+                s.sendall(b"x" * 1000)
+                time.sleep(0.2)   # a plain close would have reset by now
+                got = harness.recv_until(s)
+            finally:
+                s.close()
+            self.assertEqual(got.count(b"HTTP/1.1 200 "), n, got[-300:])
+            last = got.rpartition(b"HTTP/1.1 ")[2]
+            self.assertTrue(last.startswith(b"413 "), got[-300:])
+            self.assertEqual(json.loads(last.partition(b"\r\n\r\n")[2])["error"]["code"],
                              "body_too_large")
 
     def test_streams_outlive_the_idle_timeout(self):

@@ -100,6 +100,16 @@ static void test_table_is_consistent(void **state)
     }
 }
 
+static void test_body_limits(void **state)
+{
+    /* seat maps may be large; everything else, and no route, is small */
+    assert_int_equal(router_body_max("PUT", "/v1/events/e1"), ROUTER_BODY_LARGE);
+    assert_int_equal(router_body_max("PUT", "/v1/events/e1?x=1"), ROUTER_BODY_LARGE);
+    assert_int_equal(router_body_max("POST", "/v1/events/e1/holds"), ROUTER_BODY_SMALL);
+    assert_int_equal(router_body_max("GET", "/v1/events/e1"), ROUTER_BODY_SMALL);
+    assert_int_equal(router_body_max("PUT", "/nowhere"), ROUTER_BODY_SMALL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -109,6 +119,7 @@ int main(void)
         cmocka_unit_test(test_not_found),
         cmocka_unit_test(test_bad_method_lists_allow),
         cmocka_unit_test(test_table_is_consistent),
+        cmocka_unit_test(test_body_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
