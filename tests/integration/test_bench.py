@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import tempfile
+import time
 import unittest
 
 import harness
@@ -159,6 +160,41 @@ class Bench(unittest.TestCase):
         # the same ledger audits clean again on its own
         code, out, err = bench("audit", "--ledger", self.path("ledger.json"))
         self.assertEqual(code, 0, out + err)
+
+    def test_refresh_brings_seats_freed_behind_the_view(self):
+        """The polled seat map corrects the buyers' view: 90 of 100 seats
+        are blocked when the swarm starts and unblocked a second in; only
+        the refresh can tell the bench, so without it 10 seats sell."""
+        self.assertEqual(bench("venue", "--event", "rf", "--sections", "1", "--rows", "1",
+                               "--seats", "100")[0], 0)
+        seats = ["S1-1-%d" % i for i in range(11, 101)]
+        c = STACK.client()
+        try:
+            st, b, _ = c.request("POST", "/v1/events/rf/block", {"seats": seats})
+            self.assertEqual(st, 200, b)
+            cmd = [ARGS.usher_bench, "swarm", "--target", "http://127.0.0.1:%d" % STACK.http_port,
+                   "--event", "rf", "--users", "60", "--arrival", "rate:10", "--party", "1",
+                   "--think", "0.2", "--p-reserve", "1", "--p-release", "0", "--patience", "2", "--refresh", "1",
+                   "--seed", "3", "--quiet", "--json", self.path("r.json")]
+            p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            try:
+                time.sleep(1.0)
+                st, b, _ = c.request("POST", "/v1/events/rf/unblock", {"seats": seats})
+                self.assertEqual(st, 200, b)
+                out, err = p.communicate(timeout=60)
+            finally:
+                if p.poll() is None:
+                    p.kill()
+                    p.wait()
+        finally:
+            c.close()
+        self.assertEqual(p.returncode, 0, out + err)
+        with open(self.path("r.json")) as f:
+            rep = json.load(f)
+        self.assertTrue(rep["audit"]["ok"], rep["audit"])
+        self.assertGreater(rep["ops"]["seatmap"]["codes"]["200"], 0)
+        self.assertEqual(rep["seats"]["sold"], self.status_string("rf").count("r"))
+        self.assertGreaterEqual(rep["seats"]["sold"], 30)
 
     def test_audit_catches_books_broken_behind_its_back(self):
         self.assertEqual(bench("venue", "--event", "tamper", "--sections", "1", "--rows", "4",
