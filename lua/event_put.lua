@@ -5,7 +5,8 @@
 -- command blocks Redis for long; this script swaps them in atomically.
 -- ARGV: name, hold_ttl_s, max_hold_ttl_s, max_seats_per_hold,
 --       sections_json, seat count, journal_max, max_seats_per_holder
---       (0 = no limit).
+--       (0 = no limit), layout id (this PUT's staging token: names the
+--       layout for the readers' caches, see event_read).
 -- Returns 1 when created, 0 when replaced.
 -- Errors: EVENT_IN_USE; STAGE_INCOMPLETE when the staging keys are not
 -- whole (expired, or a chunk was lost): usherd answers 503, retry.
@@ -37,7 +38,8 @@ redis.call('PERSIST', K_LAYOUT)
 redis.call('HSET', K_META, 'name', ARGV[1], 'hold_ttl_s', ARGV[2],
            'max_hold_ttl_s', ARGV[3], 'max_seats_per_hold', ARGV[4],
            'sections', ARGV[5], 'total', n, 'created_ms', now,
-           'journal_max', ARGV[7], 'max_seats_per_holder', ARGV[8])
+           'journal_max', ARGV[7], 'max_seats_per_holder', ARGV[8],
+           'layout_id', ARGV[9])
 redis.call('SET', K_STATUS, string.rep('.', n))
 -- Say why in the journal: watchers of a replaced map must reload.
 redis.call('XADD', K_JOURNAL, 'MAXLEN', '~', ARGV[7], '*', 'seats', '', 'status', '',

@@ -2,20 +2,25 @@
 -- Expires up to READ_SWEEP due holds first, so the answer counts an
 -- expired hold as available (the periodic sweep keeps the backlog far
 -- below that bound).
--- ARGV: '1' to include the layout, '0' not to.
+-- ARGV: '1' to include the layout, '0' not to; and optionally the layout
+--       id whose layout the caller already holds: when it is the event's,
+--       the layout is left out (it never changes under one id).
 -- Returns {name, hold_ttl_s, max_hold_ttl_s, max_seats_per_hold,
 --          sections_json, status, layout or '', last journal id or '',
---          max_seats_per_holder (0 = none)}:
+--          max_seats_per_holder (0 = none), layout id or ''}:
 -- the status and the journal position of one instant, for live streams.
 -- Errors: EVENT_NOT_FOUND. Work: O(READ_SWEEP * max_seats_per_hold + N).
 local READ_SWEEP = 1000
 local m = redis.call('HMGET', K_META, 'name', 'hold_ttl_s', 'max_hold_ttl_s',
-                     'max_seats_per_hold', 'sections', 'max_seats_per_holder')
+                     'max_seats_per_hold', 'sections', 'max_seats_per_holder',
+                     'layout_id')
 if not m[1] then return fail('EVENT_NOT_FOUND') end
 sweep_expired(now_ms(), READ_SWEEP)
 local layout = ''
-if ARGV[1] == '1' then layout = redis.call('GET', K_LAYOUT) or '' end
+if ARGV[1] == '1' and not (m[7] and m[7] == ARGV[2]) then
+  layout = redis.call('GET', K_LAYOUT) or ''
+end
 local last = redis.call('XREVRANGE', K_JOURNAL, '+', '-', 'COUNT', 1)
 return {m[1], tonumber(m[2]), tonumber(m[3]), tonumber(m[4]), m[5],
         redis.call('GET', K_STATUS) or '', layout, last[1] and last[1][1] or '',
-        tonumber(m[6] or '0')}
+        tonumber(m[6] or '0'), m[7] or ''}

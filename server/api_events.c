@@ -145,6 +145,7 @@ void api_readyz(struct req *r)
 
 struct put_state {
     struct seatmap map;
+    char token[23];           /* names the staging keys and the layout */
     size_t pending;           /* staging commands not yet answered */
     int failed;
 };
@@ -179,7 +180,7 @@ static void on_staged(void *arg, enum store_status st, const redisReply *reply)
     struct put_state *ps = r->data;
     struct seatmap *m = &ps->map;
     char nums[6][24];
-    const char *argv[8];
+    const char *argv[9];
 
     if (st != STORE_OK || (reply && reply->type == REDIS_REPLY_ERROR))
         ps->failed = 1;
@@ -205,7 +206,8 @@ static void on_staged(void *arg, enum store_status st, const redisReply *reply)
     argv[6] = nums[4];
     snprintf(nums[5], sizeof nums[5], "%lld", m->max_seats_per_holder);
     argv[7] = nums[5];
-    api_eval(r, SCRIPT_EVENT_PUT, 8, argv, NULL, on_event_put);
+    argv[8] = ps->token;
+    api_eval(r, SCRIPT_EVENT_PUT, 9, argv, NULL, on_event_put);
 }
 
 /* Queues one staging command; counts it, or marks the PUT failed. */
@@ -226,18 +228,18 @@ static void on_event_registered(void *arg, enum store_status st, const redisRepl
     struct seatmap *m = &ps->map;
     const char **argv = NULL;
     size_t *lens = NULL, i, j;
-    char *nums = NULL, token[23];
+    char *nums = NULL;
 
     if (!api_reply_ok(r, st, reply, REDIS_REPLY_INTEGER, 0))
         return;
     argv = malloc(sizeof *argv * (2 + 2 * STAGE_CHUNK));
     lens = malloc(sizeof *lens * (2 + 2 * STAGE_CHUNK));
     nums = malloc((size_t)STAGE_CHUNK * 12);
-    if (!argv || !lens || !nums || util_random_token(token) < 0) {
+    if (!argv || !lens || !nums || util_random_token(ps->token) < 0) {
         http_reply_error(r, ERR_INTERNAL, NULL, NULL);
         goto done;
     }
-    store_event_stage_keys(&r->keys, r->event, token);
+    store_event_stage_keys(&r->keys, r->event, ps->token);
     /* ps->pending starts at 1 so that no answer can finish the PUT while
      * commands are still being queued; the matching release is below. */
     ps->pending = 1;

@@ -9,6 +9,7 @@
 
 #include "api.h"
 #include "api_common.h"
+#include "layouts.h"
 
 #define ADMIN_SEATS_MAX 5000
 
@@ -17,7 +18,37 @@
 struct seat_filter {
     char section[ID_MAX + 1];   /* "" = all */
     char status;                /* 0 = all, else a status byte */
+    struct layout *layout;      /* the cached layout the read named, or NULL */
 };
+
+static void seat_filter_free(void *p)
+{
+    struct seat_filter *f = p;
+
+    layouts_release(f->layout);
+    free(f);
+}
+
+/* The layout to list: the cached one when event_read left it out because
+ * the read named its id, else the reply's, cached for the next read. */
+static void seats_layout(struct req *r, struct seat_filter *f, const redisReply *reply,
+                         const char **data, size_t *len)
+{
+    const redisReply *layout = reply->element[6];
+    const redisReply *id = reply->elements > 9 && reply->element[9]->type == REDIS_REPLY_STRING
+                           ? reply->element[9] : NULL;
+
+    if (f->layout && id && layout->len == 0 && strcmp(f->layout->id, id->str) == 0) {
+        *data = f->layout->data;
+        *len = f->layout->len;
+        return;
+    }
+    *data = layout->str;
+    *len = layout->len;
+    layouts_release(f->layout);
+    f->layout = id && id->len ? layouts_put(r->app->layouts, r->event, id->str,
+                                            layout->str, layout->len) : NULL;
+}
 
 static const char *status_name(char c)
 {
@@ -64,9 +95,9 @@ static void on_seats_list(void *arg, enum store_status st, const redisReply *rep
     const redisReply *status, *layout;
     struct evbuffer *out;
     struct evbuffer_iovec v;
-    const char *p, *end;
+    const char *p, *end, *ldata;
     char *w;
-    size_t i = 0, cap;
+    size_t i = 0, cap, llen;
     long want;
     int first = 1;
 
@@ -79,12 +110,13 @@ static void on_seats_list(void *arg, enum store_status st, const redisReply *rep
         http_reply_error(r, ERR_INTERNAL, NULL, NULL);
         return;
     }
+    seats_layout(r, f, reply, &ldata, &llen);
     want = section_index(reply->element[4], f->section);
     /* Written straight into one reserved extent, no printf: a 120,000-seat
      * map is 8 MB, and formatting it seat by seat held the event loop for
      * tens of milliseconds. Per seat at most the layout line's tail plus
      * 23 bytes (",{\"status\":\"available\","). */
-    cap = layout->len + status->len * 24 + strlen(r->event) + 32;
+    cap = llen + status->len * 24 + strlen(r->event) + 32;
     out = evbuffer_new();
     if (!out || evbuffer_reserve_space(out, (ev_ssize_t)cap, &v, 1) != 1) {
         if (out)
@@ -97,7 +129,7 @@ static void on_seats_list(void *arg, enum store_status st, const redisReply *rep
     put(&w, r->event, strlen(r->event));
     put(&w, "\",\"seats\":[", 11);
     /* Each layout line: "<section index>\t<tail of the seat's object>\n". */
-    for (p = layout->str, end = p + layout->len; p < end && i < status->len; i++) {
+    for (p = ldata, end = p + llen; p < end && i < status->len; i++) {
         const char *tab = memchr(p, '\t', (size_t)(end - p));
         const char *nl = tab ? memchr(tab, '\n', (size_t)(end - tab)) : NULL;
         const char *name = status_name(status->str[i]);
@@ -125,7 +157,7 @@ void api_seats_list(struct req *r)
     struct seat_filter *f = calloc(1, sizeof *f);
     struct evkeyvalq q;
     struct evkeyval *kv;
-    const char *argv[] = {"1"};
+    const char *argv[2] = {"1", ""};
     const char *bad = NULL;
 
     if (!f) {
@@ -133,7 +165,7 @@ void api_seats_list(struct req *r)
         return;
     }
     r->data = f;
-    r->data_free = free;
+    r->data_free = seat_filter_free;
     TAILQ_INIT(&q);
     if (r->query && evhttp_parse_query_str(r->query, &q) < 0)
         bad = "The query string is malformed.";
@@ -160,7 +192,9 @@ void api_seats_list(struct req *r)
         http_reply_error(r, ERR_INVALID_REQUEST, bad, NULL);
         return;
     }
-    api_eval(r, SCRIPT_EVENT_READ, 1, argv, NULL, on_seats_list);
+    f->layout = layouts_get(r->app->layouts, r->event);
+    argv[1] = f->layout ? f->layout->id : "";
+    api_eval(r, SCRIPT_EVENT_READ, 2, argv, NULL, on_seats_list);
 }
 
 /* ---- GET /v1/events/{event}/orders/{order} ---- */

@@ -33,6 +33,7 @@ struct app {
     struct store *store;
     struct streams *streams;
     struct accesslog *access_log;     /* NULL: no access log */
+    struct layouts *layouts;          /* seat-map layouts read lately */
     const struct config *cfg;
 };
 

@@ -11,6 +11,7 @@
 #include "config.h"
 #include "guard.h"
 #include "http.h"
+#include "layouts.h"
 #include "store.h"
 #include "stream.h"
 #include "sweeper.h"
@@ -89,7 +90,8 @@ int main(int argc, char **argv)
         .timeout_ms = cfg.redis_timeout_ms,
     };
     app.store = store_create(app.base, &sc);
-    if (!app.store)
+    app.layouts = layouts_create(LAYOUTS_MAX_BYTES);
+    if (!app.store || !app.layouts)
         goto done;
     if (cfg.access_log[0] && !(app.access_log = accesslog_open(cfg.access_log)))
         goto done;
@@ -141,6 +143,7 @@ done:
     conn_server_free(app.http);
     conn_server_free(app.admin_http);
     guard_destroy(app.guard);
+    layouts_destroy(app.layouts);
     if (sigint)
         event_free(sigint);
     if (sigterm)

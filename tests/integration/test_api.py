@@ -287,6 +287,32 @@ class Seats(Base):
         self.assert_error(self.call("GET", self.ev("/seats?colour=red")), 400, "invalid_request")
         self.assert_error(self.call("GET", self.ev("/seats?section=a%7Bb")), 400, "invalid_request")
 
+    def test_layout_is_cached_and_never_stale(self):
+        """usherd keeps a seat map's layout (it never changes under one
+        layout id) and event_read leaves it out for a caller naming the
+        current id: a 120,000-seat map then costs Redis the statuses only.
+        Shown by changing the layout key behind usherd's back: the cached
+        copy is listed until the id changes."""
+        self.make_event(sections=1, rows=1, seats=3)
+        ids = lambda: [s["id"] for s in self.call("GET", self.ev("/seats"))[1]["seats"]]
+        self.assertEqual(ids(), ["S0-R0-1", "S0-R0-2", "S0-R0-3"])
+        meta = "usher:{%s}:meta" % self.e
+        lid = self.r.cmd("HGET", meta, "layout_id")
+        self.assertRegex(lid, r"^[A-Za-z0-9_-]{22}$")
+        key = "usher:{%s}:layout" % self.e
+        self.r.cmd("SET", key, self.r.cmd("GET", key).replace("S0-R0", "X0-R0"))
+        self.assertEqual(ids(), ["S0-R0-1", "S0-R0-2", "S0-R0-3"])    # the cached copy
+        self.r.cmd("HSET", meta, "layout_id", "another")
+        self.assertEqual(ids(), ["X0-R0-1", "X0-R0-2", "X0-R0-3"])    # sent again
+        self.r.cmd("HDEL", meta, "layout_id")                        # an event without one
+        self.r.cmd("SET", key, self.r.cmd("GET", key).replace("X0-R0", "Y0-R0"))
+        self.assertEqual(ids(), ["Y0-R0-1", "Y0-R0-2", "Y0-R0-3"])
+        # a replaced map has a new id, so it is listed at once
+        st, b, _ = self.call("PUT", self.ev(), harness.theatre(sections=1, rows=1, seats=2))
+        self.assertEqual(st, 200, b)
+        self.assertNotEqual(self.r.cmd("HGET", meta, "layout_id"), lid)
+        self.assertEqual(ids(), ["S0-R0-1", "S0-R0-2"])
+
     def test_block_unblock(self):
         self.make_event()
         st, b, _ = self.call("POST", self.ev("/block"), {"seats": ["S0-R0-1", "S0-R0-2"]})

@@ -55,6 +55,23 @@ class Swarm(unittest.TestCase):
     def client(self, i):
         return harness.Client(self.ports[i % 2], timeout=10)
 
+    def test_seat_map_replaced_through_another_process(self):
+        """Each process caches layouts; a map replaced through one is
+        listed by the other at once (the layout id tells it)."""
+        a, b = self.client(0), self.client(1)
+        try:
+            st, m, _ = a.request("GET", "/v1/events/swarm/seats")
+            self.assertEqual((st, len(m["seats"])), (200, 60))
+            body = {"name": "Swarm 2", "sections": [{"id": "B", "rows": [
+                {"id": "R1", "range": {"from": 1, "to": 5}}]}]}
+            st, r, _ = b.request("PUT", "/v1/events/swarm", body)
+            self.assertEqual(st, 200, r)
+            st, m, _ = a.request("GET", "/v1/events/swarm/seats")
+            self.assertEqual([s["id"] for s in m["seats"]], ["B-R1-%d" % i for i in range(1, 6)])
+        finally:
+            a.close()
+            b.close()
+
     def test_no_double_grant_or_sale(self):
         # ---- phase 1: 200 clients grab overlapping seats at once ----
         def grab(i):
