@@ -31,7 +31,8 @@ static void on_metrics_events(struct req *r, json_t *events)
                                         conn_server_open(r->app->admin_http),
                                conn_server_refused(r->app->http) +
                                    conn_server_refused(r->app->admin_http),
-                               r->app->guard ? guard_inflight_limit(r->app->guard) : 0);
+                               r->app->guard ? guard_inflight_limit(r->app->guard) : 0,
+                               r->app->guard ? guard_retry_after(r->app->guard) : 1);
     if (r->app->access_log)
         metrics_render_access_log(out, accesslog_dropped(r->app->access_log));
     http_reply_typed(r, 200, "text/plain; version=0.0.4; charset=utf-8", out);

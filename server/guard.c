@@ -40,10 +40,36 @@ struct guard {
     double limit;
     uint64_t win_start_us, win_sum_us, win_n;
     int win_refused;
+    /* shed and let through per second, for the Retry-After of the shed */
+    uint64_t ra_start_us;
+    uint32_t ra_shed, ra_passed;
+    int retry_after_s;
 };
 
 #define SHED_WINDOW_US 50000
 #define SHED_LIMIT_MIN 8.0
+#define RETRY_WINDOW_US 1000000
+#define RETRY_AFTER_MAX 10
+
+/* Sets the Retry-After of shed requests from the second before: 1, or,
+ * while more are shed than let through, the ratio of the two (at most
+ * RETRY_AFTER_MAX): the shed would take about that many seconds at the
+ * rate let through. With a fixed 1 s every shed buyer came back every
+ * second and the retries alone outnumbered new buyers (bench/README §5).
+ * After a second with no requests it is 1 again. */
+static void retry_update(struct guard *g, uint64_t now_us)
+{
+    uint64_t passed = g->ra_passed ? g->ra_passed : 1, ratio;
+
+    if (now_us - g->ra_start_us < RETRY_WINDOW_US)
+        return;
+    ratio = (g->ra_shed + passed - 1) / passed;     /* rounded up */
+    if (now_us - g->ra_start_us >= 2 * RETRY_WINDOW_US || ratio < 1)
+        ratio = 1;
+    g->retry_after_s = ratio > RETRY_AFTER_MAX ? RETRY_AFTER_MAX : (int)ratio;
+    g->ra_start_us = now_us;
+    g->ra_shed = g->ra_passed = 0;
+}
 
 /* Closes the window when it is over: multiplicative decrease when the
  * admitted were slow (by a fifth; by half when slower than twice the
@@ -88,6 +114,11 @@ void guard_observe(struct guard *g, uint64_t took_us, uint64_t now_us)
 int guard_inflight_limit(const struct guard *g)
 {
     return (int)g->limit;
+}
+
+int guard_retry_after(const struct guard *g)
+{
+    return g->retry_after_s;
 }
 
 int guard_parse_rate(const char *s, double *rate, double *burst)
@@ -221,6 +252,7 @@ struct guard *guard_create(const struct guard_config *cfg, char *err, size_t err
         goto fail_oom;
     g->cfg = *cfg;
     g->limit = cfg->max_inflight;
+    g->retry_after_s = 1;
     g->keys = calloc(MAX_KEYS, sizeof *g->keys);
     if (!g->keys)
         goto fail_oom;
@@ -356,11 +388,14 @@ enum guard_verdict guard_check(struct guard *g, enum route_role role, int finish
         return GUARD_RATE_LIMITED;
     if (g->cfg.max_inflight > 0) {
         limit_update(g, now_us);
+        retry_update(g, now_us);
         if (inflight > (int64_t)g->limit * (finishing ? 2 : 1)) {
             g->win_refused = 1;
-            *retry_after_s = 1;
+            g->ra_shed++;
+            *retry_after_s = g->retry_after_s;
             return GUARD_OVERLOADED;
         }
+        g->ra_passed++;
     }
     if (g->nkeys == 0)
         return GUARD_PASS;

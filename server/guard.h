@@ -22,7 +22,10 @@
  *    max_inflight says. Requests that finish work already begun (about an
  *    existing hold: reserve, extend, release, read) are shed only past
  *    twice the limit: a buyer about to pay frees capacity and seats, a new
- *    hold adds load.
+ *    hold adds load. Retry-After is 1 s, or while more are shed than let
+ *    through, their ratio over the last second (at most 10 s), so shed
+ *    clients come back spread over about the time it would take to serve
+ *    them instead of all knocking again every second.
  *
  * Open routes (/healthz, /readyz, /metrics, the ops pages' HTML) pass
  * every check. Single-threaded, like the rest of the loop. */
@@ -75,6 +78,8 @@ enum guard_verdict guard_check(struct guard *g, enum route_role role, int finish
 void guard_observe(struct guard *g, uint64_t took_us, uint64_t now_us);
 /* The in-flight limit now (0 = unbounded). */
 int guard_inflight_limit(const struct guard *g);
+/* The Retry-After (seconds) a shed request gets now. */
+int guard_retry_after(const struct guard *g);
 
 /* Parses "RATE[:BURST]" (requests per second) into rate and burst; the
  * burst defaults to max(RATE, 1). 0 or -1. */

@@ -163,12 +163,16 @@ void metrics_render_access_log(struct evbuffer *out, uint64_t dropped)
 }
 
 void metrics_render_connections(struct evbuffer *out, size_t open, uint64_t refused,
-                                int inflight_limit)
+                                int inflight_limit, int retry_after_s)
 {
     evbuffer_add_printf(out, "# HELP usher_inflight_limit Requests in flight beyond which new "
                              "ones are shed (adapts to latency; 0 = unbounded).\n"
-                             "# TYPE usher_inflight_limit gauge\nusher_inflight_limit %d\n",
-                        inflight_limit);
+                             "# TYPE usher_inflight_limit gauge\nusher_inflight_limit %d\n"
+                             "# HELP usher_shed_retry_after_seconds The Retry-After that shed "
+                             "requests get now (grows while most are shed).\n"
+                             "# TYPE usher_shed_retry_after_seconds gauge\n"
+                             "usher_shed_retry_after_seconds %d\n",
+                        inflight_limit, retry_after_s);
     evbuffer_add_printf(out, "# HELP usher_http_connections Open client connections.\n"
                              "# TYPE usher_http_connections gauge\n"
                              "usher_http_connections %zu\n"

@@ -34,9 +34,9 @@ void metrics_redis_reconnect(void);
  * seats by status per event. */
 void metrics_render(struct evbuffer *out, int redis_up, size_t sse_clients, json_t *events);
 /* Open connections (main and admin listener), those refused, and the
- * shedding's in-flight limit now. */
+ * shedding's in-flight limit and Retry-After now. */
 void metrics_render_connections(struct evbuffer *out, size_t open, uint64_t refused,
-                                int inflight_limit);
+                                int inflight_limit, int retry_after_s);
 /* Lines the access log had to drop (the disk could not keep up). */
 void metrics_render_access_log(struct evbuffer *out, uint64_t dropped);
 

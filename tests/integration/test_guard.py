@@ -341,6 +341,42 @@ class Shedding(unittest.TestCase):
                 s.close()
             stack.stop()
 
+    def test_retry_after_grows_while_most_are_shed(self):
+        """One request let through and dozens shed in a second: the shed
+        are told to come back later than 1 s (the ratio, at most 10 s), so
+        they do not all knock again every second."""
+        stack = harness.Stack(ARGS, ["--max-inflight", "1", "--shed-latency", "0",
+                                     "--redis-timeout", "5s"]).start()
+        park = None
+        try:
+            c = stack.client()
+            st, b, _ = c.request("PUT", "/v1/events/s", harness.theatre())
+            self.assertEqual(st, 201, b)
+            os.kill(stack.redis_proc.pid, signal.SIGSTOP)
+            park = socket.create_connection(("127.0.0.1", stack.http_port), timeout=10)
+            park.sendall(b"GET /v1/events/s HTTP/1.1\r\nHost: x\r\n\r\n")
+            time.sleep(0.2)
+            seen = []
+            deadline = time.time() + 2.5
+            while time.time() < deadline:
+                st, b, h = c.request("POST", "/v1/events/s/holds", {"seats": ["S0-R0-1"]})
+                refused(self, st, b, h, 503, "overloaded")
+                seen.append(int(h.get("retry-after")))
+                time.sleep(0.02)
+            self.assertEqual(seen[0], 1)
+            self.assertEqual(seen[-1], 10, seen)
+            os.kill(stack.redis_proc.pid, signal.SIGCONT)
+            self.assertTrue(park.recv(4096).startswith(b"HTTP/1.1 200"))
+            c.conn.request("GET", "/metrics")     # an open route: no new window
+            text = c.conn.getresponse().read().decode()
+            self.assertIn("\nusher_shed_retry_after_seconds 10\n", text)
+            c.close()
+        finally:
+            if park:
+                park.close()
+            os.kill(stack.redis_proc.pid, signal.SIGCONT)
+            stack.stop()
+
     def test_limit_shrinks_when_answers_are_slow(self):
         stack = harness.Stack(ARGS, ["--max-inflight", "40", "--shed-latency", "5ms",
                                      "--redis-timeout", "3s"]).start()

@@ -162,6 +162,44 @@ static void test_inflight_bound(void **state)
     guard_destroy(g);
 }
 
+/* Retry-After of the shed: 1, or while most are shed, shed / let through
+ * over the second before (rounded up, at most 10); 1 again after a quiet
+ * second. */
+static void test_retry_after_follows_the_shed_ratio(void **state)
+{
+    struct guard *g = make(NULL, 0, 0, 3);
+    uint64_t t = 5000000;
+    int retry = 0, i;
+
+    assert_int_equal(guard_check(g, ROLE_CHECKOUT, 0, NULL, NULL, "a", 9, t, &retry),
+                     GUARD_OVERLOADED);
+    assert_int_equal(retry, 1);
+    for (i = 0; i < 10; i++)             /* 10 let through, 34 shed in all */
+        check(g, ROLE_CHECKOUT, NULL, "a", 0, t + 1);
+    for (i = 0; i < 33; i++)
+        guard_check(g, ROLE_CHECKOUT, 0, NULL, NULL, "a", 9, t + 2, &retry);
+    assert_int_equal(retry, 1);          /* the window is not over */
+    t += 1000000;
+    guard_check(g, ROLE_CHECKOUT, 0, NULL, NULL, "a", 9, t, &retry);
+    assert_int_equal(retry, 4);          /* 34 / 10, rounded up */
+    assert_int_equal(guard_retry_after(g), 4);
+    for (i = 0; i < 500; i++)            /* only shed: capped */
+        guard_check(g, ROLE_CHECKOUT, 0, NULL, NULL, "a", 9, t + 1, &retry);
+    guard_check(g, ROLE_CHECKOUT, 0, NULL, NULL, "a", 9, t += 1000000, &retry);
+    assert_int_equal(retry, 10);
+    for (i = 0; i < 500; i++)
+        guard_check(g, ROLE_CHECKOUT, 0, NULL, NULL, "a", 9, t + 1, &retry);
+    guard_check(g, ROLE_CHECKOUT, 0, NULL, NULL, "a", 9, t += 5000000, &retry);
+    assert_int_equal(retry, 1);          /* a quiet spell forgets */
+    for (i = 0; i < 20; i++)             /* fewer shed than let through */
+        check(g, ROLE_CHECKOUT, NULL, "a", 0, t + 1);
+    for (i = 0; i < 19; i++)
+        guard_check(g, ROLE_CHECKOUT, 0, NULL, NULL, "a", 9, t + 1, &retry);
+    guard_check(g, ROLE_CHECKOUT, 0, NULL, NULL, "a", 9, t += 1000000, &retry);
+    assert_int_equal(retry, 1);
+    guard_destroy(g);
+}
+
 /* The limit shrinks by a fifth per 50 ms window of slow answers (by half
  * past twice the target), not below 8, and grows back once answers are
  * fast and it is in the way. */
@@ -239,6 +277,7 @@ int main(void)
         cmocka_unit_test(test_address_buckets),
         cmocka_unit_test(test_inflight_bound),
         cmocka_unit_test(test_adaptive_limit),
+        cmocka_unit_test(test_retry_after_follows_the_shed_ratio),
         cmocka_unit_test(test_parse_rate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
