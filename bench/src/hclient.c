@@ -219,6 +219,8 @@ static long parse_response(struct conn *c, int *status, size_t *body_off,
             while (*v == ' ')
                 v++;
             *close_after = strncasecmp(v, "close", 5) == 0;
+        } else if (strncasecmp(line, "Retry-After:", 12) == 0 && c->req) {
+            c->req->retry_after_s = atoi(line + 12);
         } else if (strncasecmp(line, "Transfer-Encoding:", 18) == 0) {
             return -1;   /* usherd never sends chunked replies */
         }
@@ -378,6 +380,7 @@ static void pool_dispatch(struct hc_pool *p)
 void hc_submit(struct hc_pool *p, struct hc_req *r)
 {
     r->next = NULL;
+    r->retry_after_s = 0;
     if (!r->start_us)
         r->start_us = hc_now_us();
     if (p->tail)

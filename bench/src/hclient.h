@@ -36,6 +36,7 @@ struct hc_req {
     uint64_t start_us;       /* 0: hc sets it at submit */
     uint64_t sent_us;        /* set by hc: when a connection took it; the
                               * wait before is the bench's own queue */
+    int retry_after_s;       /* set by hc: the answer's Retry-After, or 0 */
     hc_cb *cb;
     void *user;
     struct hc_req *next;     /* queue link, owned by hc */

@@ -200,6 +200,14 @@ static int patient(const struct swarm *w, const struct buyer *by)
            elapsed(w) - by->arrived < w->cfg->patience_s;
 }
 
+/* When a shed request may come again: the answer's Retry-After (1 s when
+ * it has none), jittered by half either way so that the shed do not come
+ * back as one wave. */
+static double retry_after(struct swarm *w, const struct hc_req *r)
+{
+    return (r->retry_after_s > 0 ? r->retry_after_s : 1) * (0.5 + rng_unit(&w->rng));
+}
+
 static void buyer_at(struct swarm *w, struct buyer *by, double seconds,
                      void (*fn)(evutil_socket_t, short, void *))
 {
@@ -299,8 +307,8 @@ static void on_reserve(struct hc_req *r, int status, const char *body, size_t le
                elapsed(w) - by->held_at + 2.0 < by->expires_in_s) {
         /* Shed: nothing happened. A checkout tries again after
          * Retry-After while the hold still has time, as a buyer at the
-         * payment page would; jittered like the holds. */
-        buyer_at(w, by, 0.5 + rng_unit(&w->rng), on_reserve_retry);
+         * payment page would. */
+        buyer_at(w, by, retry_after(w, r), on_reserve_retry);
     } else if (status == 410) {
         for (k = 0; k < by->nseats; k++)
             set_view(w, by->seat[k], V_FREE);
@@ -426,10 +434,9 @@ static void on_hold(struct hc_req *r, int status, const char *body, size_t len,
     }
     if (status != 201) {
         if ((status == 429 || status == 503) && patient(w, by)) {
-            /* Shed (or Redis down): the server asked for Retry-After
-             * (usherd: 1 s). Come back then, jittered so the shed buyers
-             * do not return as one wave; this is no conflict retry. */
-            buyer_at(w, by, 0.5 + rng_unit(&w->rng), on_retry_timer);
+            /* Shed (or Redis down): come back after Retry-After; this
+             * is no conflict retry. */
+            buyer_at(w, by, retry_after(w, r), on_retry_timer);
         } else if (retry && !w->stopping) {
             double backoff = 0.05 * (double)(1u << (by->attempt < 8 ? by->attempt : 8));
             by->attempt++;

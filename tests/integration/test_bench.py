@@ -427,6 +427,43 @@ class Bench(unittest.TestCase):
         finally:
             stack.stop()
 
+    def test_shed_buyers_wait_the_retry_after_they_are_told(self):
+        """A shed buyer comes back after the answer's Retry-After (jittered
+        by half either way), not after a fixed second: with one token per
+        4 s, the shed are told 4 s, so no hold comes again within 2 s of
+        the first refusals (a fixed second brought them back in 0.5-1.5 s)."""
+        log = self.path("access.log")
+        stack = harness.Stack(ARGS, ["--ip-rate", "0.25:3", "--access-log", log]).start()
+        try:
+            target = ["--target", "http://127.0.0.1:%d" % stack.http_port]
+            c = stack.client()
+            st, b, _ = c.request("PUT", "/v1/events/ra", harness.theatre(sections=1, rows=1,
+                                                                         seats=10))
+            c.close()
+            self.assertEqual(st, 201, b)
+            time.sleep(4.1)          # the PUT's token back: 3, the bench loads with 2
+            p = subprocess.run([ARGS.usher_bench, "swarm"] + target + [
+                "--event", "ra", "--users", "3", "--arrival", "burst:0.05", "--party", "1",
+                "--p-reserve", "0", "--p-release", "0", "--think", "0", "--retries", "0",
+                "--patience", "3", "--refresh", "0", "--duration", "20", "--seed", "5",
+                "--quiet", "--json", self.path("ra.json")],
+                capture_output=True, text=True, timeout=60)
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+            self.assertEqual(stack.stop_usherd(), 0)      # flushes the log
+        finally:
+            stack.stop()
+        import datetime
+        with open(log) as f:
+            holds = [json.loads(l) for l in f]
+        holds = [(datetime.datetime.strptime(l["time"], "%Y-%m-%dT%H:%M:%S.%fZ").timestamp(),
+                  l["status"]) for l in holds if l["route"] == "/v1/events/{event}/holds"]
+        refused = [t for t, st in holds if st == 429]
+        self.assertGreaterEqual(len(refused), 2, holds)
+        first = refused[0]
+        later = [t - first for t, _ in holds if t > first + 0.2]
+        self.assertTrue(later, holds)                  # they did come back
+        self.assertGreaterEqual(min(later), 1.9, holds)
+
 
 if __name__ == "__main__":
     unittest.main(argv=ARGV, verbosity=2)
