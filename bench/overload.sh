@@ -5,7 +5,8 @@
 # load shedding off (--max-inflight 0) and once on (--max-inflight M),
 # alternating, on a fresh usherd each time. Prints, per run, the answered
 # throughput, the p99 of admitted answers (not 429/503, measured from each
-# request's due time, as wrk2) and how many were shed.
+# request's due time, as wrk2) and how many were shed. Then the same for
+# a swarm of buyers at twice the swarm's own servable rate (below).
 #
 # Usage: bench/overload.sh [runs=3] [seconds=10] [max_inflight=64] [connections=256]
 set -euo pipefail
@@ -73,49 +74,68 @@ done
 
 [ "${BENCH_SKIP_SWARM:-0}" = 1 ] && exit 0
 
-# The same as a swarm: buyers arrive (Poisson) at S per second for SECS
-# seconds, each making a hold and then a reserve or release, so the first
-# attempts alone ask for about 2 x S requests per second; shed buyers come
-# back after Retry-After for up to 5 s (patience), reserves shed while the
-# hold lives are tried again. 120,000 seats so the run does not sell out.
+# The same as a swarm. Buyers arrive (Poisson), each making a hold and
+# then a reserve or release; shed buyers come back after Retry-After for up
+# to 5 s (patience), reserves shed while the hold lives are tried again.
+# 192,000 seats (20 x 160 x 60) so that the runs do not sell out: a
+# sell-out turns the end of a run into a storm of 409 retries.
+#
+# "Twice the rate the server can serve" needs this swarm's own servable
+# rate W, not S (a buyer is a hold plus a reserve on a much larger venue,
+# with conflicts and retries): the highest arrival rate of a ladder
+# (S/5, S/5 + S/20, ... up to S/2, shedding off) at which buyers are still
+# served without a standing queue (admitted p50 from due under 10 ms), or
+# BENCH_SWARM_SAT. Then RUNS x (off, on) at 2 x W.
 # Admitted latency is printed twice: from each request's due time (with
 # the bench's own queue: when usher-bench cannot send as fast as buyers
 # arrive, requests wait in it) and from when a connection sent it (the
 # server's share); "bench queue p99" says how much of the first is the
 # generator's. Seats sold and the audit; shedding off and on, alternating.
-echo "swarm: $((SAT * SECS)) buyers at $SAT/s for $SECS s, 120,000 seats, $CONNS connections"
+swarm_run() { # rate max_inflight seed json
+  start_usherd "$2"
+  redis-cli -p "$RPORT" flushall >/dev/null
+  ./build/usher-bench venue --target "$U" --event ov --sections 20 --rows 160 --seats 60 >/dev/null
+  "${PIN_LOAD[@]}" ./build/usher-bench swarm --target "$U" --event ov --users $(($1 * SECS)) \
+    --arrival "rate:$1" --duration "$SECS" --party 1-4 --think 1 --hold-ttl 10 --patience 5 \
+    --connections "$CONNS" --seed "$3" --quiet --json "$4" >/dev/null 2>&1 || true
+  stop_usherd
+}
+if [ -n "${BENCH_SWARM_SAT:-}" ]; then
+  W=$BENCH_SWARM_SAT
+else
+  W=0
+  for k in 4 5 6 7 8 9 10; do
+    rate=$((SAT * k / 20))
+    swarm_run "$rate" 0 1 "$TMP/w.json"
+    p50=$(python3 -c 'import json,sys; o=json.load(open(sys.argv[1]))["ops"]; print(int(max(o[k]["admitted"]["p50_us"] for k in ("hold","reserve") if k in o)))' "$TMP/w.json")
+    echo "  ladder: $rate buyers/s, shedding off: buyers' admitted p50 from due $((p50 / 1000)) ms"
+    [ "$p50" -lt 10000 ] || break
+    W=$rate
+  done
+  [ "$W" -gt 0 ] || { echo "no servable swarm rate found" >&2; exit 1; }
+fi
+echo "swarm: servable rate W = $W buyers/s (or BENCH_SWARM_SAT); offered below: $((2 * W)) buyers/s for $SECS s, 192,000 seats, $CONNS connections"
 for run in $(seq "$RUNS"); do
   for m in $MODES; do
-    start_usherd "$m"
-    redis-cli -p "$RPORT" flushall >/dev/null
-    ./build/usher-bench venue --target "$U" --event ov --sections 20 --rows 100 --seats 60 >/dev/null
-    if [ "$run" = 1 ] && [ "$m" = "${MODES%% *}" ]; then   # the seat map's own time, idle
-      t=$(for _ in 1 2 3; do curl -s -o /dev/null -w '%{time_total}\n' "$U/v1/events/ov/seats"; done | sort -n | sed -n 2p)
-      echo "seat map of 120,000 seats on an idle server: $(python3 -c "print('%.1f' % ($t * 1000))") ms (median of 3)"
-    fi
-    "${PIN_LOAD[@]}" ./build/usher-bench swarm --target "$U" --event ov --users $((SAT * SECS)) \
-      --arrival "rate:$SAT" --duration "$SECS" --party 1-4 --think 1 --hold-ttl 10 --patience 5 \
-      --connections "$CONNS" --seed "$run" --quiet --json "$TMP/s.json" >/dev/null 2>&1 || true
-    stop_usherd
+    swarm_run $((2 * W)) "$m" "$run" "$TMP/s.json"
     python3 - "$TMP/s.json" "$m" "$run" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1])); d = r["duration_s"]; ops = r["ops"]
 # the buyers' requests, and apart from them the bench's monitor reads (the
-# event's counts each second, the 120,000-seat map every 5 s: a read of
-# several MB whose own service time is tens of ms)
+# event's counts each second, the seat map every 5 s)
 buy = [ops[k] for k in ("hold", "reserve", "release") if k in ops and ops[k]["admitted"]["requests"]]
-mon = [ops[k] for k in ("counts", "seatmap") if k in ops and ops[k]["admitted"]["requests"]]
 shed = sum(o["codes"].get("503", 0) + o["codes"].get("429", 0) for o in ops.values())
 p99 = lambda l, k: max(o["admitted"][k] for o in l) / 1000 if l else float("nan")
+mon = lambda k: p99([ops[k]], "sent_p99_us") if k in ops and ops[k]["admitted"]["requests"] else float("nan")
 print("run %s max-inflight %4s: offered %6.0f/s, admitted %6.0f/s; buyers' admitted p99 %7.1f ms "
       "from due / %5.1f ms from send (bench queue p99 %6.0f ms); monitor reads p99 from send: "
-      "counts %5.1f ms, seat map %5.1f ms; shed %4.1f %%, sold %6d, audit %s" % (
+      "counts %5.1f ms, seat map %5.1f ms; shed %4.1f %%, buyers with seats %5.0f/s, sold %6d, audit %s" % (
           sys.argv[3], sys.argv[2], sum(o["requests"] for o in ops.values()) / d,
           sum(o["admitted"]["requests"] for o in ops.values()) / d, p99(buy, "p99_us"),
           p99(buy, "sent_p99_us"), max(o["bench_wait_p99_us"] for o in buy) / 1000,
-          p99([ops["counts"]], "sent_p99_us") if "counts" in ops and ops["counts"]["admitted"]["requests"] else float("nan"),
-          p99([ops["seatmap"]], "sent_p99_us") if "seatmap" in ops and ops["seatmap"]["admitted"]["requests"] else float("nan"),
-          100.0 * shed / max(sum(o["requests"] for o in ops.values()), 1), r["seats"]["sold"],
+          mon("counts"), mon("seatmap"),
+          100.0 * shed / max(sum(o["requests"] for o in ops.values()), 1),
+          r["users"]["with_seats"] / d, r["seats"]["sold"],
           "clean" if r["audit"]["ok"] else "VIOLATIONS"))
 PY
   done
