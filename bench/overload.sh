@@ -64,10 +64,12 @@ shed = sum(o["codes"].get("503", 0) + o["codes"].get("429", 0) for o in r["ops"]
 adm = [o["admitted"] for o in r["ops"].values()]
 p99 = max(a["p99_us"] for a in adm) / 1000
 p50 = max(a["p50_us"] for a in adm) / 1000
+sent = max(a["sent_p99_us"] for a in adm) / 1000
+queue = max(o["bench_wait_p99_us"] for o in r["ops"].values()) / 1000
 print("run %s max-inflight %4s: answered %7d, admitted %7d, admitted p50 %7.1f ms "
-      "p99 %7.1f ms, shed %5.1f %%, errors %s" % (
+      "p99 %7.1f ms (from send %6.1f ms, bench queue p99 %6.0f ms), shed %5.1f %%, errors %s" % (
           sys.argv[3], sys.argv[2], ans, ans - shed,
-          p50, p99, 100.0 * shed / max(ans, 1), r["errors"]))
+          p50, p99, sent, queue, 100.0 * shed / max(ans, 1), r["errors"]))
 PY
   done
 done
