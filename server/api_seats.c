@@ -137,7 +137,9 @@ static void on_seats_list(void *arg, enum store_status st, const redisReply *rep
         if (!nl)
             break;
         if ((want == -1 || strtol(p, NULL, 10) == want) && (!f->status || f->status == c)) {
-            put(&w, ",{\"status\":\"" + first, 12 - (size_t)first);
+            if (!first)
+                put(&w, ",", 1);
+            put(&w, "{\"status\":\"", 11);
             put(&w, name, strlen(name));
             put(&w, "\",", 2);
             put(&w, tab + 1, (size_t)(nl - tab - 1));
