@@ -10,6 +10,7 @@
 #include "api.h"
 #include "api_common.h"
 #include "layouts.h"
+#include "util.h"
 
 #define ADMIN_SEATS_MAX 5000
 
@@ -81,13 +82,6 @@ static long section_index(const redisReply *sections, const char *id)
     return found;
 }
 
-/* Appends n bytes of s at *w. */
-static void put(char **w, const char *s, size_t n)
-{
-    memcpy(*w, s, n);
-    *w += n;
-}
-
 static void on_seats_list(void *arg, enum store_status st, const redisReply *reply)
 {
     struct req *r = arg;
@@ -96,7 +90,7 @@ static void on_seats_list(void *arg, enum store_status st, const redisReply *rep
     struct evbuffer *out;
     struct evbuffer_iovec v;
     const char *p, *end, *ldata;
-    char *w;
+    char *w, *wend;
     size_t i = 0, cap, llen;
     long want;
     int first = 1;
@@ -125,29 +119,30 @@ static void on_seats_list(void *arg, enum store_status st, const redisReply *rep
         return;
     }
     w = v.iov_base;
-    put(&w, "{\"event\":\"", 10);
-    put(&w, r->event, strlen(r->event));
-    put(&w, "\",\"seats\":[", 11);
+    wend = w + cap;
+    util_put(&w, wend, "{\"event\":\"", 10);
+    util_put(&w, wend, r->event, strlen(r->event));
+    util_put(&w, wend, "\",\"seats\":[", 11);
     /* Each layout line: "<section index>\t<tail of the seat's object>\n". */
     for (p = ldata, end = p + llen; p < end && i < status->len; i++) {
         const char *tab = memchr(p, '\t', (size_t)(end - p));
         const char *nl = tab ? memchr(tab, '\n', (size_t)(end - tab)) : NULL;
-        const char *name = status_name(status->str[i]);
         char c = status->str[i];
         if (!nl)
             break;
         if ((want == -1 || strtol(p, NULL, 10) == want) && (!f->status || f->status == c)) {
+            const char *name = status_name(c);
             if (!first)
-                put(&w, ",", 1);
-            put(&w, "{\"status\":\"", 11);
-            put(&w, name, strlen(name));
-            put(&w, "\",", 2);
-            put(&w, tab + 1, (size_t)(nl - tab - 1));
+                util_put(&w, wend, ",", 1);
+            util_put(&w, wend, "{\"status\":\"", 11);
+            util_put(&w, wend, name, strlen(name));
+            util_put(&w, wend, "\",", 2);
+            util_put(&w, wend, tab + 1, (size_t)(nl - tab - 1));
             first = 0;
         }
         p = nl + 1;
     }
-    put(&w, "]}\n", 3);
+    util_put(&w, wend, "]}\n", 3);
     v.iov_len = (size_t)(w - (char *)v.iov_base);
     evbuffer_commit_space(out, &v, 1);
     http_reply_buffer(r, 200, out);

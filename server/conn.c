@@ -184,18 +184,9 @@ static const char *http_date(void)
     return buf;
 }
 
-/* Appends n bytes of s at *p, within end (the head's buffer is sized so
- * that it never overflows: short fixed parts, extra < 256, a short
- * content type). */
-static void head_put(char **p, const char *end, const char *s, size_t n)
-{
-    if (n > (size_t)(end - *p))
-        n = (size_t)(end - *p);
-    memcpy(*p, s, n);
-    *p += n;
-}
-
-#define HEAD_LIT(p, end, lit) head_put(p, end, lit, sizeof lit - 1)
+/* The head's buffer is sized so that util_put never cuts: short fixed
+ * parts, extra < 256, a short content type. */
+#define HEAD_LIT(p, end, lit) util_put(p, end, lit, sizeof lit - 1)
 
 /* Queues the status line and headers; len < 0: a stream (no length).
  * Built by hand: this runs for every answer (refusals under a swarm
@@ -208,25 +199,25 @@ static void write_head(struct conn *c, int status, const char *extra,
     const char *why = reason(status);
 
     HEAD_LIT(&p, end, "HTTP/1.1 ");
-    head_put(&p, end, num, (size_t)(util_put_uint(num, (unsigned long long)status) - num));
+    util_put(&p, end, num, (size_t)(util_put_uint(num, (unsigned long long)status) - num));
     HEAD_LIT(&p, end, " ");
-    head_put(&p, end, why, strlen(why));
+    util_put(&p, end, why, strlen(why));
     HEAD_LIT(&p, end, "\r\nDate: ");
-    head_put(&p, end, http_date(), strlen(http_date()));
+    util_put(&p, end, http_date(), strlen(http_date()));
     HEAD_LIT(&p, end, "\r\n");
     if (content_type) {
         HEAD_LIT(&p, end, "Content-Type: ");
-        head_put(&p, end, content_type, strnlen(content_type, 200));
+        util_put(&p, end, content_type, strnlen(content_type, 200));
         HEAD_LIT(&p, end, "\r\n");
     }
     if (len >= 0 && status != 204 && status != 304) {
         HEAD_LIT(&p, end, "Content-Length: ");
-        head_put(&p, end, num, (size_t)(util_put_uint(num, (unsigned long long)len) - num));
+        util_put(&p, end, num, (size_t)(util_put_uint(num, (unsigned long long)len) - num));
         HEAD_LIT(&p, end, "\r\n");
     }
     HEAD_LIT(&p, end, "Cache-Control: no-store\r\n");
     if (extra)
-        head_put(&p, end, extra, strlen(extra));
+        util_put(&p, end, extra, strlen(extra));
     if (!c->keep_alive)
         HEAD_LIT(&p, end, "Connection: close\r\n");
     else if (c->http10)

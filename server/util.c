@@ -48,6 +48,14 @@ void util_format_rfc3339(int64_t ms, char *buf, size_t len)
 static unsigned char pool[4096];
 static size_t pool_left;
 
+void util_put(char **p, const char *end, const char *s, size_t n)
+{
+    if (n > (size_t)(end - *p))
+        n = (size_t)(end - *p);
+    memcpy(*p, s, n);
+    *p += n;
+}
+
 char *util_put_uint(char *p, unsigned long long n)
 {
     char tmp[20];

@@ -23,6 +23,10 @@ void util_format_rfc3339(int64_t ms, char *buf, size_t len);
  * For the request path, where printf's format parsing costs. */
 char *util_put_uint(char *p, unsigned long long n);
 
+/* Appends n bytes of s at *p and advances it, never past end (a longer s
+ * is cut there): for answers written by hand into a buffer sized ahead. */
+void util_put(char **p, const char *end, const char *s, size_t n);
+
 /* Fills out[0..22] with a NUL-terminated URL-safe token of 128 random bits
  * from getrandom(2). Returns 0, or -1 when the OS random source fails. */
 int util_random_token(char out[23]);
