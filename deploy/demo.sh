@@ -61,12 +61,13 @@ body="{\"name\":\"Demo Theatre\",\"hold_ttl_s\":600,\"sections\":[
  {\"id\":\"stalls\",\"name\":\"Stalls\",\"rows\":[$(rows stalls 20 50 A)]},
  {\"id\":\"circle\",\"name\":\"Dress Circle\",\"rows\":[$(rows circle 10 50 B)]},
  {\"id\":\"balcony\",\"name\":\"Balcony\",\"rows\":[$(rows balcony 10 50 C)]}]}"
-code=$(curl -s -o /dev/null -w '%{http_code}' -X PUT \
+code=$(curl -s -o "$RUN/put-demo.json" -w '%{http_code}' -X PUT \
   "http://127.0.0.1:$PORT/v1/events/demo" -d "$body")
 case $code in
   200|201) ;;
   409) echo "usher demo: event 'demo' has holds or sales from an earlier run; kept as is." ;;
-  *) echo "usher demo: loading the demo event failed with HTTP $code" >&2; exit 1 ;;
+  *) echo "usher demo: loading the demo event failed with HTTP $code: $(cat "$RUN/put-demo.json")" >&2
+     exit 1 ;;
 esac
 
 B="http://127.0.0.1:$PORT"
