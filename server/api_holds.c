@@ -14,8 +14,37 @@
 #define TTL_MAX 7 * 86400
 
 /* Reply of the hold scripts (lua/lib/common.lua hold_reply):
- * {hold_id, state, created_ms, expires_ms, now_ms, holder, order, seats...} */
-enum { H_ID, H_STATE, H_CREATED, H_EXPIRES, H_NOW, H_HOLDER, H_ORDER, H_SEATS };
+ * {hold_id, state, created_ms, expires_ms, now_ms, holder, order,
+ *  refunded ("a b c", "" = none), seats...}; for a reserved (or refunded)
+ * hold, seats are those still sold to its order. */
+enum { H_ID, H_STATE, H_CREATED, H_EXPIRES, H_NOW, H_HOLDER, H_ORDER, H_REFUNDED, H_SEATS };
+
+/* A JSON array of the space-separated words of s[0..len). */
+static json_t *words(const char *s, size_t len)
+{
+    json_t *a = json_array();
+    size_t i = 0, start;
+
+    while (i < len) {
+        while (i < len && s[i] == ' ')
+            i++;
+        start = i;
+        while (i < len && s[i] != ' ')
+            i++;
+        if (i > start)
+            json_array_append_new(a, json_stringn(s + start, i - start));
+    }
+    return a;
+}
+
+/* Adds "refunded": [...] to o when the reply names refunded seats. */
+static void add_refunded(json_t *o, const redisReply *reply)
+{
+    const redisReply *rf = reply->element[H_REFUNDED];
+
+    if (rf->len)
+        json_object_set_new(o, "refunded", words(rf->str, rf->len));
+}
 
 static int is_str(const redisReply *r, const char *s)
 {
@@ -34,7 +63,8 @@ static json_t *hold_json(const char *event, const redisReply *reply)
         if (el[i]->type != REDIS_REPLY_INTEGER)
             return NULL;
     if (el[H_ID]->type != REDIS_REPLY_STRING || el[H_HOLDER]->type != REDIS_REPLY_STRING ||
-        el[H_ORDER]->type != REDIS_REPLY_STRING || el[H_STATE]->type != REDIS_REPLY_STRING)
+        el[H_ORDER]->type != REDIS_REPLY_STRING || el[H_STATE]->type != REDIS_REPLY_STRING ||
+        el[H_REFUNDED]->type != REDIS_REPLY_STRING)
         return NULL;
     h = json_pack("{s:s%, s:s, s:s%, s:o}",
                   "hold_id", el[H_ID]->str, el[H_ID]->len, "event", event,
@@ -42,8 +72,9 @@ static json_t *hold_json(const char *event, const redisReply *reply)
                   "seats", api_strings(reply, H_SEATS));
     if (el[H_HOLDER]->len)
         json_object_set_new(h, "holder", json_stringn(el[H_HOLDER]->str, el[H_HOLDER]->len));
-    if (is_str(el[H_STATE], "reserved")) {
+    if (is_str(el[H_STATE], "reserved") || is_str(el[H_STATE], "refunded")) {
         json_object_set_new(h, "order_id", json_stringn(el[H_ORDER]->str, el[H_ORDER]->len));
+        add_refunded(h, reply);
     } else {
         char when[40];
         long long left = el[H_EXPIRES]->integer - el[H_NOW]->integer;
@@ -216,13 +247,23 @@ static void on_hold_reserve(void *arg, enum store_status st, const redisReply *r
 {
     struct req *r = arg;
 
+    json_t *body;
+
     if (!api_reply_ok(r, st, reply, REDIS_REPLY_ARRAY, H_SEATS))
         return;
+    if (reply->element[H_ORDER]->type != REDIS_REPLY_STRING ||
+        reply->element[H_ID]->type != REDIS_REPLY_STRING ||
+        reply->element[H_REFUNDED]->type != REDIS_REPLY_STRING) {
+        http_reply_error(r, ERR_INTERNAL, NULL, NULL);
+        return;
+    }
     metrics_hold(HOLD_RESERVED, 1);
-    http_reply_json(r, 200, json_pack("{s:s, s:s%, s:s%, s:o}", "event", r->event,
+    body = json_pack("{s:s, s:s%, s:s%, s:o}", "event", r->event,
         "order_id", reply->element[H_ORDER]->str, reply->element[H_ORDER]->len,
         "hold_id", reply->element[H_ID]->str, reply->element[H_ID]->len,
-        "seats", api_strings(reply, H_SEATS)));
+        "seats", api_strings(reply, H_SEATS));
+    add_refunded(body, reply);
+    http_reply_json(r, 200, body);
 }
 
 void api_hold_reserve(struct req *r)

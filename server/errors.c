@@ -55,6 +55,8 @@ static const struct err_info table[ERR__COUNT] = {
         "This holder would have more seats in this event than it allows."},
     [ERR_HOLDER_REQUIRED] = {"holder_required", 422,
         "This event limits seats per holder: the hold needs a holder."},
+    [ERR_SEATS_REFUNDED] = {"seats_refunded", 409,
+        "Every seat of this hold was refunded since it was reserved: none is sold to the order now."},
     [ERR_UNAUTHORIZED] = {"unauthorized", 401,
         "A valid API key is required: Authorization: Bearer <key>."},
     [ERR_FORBIDDEN] = {"forbidden", 403, "This API key's role may not do that."},

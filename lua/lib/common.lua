@@ -168,10 +168,37 @@ local function seats_not_in(idx, want)
   return bad
 end
 
+-- The seats of reserved hold `h` still sold to its order, and those given
+-- back since (refunds: seats_release), in the hold's order. A refunded
+-- seat may since belong to another hold or order: a replay or a read of
+-- this hold must never present it as this order's.
+local function hold_sold(h)
+  local sold, refunded = {}, {}
+  for _, s in ipairs(h.seats) do
+    if redis.call('HGET', K_OWNER, s) == h.o then
+      sold[#sold + 1] = s
+    else
+      refunded[#refunded + 1] = s
+    end
+  end
+  return sold, refunded
+end
+
 -- Reply shape shared by hold scripts:
--- {hold_id, state, created_ms, expires_ms, now_ms, holder, order, seats...}
-local function hold_reply(hid, h, now)
-  local r = {hid, h.s, h.c, h.e, now, h.holder or '', h.o or ''}
-  for _, s in ipairs(h.seats) do r[#r + 1] = s end
+-- {hold_id, state, created_ms, expires_ms, now_ms, holder, order,
+--  refunded (space-separated ids, '' = none), seats...}
+-- state is held, reserved, or refunded (reserved, every seat given back
+-- since); for a reserved hold, seats are those still sold to its order.
+-- `sold`, `refunded`: hold_sold()'s lists when the caller has them.
+local function hold_reply(hid, h, now, sold, refunded)
+  local state, seats = h.s, h.seats
+  if h.s == 'reserved' then
+    if not sold then sold, refunded = hold_sold(h) end
+    seats = sold
+    if #sold == 0 then state = 'refunded' end
+  end
+  local r = {hid, state, h.c, h.e, now, h.holder or '', h.o or '',
+             refunded and table.concat(refunded, ' ') or ''}
+  for _, s in ipairs(seats) do r[#r + 1] = s end
   return r
 end

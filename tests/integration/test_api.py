@@ -363,6 +363,71 @@ class Seats(Base):
         self.assertEqual(self.r.cmd("HLEN", "usher:{%s}:owner" % self.e), 0)
 
 
+class Refunds(Base):
+    """A replay after a refund (issue 13.1): hold A sold to ord-1, its seat
+    refunded, held again as hold B and sold to ord-2; the original reserve
+    of A again must never present that seat as ord-1's, nor may A's GET or
+    an idempotent create of A."""
+
+    def reserve(self, hold, order):
+        return self.call("POST", self.ev("/holds/%s/reserve" % hold), {"order_id": order})
+
+    def test_replayed_reserve_after_refund_and_resale(self):
+        self.make_event()
+        st, a, _ = self.call("POST", self.ev("/holds"), {"seats": ["S0-R0-1"]},
+                             headers={"Idempotency-Key": "cart-a"})
+        self.assertEqual(st, 201, a)
+        st, b, _ = self.reserve(a["hold_id"], "ord-1")
+        self.assertEqual((st, b["seats"]), (200, ["S0-R0-1"]))
+        self.assertNotIn("refunded", b)
+        st, b, _ = self.call("POST", self.ev("/release"), {"seats": ["S0-R0-1"]})
+        self.assertEqual((st, b), (200, {"released": ["S0-R0-1"]}))
+        hb = self.hold(["S0-R0-1"])
+        st, _, _ = self.reserve(hb["hold_id"], "ord-2")
+        self.assertEqual(st, 200)
+        # the webhook of ord-1 redelivered: no seat of ord-1's is left
+        e = self.assert_error(self.reserve(a["hold_id"], "ord-1"), 409, "seats_refunded")
+        self.assertEqual(e["seats"], ["S0-R0-1"])
+        st, g, _ = self.call("GET", self.ev("/holds/" + a["hold_id"]))
+        self.assertEqual(st, 200, g)
+        self.assertEqual((g["status"], g["seats"], g["refunded"], g["order_id"]),
+                         ("refunded", [], ["S0-R0-1"], "ord-1"))
+        # the idempotent create of A tells the same truth, and never 'held'
+        st, g2, _ = self.call("POST", self.ev("/holds"), {"seats": ["S0-R0-1"]},
+                              headers={"Idempotency-Key": "cart-a"})
+        self.assertEqual((st, g2["status"], g2["seats"]), (201, "refunded", []))
+        # the seat is ord-2's, and only ord-2's, in Redis
+        self.assertEqual(self.r.cmd("HGET", "usher:{%s}:owner" % self.e, "S0-R0-1"), "ord-2")
+        self.assertIsNone(self.r.cmd("HGET", "usher:{%s}:orders" % self.e, "ord-1"))
+        self.assert_error(self.call("GET", self.ev("/orders/ord-1")), 404, "order_not_found")
+        st, g, _ = self.call("GET", self.ev("/holds/" + hb["hold_id"]))
+        self.assertEqual((g["status"], g["seats"]), ("reserved", ["S0-R0-1"]))
+        self.assertNotIn("refunded", g)
+
+    def test_partial_refund_replay_lists_what_is_still_sold(self):
+        self.make_event()
+        a = self.hold(["S0-R0-1", "S0-R0-2", "S0-R0-3"])
+        st, _, _ = self.reserve(a["hold_id"], "ord-1")
+        self.assertEqual(st, 200)
+        st, _, _ = self.call("POST", self.ev("/release"), {"seats": ["S0-R0-2"]})
+        self.assertEqual(st, 200)
+        st, b, _ = self.reserve(a["hold_id"], "ord-1")
+        self.assertEqual((st, b["seats"], b["refunded"]),
+                         (200, ["S0-R0-1", "S0-R0-3"], ["S0-R0-2"]))
+        st, g, _ = self.call("GET", self.ev("/holds/" + a["hold_id"]))
+        self.assertEqual((g["status"], g["seats"], g["refunded"]),
+                         ("reserved", ["S0-R0-1", "S0-R0-3"], ["S0-R0-2"]))
+        st, o, _ = self.call("GET", self.ev("/orders/ord-1"))
+        self.assertEqual(o["seats"], ["S0-R0-1", "S0-R0-3"])
+        # the refunded seat sold again to the same order through another
+        # hold is that order's: the replay of A may list it again
+        h2 = self.hold(["S0-R0-2"])
+        self.reserve(h2["hold_id"], "ord-1")
+        st, b, _ = self.reserve(a["hold_id"], "ord-1")
+        self.assertEqual((st, sorted(b["seats"])), (200, ["S0-R0-1", "S0-R0-2", "S0-R0-3"]))
+        self.assertEqual(self.counts()["reserved"], 3)
+
+
 class Holds(Base):
     def test_create_shape(self):
         self.make_event(hold_ttl_s=300)
