@@ -163,7 +163,9 @@ static const char *reason(int status)
     case 429: return "Too Many Requests";
     case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
     case 503: return "Service Unavailable";
+    case 505: return "HTTP Version Not Supported";
     default: return "Unknown";
     }
 }
@@ -302,6 +304,12 @@ void conn_refuse(struct conn *c, enum err_code code, const char *message)
 int conn_stream_start(struct conn *c, const char *content_type,
                       void (*on_close)(void *), void *arg)
 {
+    if (c->head_only) {          /* HEAD: the head is the whole answer */
+        if (!c->dead)
+            write_head(c, 200, "X-Accel-Buffering: no\r\n", content_type, -1);
+        conn_next(c);
+        return -1;
+    }
     c->keep_alive = 0;           /* the body ends when the connection does */
     c->state = C_STREAM;
     if (c->dead) {

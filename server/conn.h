@@ -82,8 +82,9 @@ void conn_reply_buffer(struct conn *c, int status, const char *extra,
 /* Streams: answers 200 with a body that runs until either side closes
  * (no Content-Length; the connection is not reused). on_close runs once,
  * from the event loop, when the client goes away; it is not called for
- * conn_stream_end/close. -1 (c freed, on_close never called) when the
- * client is already gone. */
+ * conn_stream_end/close. -1 when no stream follows: the client is
+ * already gone (c freed), or the request was HEAD (answered with the head
+ * alone); c is not the caller's then, and on_close is never called. */
 int conn_stream_start(struct conn *c, const char *content_type,
                        void (*on_close)(void *), void *arg);
 /* Appends to the stream: copied, or referenced until written (cleanup). */

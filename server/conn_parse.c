@@ -3,6 +3,7 @@
  * is framed (Content-Length or chunked, 100-continue); the chunked
  * decoder; header lookup and the peer address. */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <event2/buffer.h>
 #include <stdio.h>
@@ -49,6 +50,71 @@ int conn_peer_port(const struct conn *c)
     return 0;
 }
 
+static int is_digit(char ch)
+{
+    return ch >= '0' && ch <= '9';
+}
+
+/* The origin-form ("/path?query") of a request target: the target
+ * itself, or the path of an absolute-form one ("http://host:port/path",
+ * which a server MUST accept, RFC 9112 3.2.2; its authority is not
+ * checked against ours: usherd answers for any name it is reached by).
+ * May rewrite the target in place. NULL when it is neither. */
+static char *origin_target(char *target)
+{
+    char *p;
+
+    if (target[0] == '/')
+        return target;
+    if (strncasecmp(target, "http://", 7) == 0)
+        p = target + 7;
+    else if (strncasecmp(target, "https://", 8) == 0)
+        p = target + 8;
+    else
+        return NULL;
+    if (*p == '/' || *p == '?' || !*p)
+        return NULL;              /* an absolute URI needs a host */
+    p += strcspn(p, "/?");
+    if (*p == '/')
+        return p;
+    /* "http://host" or "http://host?q": the path is "/"; the host's last
+     * character, already passed over, makes room for the slash */
+    p[-1] = '/';
+    return p - 1;
+}
+
+/* 1 when v is a valid Host field value: uri-host [":" port], uri-host
+ * an IP-literal in brackets or a reg-name of unreserved, %-encoded and
+ * sub-delim characters (RFC 9110 7.2, RFC 3986 3.2.2); empty is valid. */
+static int host_valid(const char *v)
+{
+    const char *p = v;
+
+    if (*p == '[') {
+        for (p++; *p && *p != ']'; p++)
+            if (!strchr("0123456789abcdefABCDEF:.vV-_~!$&'()*+,;=", *p))
+                return 0;
+        if (*p++ != ']')
+            return 0;
+    } else {
+        for (; *p && *p != ':'; p++) {
+            unsigned char ch = (unsigned char)*p;
+            if (ch == '%') {
+                if (!isxdigit((unsigned char)p[1]) || !isxdigit((unsigned char)p[2]))
+                    return 0;
+                p += 2;
+            } else if (!isalnum(ch) && !strchr("-._~!$&'()*+,;=", ch)) {
+                return 0;
+            }
+        }
+    }
+    if (*p == ':')
+        for (p++; *p; p++)
+            if (!is_digit(*p))
+                return 0;
+    return *p == '\0';
+}
+
 static int is_tchar(unsigned char ch)
 {
     return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
@@ -90,14 +156,19 @@ static int parse_head(struct conn *c, char *p)
     for (i = 0; target[i]; i++)
         if ((unsigned char)target[i] <= 0x20 || target[i] == 0x7f)
             goto bad;
-    if (strcmp(version, "HTTP/1.1") == 0)
-        c->http10 = 0;
-    else if (strcmp(version, "HTTP/1.0") == 0)
-        c->http10 = 1;
-    else
+    /* HTTP-version = "HTTP/" DIGIT "." DIGIT; a later 1.x is served as
+     * 1.1 (RFC 9110 2.5), another major version is refused with 505 */
+    if (strncmp(version, "HTTP/", 5) != 0 || !is_digit(version[5]) || version[6] != '.' ||
+        !is_digit(version[7]) || version[8])
         goto bad;
+    if (version[5] != '1') {
+        conn_refuse(c, ERR_HTTP_VERSION, NULL);
+        return -1;
+    }
+    c->http10 = version[7] == '0';
     c->rq.method = line;
-    c->rq.target = target;
+    if (!(c->rq.target = origin_target(target)))
+        goto bad;
     c->nh = 0;
     while (p && *p) {
         char *name = p, *colon, *end, *v;
@@ -166,39 +237,99 @@ static int check_body_len(struct conn *c, unsigned long long len)
     return -1;
 }
 
-/* Decides how the body comes. 0, or -1 after conn_refuse(). */
+/* The transfer codings of every Transfer-Encoding field line, taken as
+ * one list (RFC 9110 5.3): -1 when there are none, 1 when the list is
+ * exactly "chunked", 0 when it names another coding (501), -2 when it is
+ * faulty framing (empty, chunked twice or not last: 400 and close,
+ * RFC 9112 6.3). */
+static int transfer_codings(const struct conn *c)
+{
+    int i, seen = 0, chunked = 0, other = 0, last_chunked = 0;
+
+    for (i = 0; i < c->nh; i++) {
+        const char *v = c->hval[i];
+        if (strcasecmp(c->hname[i], "Transfer-Encoding") != 0)
+            continue;
+        seen = 1;
+        while (*v) {
+            size_t n;
+            while (*v == ' ' || *v == '\t' || *v == ',')
+                v++;
+            n = strcspn(v, ",");
+            while (n && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+                n--;
+            if (n == 0)
+                break;
+            last_chunked = n == 7 && strncasecmp(v, "chunked", 7) == 0;
+            chunked += last_chunked;
+            other += !last_chunked;
+            v += strcspn(v, ",");
+        }
+    }
+    if (!seen)
+        return -1;
+    if (chunked + other == 0 || chunked > 1 || !last_chunked)
+        return -2;
+    return other ? 0 : 1;
+}
+
+/* Checks Host (RFC 9112 3.2: a 1.1 request has exactly one, and any
+ * request at most one, with a valid value) and decides how the body
+ * comes. 0, or -1 after conn_refuse(). */
 static int frame_body(struct conn *c)
 {
-    const char *te = conn_header(c, "Transfer-Encoding");
-    const char *cl = conn_header(c, "Content-Length");
+    const char *cl = NULL, *host = NULL;
     const char *conn = conn_header(c, "Connection");
     const char *expect;
-    char *end;
-    unsigned long long n;
-    int i;
+    unsigned long long n = 0;
+    int i, hosts = 0, te;
 
     c->keep_alive = c->http10 ? has_token(conn, "keep-alive") : !has_token(conn, "close");
     c->head_only = strcmp(c->rq.method, "HEAD") == 0;
     c->body_need = 0;
-    for (i = 0; i < c->nh; i++)   /* one length, or copies of it (RFC 9112 6.3) */
-        if (cl && strcasecmp(c->hname[i], "Content-Length") == 0 && strcmp(c->hval[i], cl)) {
-            conn_refuse(c, ERR_INVALID_REQUEST, "Content-Length is given twice, differently.");
-            return -1;
+    for (i = 0; i < c->nh; i++) {
+        if (strcasecmp(c->hname[i], "Host") == 0) {
+            host = c->hval[i];
+            hosts++;
+        } else if (strcasecmp(c->hname[i], "Content-Length") == 0) {
+            /* one length, or copies of it (RFC 9112 6.3) */
+            if (cl && strcmp(c->hval[i], cl) != 0) {
+                conn_refuse(c, ERR_INVALID_REQUEST, "Content-Length is given twice, differently.");
+                return -1;
+            }
+            cl = c->hval[i];
         }
-    if (te) {
-        if (cl || strcasecmp(te, "chunked") != 0) {
-            conn_refuse(c, ERR_INVALID_REQUEST,
-                        "Only a chunked Transfer-Encoding without Content-Length is accepted.");
-            return -1;
-        }
+    }
+    if (hosts > 1 || (hosts == 0 && !c->http10) || (host && !host_valid(host))) {
+        conn_refuse(c, ERR_INVALID_REQUEST, hosts > 1 ? "Host is given more than once."
+                    : hosts ? "The Host header is not a valid host[:port]."
+                    : "An HTTP/1.1 request needs a Host header.");
+        return -1;
+    }
+    te = transfer_codings(c);
+    if (te != -1 && (cl || c->http10 || te == -2)) {
+        /* a length that two readers could take differently: nothing
+         * after it can be trusted to be the next request */
+        conn_refuse(c, ERR_INVALID_REQUEST, c->http10
+                    ? "Transfer-Encoding is not defined for HTTP/1.0."
+                    : cl ? "Transfer-Encoding and Content-Length are both given."
+                    : "Transfer-Encoding must end in chunked, given once.");
+        return -1;
+    }
+    if (te == 0) {
+        conn_refuse(c, ERR_UNSUPPORTED_TRANSFER_CODING, NULL);
+        return -1;
+    }
+    if (te == 1) {
         if (!c->chunks && !(c->chunks = evbuffer_new()))
             return -1;
         c->phase = CH_SIZE;
         c->state = C_CHUNKED;
     } else if (cl) {
-        errno = 0;
-        n = strtoull(cl, &end, 10);
-        if (!*cl || *end || cl[0] == '-' || errno) {
+        /* Content-Length = 1*DIGIT: no sign, no space, no list */
+        for (i = 0; is_digit(cl[i]); i++)      /* saturates: then 413 */
+            n = n > (~0ULL - 9) / 10 ? ~0ULL : n * 10 + (unsigned)(cl[i] - '0');
+        if (i == 0 || cl[i]) {
             conn_refuse(c, ERR_INVALID_REQUEST, "Content-Length is not a number.");
             return -1;
         }
@@ -216,6 +347,27 @@ static int frame_body(struct conn *c)
     return 0;
 }
 
+static const char bare_lf_mark;
+#define BARE_LF (&bare_lf_mark)
+
+/* Where the head's final CRLF CRLF starts in data[0..len), NULL when it
+ * has not come yet, or BARE_LF when a line ends in a bare LF before it:
+ * answered 400 at once rather than waited for, and never read as a line
+ * end, since another reader of the same bytes might not (RFC 9112 2.2). */
+static const char *head_end(const char *data, size_t len)
+{
+    const char *p = data, *end = data + len;
+
+    while ((p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+        if (p == data || p[-1] != '\r')
+            return BARE_LF;
+        if (p - data >= 3 && p[-2] == '\n' && p[-3] == '\r')
+            return p - 3;
+        p++;
+    }
+    return NULL;
+}
+
 /* Reads the head when complete. 1 = next step, 0 = more input needed,
  * -1 = refused. */
 int conn_step_head(struct conn *c)
@@ -227,7 +379,11 @@ int conn_step_head(struct conn *c)
     if (len == 0)
         return 0;
     data = (const char *)evbuffer_pullup(c->in, (ev_ssize_t)scan);
-    end = data ? memmem(data, scan, "\r\n\r\n", 4) : NULL;
+    end = data ? head_end(data, scan) : NULL;
+    if (end == BARE_LF) {
+        conn_refuse(c, ERR_INVALID_REQUEST, "Lines of the request head must end in CRLF.");
+        return -1;
+    }
     if (!end) {
         if (len >= HEAD_MAX) {
             conn_refuse(c, ERR_HEADERS_TOO_LARGE, NULL);
@@ -262,7 +418,7 @@ int conn_step_chunked(struct conn *c)
 {
     for (;;) {
         size_t len = evbuffer_get_length(c->in), n;
-        char line[CHUNK_LINE_MAX + 1], *end;
+        char line[CHUNK_LINE_MAX + 2], *end;
         struct evbuffer_ptr eol;
         unsigned long long size;
 
@@ -275,17 +431,20 @@ int conn_step_chunked(struct conn *c)
                 c->phase = CH_DATA_END;
             continue;
         }
-        eol = evbuffer_search_eol(c->in, NULL, &n, EVBUFFER_EOL_CRLF_STRICT);
+        /* a line ends in CRLF; a bare LF is refused, never waited out */
+        eol = evbuffer_search_eol(c->in, NULL, &n, EVBUFFER_EOL_LF);
         if (eol.pos < 0) {
             if (len > CHUNK_LINE_MAX)
                 goto bad;
             return 0;
         }
-        if ((size_t)eol.pos > CHUNK_LINE_MAX)
+        if ((size_t)eol.pos > CHUNK_LINE_MAX + 1 || eol.pos == 0)
             goto bad;
-        evbuffer_remove(c->in, line, (size_t)eol.pos);
-        line[eol.pos] = '\0';
-        evbuffer_drain(c->in, 2);
+        evbuffer_remove(c->in, line, (size_t)eol.pos + 1);
+        if (line[eol.pos - 1] != '\r')
+            goto bad;
+        line[eol.pos - 1] = '\0';
+        eol.pos--;
         switch (c->phase) {
         case CH_DATA_END:
             if (eol.pos != 0)
@@ -296,15 +455,24 @@ int conn_step_chunked(struct conn *c)
             if (eol.pos == 0)
                 return 1;
             break;
-        default:
-            line[strcspn(line, ";")] = '\0';
-            if (!line[0] || strlen(line) > 8 || line[strspn(line, "0123456789abcdefABCDEF")])
+        default: {
+            /* chunk-size [BWS ";" chunk-ext]: any number of leading
+             * zeros, at most 8 significant hex digits */
+            char *hex = line, *rest;
+            hex += strspn(hex, "0");
+            rest = hex + strspn(hex, "0123456789abcdefABCDEF");
+            if (rest == line || rest - hex > 8)
                 goto bad;
-            size = strtoull(line, &end, 16);
+            end = rest + strspn(rest, " \t");
+            if (*end ? *end != ';' : end != rest)
+                goto bad;
+            *rest = '\0';
+            size = hex == rest ? 0 : strtoull(hex, NULL, 16);
             if (check_body_len(c, size + evbuffer_get_length(c->chunks)) < 0)
                 return -1;
             c->chunk_left = (size_t)size;
             c->phase = size ? CH_DATA : CH_TRAILER;
+        }
         }
     }
 bad:

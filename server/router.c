@@ -87,9 +87,11 @@ enum router_result router_match(const char *method, const char *path, size_t len
     if (len > 1 && path[len - 1] == '/')
         len--;
     for (i = 0; i < n; i++) {
+        const char *rm = routes[i].method;
         if (!match_one(routes[i].pattern, path, len, &tmp))
             continue;
-        if (strcmp(routes[i].method, method) == 0) {
+        /* HEAD is GET without the body (RFC 9110 9.3.2) */
+        if (strcmp(rm, method) == 0 || (strcmp(rm, "GET") == 0 && strcmp(method, "HEAD") == 0)) {
             char allow[64];
             memcpy(allow, m->allow, sizeof allow);
             *m = tmp;
@@ -100,7 +102,8 @@ enum router_result router_match(const char *method, const char *path, size_t len
         res = ROUTER_BAD_METHOD;
         if (m->allow[0])
             strncat(m->allow, ", ", sizeof m->allow - strlen(m->allow) - 1);
-        strncat(m->allow, routes[i].method, sizeof m->allow - strlen(m->allow) - 1);
+        strncat(m->allow, strcmp(rm, "GET") == 0 ? "GET, HEAD" : rm,
+                sizeof m->allow - strlen(m->allow) - 1);
     }
     if (res == ROUTER_BAD_METHOD) {
         /* Allow must list every method of the path, so keep looking. */

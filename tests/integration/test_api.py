@@ -94,7 +94,7 @@ class Health(Base):
         st, body, hdrs = self.call("PATCH", self.ev())
         self.assertEqual(st, 405)
         self.assertEqual(body["error"]["code"], "method_not_allowed")
-        self.assertEqual(sorted(hdrs["allow"].split(", ")), ["DELETE", "GET", "PUT"])
+        self.assertEqual(sorted(hdrs["allow"].split(", ")), ["DELETE", "GET", "HEAD", "PUT"])
         st, body, hdrs = self.call("GET", self.ev("/holds"))
         self.assertEqual((st, hdrs["allow"]), (405, "POST"))
 
@@ -799,9 +799,9 @@ class Hostile(Base):
         self.make_event()
         for data in (b"GARBAGE\r\n\r\n", b"GET / HTTP/1.1\r\nHost", b"\x00\x01\x02\r\n\r\n",
                      b"POST " + self.ev("/holds").encode() +
-                     b" HTTP/1.1\r\nContent-Length: 100\r\n\r\n{\"seats\":",
-                     b"GET /" + b"a" * 20000 + b" HTTP/1.1\r\n\r\n",
-                     b"GET /healthz HTTP/1.1\r\nX: " + b"y" * 20000 + b"\r\n\r\n"):
+                     b" HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"seats\":",
+                     b"GET /" + b"a" * 20000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+                     b"GET /healthz HTTP/1.1\r\nHost: x\r\nX: " + b"y" * 20000 + b"\r\n\r\n"):
             self.raw(data, read=False)
         resp = self.raw(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         self.assertIn(b"200", resp.split(b"\r\n")[0])
@@ -811,7 +811,7 @@ class Hostile(Base):
 
     def test_pipelined_requests(self):
         req = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
-        resp = self.raw(req * 3 + b"GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n")
+        resp = self.raw(req * 3 + b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         self.assertEqual(resp.count(b"HTTP/1.1 200"), 4)
 
 

@@ -47,12 +47,6 @@ def body_of(resp):
 
 
 class Hostile(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        c = STACK.client()
-        st, b, _ = c.request("PUT", "/v1/events/" + EV, harness.theatre())
-        assert st == 201, b
-        c.close()
 
     def setUp(self):
         r = STACK.redis()
@@ -84,18 +78,19 @@ class Hostile(unittest.TestCase):
     HOLDS = ("/v1/events/%s/holds" % EV).encode()
 
     def test_malformed_request_lines(self):
-        for data in (b"GARBAGE\r\n\r\n", b"GET\r\n\r\n", b"GET / HTTP/9.9\r\n\r\n",
-                     b"\x00\x01\x02\x03\r\n\r\n", b"GET /healthz HTTP/1.1\r\nNoColonHere\r\n\r\n",
-                     b"GET /healthz HTTP/1.1\r\n folded: header\r\n\r\n",
-                     b"G(T /healthz HTTP/1.1\r\n\r\n",
-                     b"GET /healthz HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: x\r\n\r\n",
-                     b"POST /healthz HTTP/1.1\r\nContent-Length: 2\r\n"
+        for data in (b"GARBAGE\r\n\r\n", b"GET\r\n\r\n", b"GET / HTTP/1.10\r\nHost: x\r\n\r\n",
+                     b"GET / HTTP/1\r\nHost: x\r\n\r\n", b"GET / http/1.1\r\nHost: x\r\n\r\n",
+                     b"\x00\x01\x02\x03\r\n\r\n", b"GET /healthz HTTP/1.1\r\nHost: x\r\nNoColonHere\r\n\r\n",
+                     b"GET /healthz HTTP/1.1\r\nHost: x\r\n folded: header\r\n\r\n",
+                     b"G(T /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+                     b"GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: x\r\n\r\n",
+                     b"POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n"
                      b"Transfer-Encoding: chunked\r\n\r\n{}"):
             self.assert_json_error(raw(data), 400, "invalid_request")
 
     def test_truncated_requests(self):
         for data in (b"GET /healthz HTTP/1.1\r\nHost", b"POST " + self.HOLDS +
-                     b" HTTP/1.1\r\nContent-Length: 100\r\n\r\n{\"seats\":"):
+                     b" HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"seats\":"):
             self.assertEqual(raw(data, timeout=2)[:12].split(b" ")[0] in (b"", b"HTTP/1.1"), True)
 
     def test_pipelined_garbage_after_a_good_request(self):
@@ -103,23 +98,24 @@ class Hostile(unittest.TestCase):
         self.assertTrue(resp.startswith(b"HTTP/1.1 200"), resp[:100])
 
     def test_huge_headers_and_uri(self):
-        resp = raw(b"GET /healthz HTTP/1.1\r\nX: " + b"y" * 20000 + b"\r\n\r\n")
+        resp = raw(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX: " + b"y" * 20000 + b"\r\n\r\n")
         self.assert_json_error(resp, 431, "headers_too_large")
         many = b"".join(b"X-%d: 1\r\n" % i for i in range(3000))
-        self.assert_json_error(raw(b"GET /healthz HTTP/1.1\r\n" + many + b"\r\n"),
+        self.assert_json_error(raw(b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + many + b"\r\n"),
                                431, "headers_too_large")
         # 65 small header fields: within 16 KiB, past the count limit
         many = b"".join(b"X-%d: 1\r\n" % i for i in range(65))
-        self.assert_json_error(raw(b"GET /healthz HTTP/1.1\r\n" + many + b"\r\n"),
+        self.assert_json_error(raw(b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + many + b"\r\n"),
                                431, "headers_too_large")
-        resp = raw(b"GET /healthz HTTP/1.1\r\n" + many[:-len(b"X-64: 1\r\n")] + b"\r\n")
+        resp = raw(b"GET /healthz HTTP/1.1\r\nHost: x\r\n" +        # Host and 63 more
+                   b"".join(b"X-%d: 1\r\n" % i for i in range(63)) + b"\r\n")
         self.assertEqual(status_of(resp), 200, resp[:200])
-        resp = raw(b"GET /v1/events/" + b"a" * 20000 + b" HTTP/1.1\r\nConnection: close\r\n\r\n")
+        resp = raw(b"GET /v1/events/" + b"a" * 20000 + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         self.assert_json_error(resp, 431, "headers_too_large")
-        resp = raw(b"GET /v1/events/" + b"a" * 5000 + b" HTTP/1.1\r\nConnection: close\r\n\r\n")
+        resp = raw(b"GET /v1/events/" + b"a" * 5000 + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         self.assert_json_error(resp, 414, "uri_too_long")
         # a long id within the header limit: usherd's own answer
-        resp = raw(b"GET /v1/events/" + b"a" * 300 + b" HTTP/1.1\r\nConnection: close\r\n\r\n")
+        resp = raw(b"GET /v1/events/" + b"a" * 300 + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         self.assert_json_error(resp, 400, "invalid_id")
 
     def test_chunked_bodies_with_lying_sizes(self):
@@ -135,7 +131,7 @@ class Hostile(unittest.TestCase):
                 self.assert_json_error(resp, 400, "invalid_request")
         # an honest chunked body works
         body = b'{"seats":["S1-R2-9"]}'
-        resp = raw(head.replace(b"HTTP/1.1\r\n", b"HTTP/1.1\r\nConnection: close\r\n") +
+        resp = raw(head.replace(b"HTTP/1.1\r\nHost: x\r\n", b"HTTP/1.1\r\nHost: x\r\nConnection: close\r\n") +
                    b"%x\r\n" % len(body) + body + b"\r\n0\r\n\r\n")
         self.assertEqual(status_of(resp), 201, resp[:300])
         hold = body_of(resp)["hold_id"]
@@ -150,9 +146,9 @@ class Hostile(unittest.TestCase):
     def test_pipelined_requests_answered_in_order(self):
         hold = b'{"seats":["S1-R0-1"]}'
         resp = raw(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n" +
-                   b"POST " + self.HOLDS + b" HTTP/1.1\r\nContent-Length: %d\r\n\r\n" % len(hold) +
-                   hold + b"GET /nope HTTP/1.1\r\n\r\n" +
-                   b"GET /readyz HTTP/1.1\r\nConnection: close\r\n\r\n")
+                   b"POST " + self.HOLDS + b" HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % len(hold) +
+                   hold + b"GET /nope HTTP/1.1\r\nHost: x\r\n\r\n" +
+                   b"GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         statuses = [int(x) for x in re.findall(rb"HTTP/1\.1 (\d{3}) ", resp)]
         self.assertEqual(statuses, [200, 201, 404, 200], resp[:600])
         hold_id = re.search(rb'"hold_id":"([^"]+)"', resp).group(1).decode()
@@ -169,7 +165,7 @@ class Hostile(unittest.TestCase):
             self.assertIn(b"Connection: keep-alive", first)
             # the same connection answers again; 100-continue before the body
             body = b'{"seats":"x"}'
-            s.sendall(b"POST " + self.HOLDS + b" HTTP/1.1\r\nExpect: 100-continue\r\n"
+            s.sendall(b"POST " + self.HOLDS + b" HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
                       b"Content-Length: %d\r\n\r\n" % len(body))
             self.assertTrue(s.recv(4096).startswith(b"HTTP/1.1 100 Continue"))
             s.sendall(body)
@@ -191,7 +187,7 @@ class Hostile(unittest.TestCase):
     def test_nul_bytes(self):
         self.assert_json_error(self.post(self.HOLDS, b'{"seats":["S0-R0-1\x00"]}'), 400, "invalid_json")
         self.assert_json_error(self.post(self.HOLDS, b'{"seats":["S0-R0-1"]}\x00'), 400, "invalid_json")
-        resp = raw(b"GET /v1/events/ho\x00stile HTTP/1.1\r\nConnection: close\r\n\r\n")
+        resp = raw(b"GET /v1/events/ho\x00stile HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         self.assert_json_error(resp, 400, "invalid_request")
 
     def test_invalid_utf8(self):
@@ -222,7 +218,7 @@ class Hostile(unittest.TestCase):
         for path in (b"/v1/events/a%7Bb%7D/holds", b"/v1/events/a{b}/holds",
                      b"/v1/events/..%2F..%2Fetc/holds", b"/v1/events/a%2Fb/holds",
                      b"/v1/events/%s/holds/x%%7B" % EV.encode()):
-            resp = raw(b"GET " + path + b" HTTP/1.1\r\nConnection: close\r\n\r\n")
+            resp = raw(b"GET " + path + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
             st = status_of(resp)
             self.assertTrue(st in (400, 404, 405), (path, resp[:200]))
             if st == 400:
@@ -375,6 +371,141 @@ class Hostile(unittest.TestCase):
         self.assertLess(took, 6, "a stalled request kept its socket")
 
 
+class Framing(unittest.TestCase):
+    """Request framings that two readers could take differently (issue
+    13.2, RFC 9112 6): each is refused with 400 and the connection closed,
+    so the bytes after it are never served as a request; the Host rules of
+    RFC 9112 3.2; the target forms and versions a server must take; HEAD.
+    Each smuggling case sends a second request behind the first on the same
+    connection: a server that reads past the bad framing answers it."""
+
+    SMUGGLED = b"GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n"
+
+    def answers(self, data):
+        resp = raw(data)
+        return resp, [int(x) for x in re.findall(rb"HTTP/1\.1 (\d{3}) ", resp)]
+
+    def assert_refused_alone(self, data, status=400, code="invalid_request"):
+        resp, statuses = self.answers(data + self.SMUGGLED)
+        self.assertEqual(statuses, [status], (data, resp[:400]))
+        self.assertIn(b"Connection: close", resp)
+        self.assertEqual(body_of(resp)["error"]["code"], code, resp[:400])
+
+    def test_transfer_encoding_lines_combine(self):
+        post = b"POST /v1/events/%s/holds HTTP/1.1\r\nHost: x\r\n" % EV.encode()
+        body = b"5\r\nhello\r\n0\r\n\r\n"
+        for te in (b"Transfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n",   # chunked not last
+                   b"Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n",  # twice
+                   b"Transfer-Encoding: chunked, chunked\r\n",
+                   b"Transfer-Encoding: chunked, identity\r\n",
+                   b"Transfer-Encoding: \r\n",
+                   b"Transfer-Encoding: ,\r\n"):
+            self.assert_refused_alone(post + te + b"\r\n" + body)
+        # a coding before chunked is well-framed but not one usherd decodes
+        self.assert_refused_alone(post + b"Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n" +
+                                  body, 501, "unsupported_transfer_coding")
+        # split over two lines, ending in chunked, once: read as chunked
+        resp, statuses = self.answers(post + b"Transfer-Encoding: \r\nTransfer-Encoding: CHUNKED\r\n\r\n" +
+                                      b"d\r\n{\"seats\":\"x\"}\r\n0\r\n\r\n" + self.SMUGGLED)
+        self.assertEqual(statuses, [400, 200], resp[:400])   # the body's own 400, then the next
+        self.assertIn(b"invalid_request", resp)
+
+    def test_content_length_is_digits_only(self):
+        for cl in (b"+20", b"-0", b" 20x", b"0x14", b"20, 20", b"2 0", b"", b"\t"):
+            self.assert_refused_alone(b"POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: " + cl +
+                                      b"\r\n\r\n" + b"x" * 20)
+        self.assert_refused_alone(b"POST /v1/events/e/holds HTTP/1.1\r\nHost: x\r\nContent-Length: " +
+                                  b"9" * 40 + b"\r\n\r\n", 413, "body_too_large")
+        resp, statuses = self.answers(b"GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 0002\r\n"
+                                      b"\r\nxx" + self.SMUGGLED)
+        self.assertEqual(statuses, [200, 200], resp[:300])
+
+    def test_http10_with_transfer_encoding_is_faulty_framing(self):
+        self.assert_refused_alone(b"POST /v1/events/%s/holds HTTP/1.0\r\nConnection: keep-alive\r\n"
+                                  b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n" % EV.encode())
+        self.assert_refused_alone(b"GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n"
+                                  b"Transfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n")
+
+    def test_bare_lf_is_refused_at_once(self):
+        t0 = time.time()
+        for data in (b"GET /healthz HTTP/1.1\nHost: x\n\n",
+                     b"GET /healthz HTTP/1.1\r\nHost: x\n\r\n",
+                     b"GET /healthz HTTP/1.1\r\nHost: x\r\nX: 1\n"):   # not even complete yet
+            s = socket.create_connection(("127.0.0.1", STACK.http_port), timeout=1.5)
+            try:
+                s.sendall(data)
+                got = harness.recv_until(s, lambda g: b"}}" in g)
+            finally:
+                s.close()
+            self.assertEqual(status_of(got), 400, (data, got[:200]))
+            self.assertEqual(body_of(got)["error"]["code"], "invalid_request")
+        self.assertLess(time.time() - t0, 1.5, "waited for more input instead of refusing")
+        # a chunk line ending in a bare LF, likewise
+        self.assert_refused_alone(b"POST /v1/events/%s/holds HTTP/1.1\r\nHost: x\r\n"
+                                  b"Transfer-Encoding: chunked\r\n\r\n5\nhello\r\n0\r\n\r\n" % EV.encode())
+
+    def test_chunk_sizes_zeros_and_extensions(self):
+        body = b'{"seats":"x"}'
+        head = b"POST /v1/events/%s/holds HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" % EV.encode()
+        for size in (b"00000000000%x" % len(body), b"%x ;name=value" % len(body), b"%x\t;x" % len(body),
+                     b"%X;a;b=c" % len(body)):
+            resp, statuses = self.answers(head + size + b"\r\n" + body + b"\r\n0000\r\n\r\n" +
+                                          self.SMUGGLED)
+            # the body's own answer (seats must be a list), then the next request
+            self.assertEqual(statuses, [400, 200], (size, resp[:300]))
+            self.assertIn(b"must be an array", resp)
+        for size in (b"1 ", b"%x x" % len(body), b"000000000123456789", b" %x" % len(body)):
+            self.assert_refused_alone(head + size + b"\r\n" + body + b"\r\n0\r\n\r\n")
+
+    def test_host_rules(self):
+        for host in (b"", b"Host: a\r\nHost: a\r\n", b"Host: a b\r\n", b"Host: a/b\r\n",
+                     b"Host: a:8x\r\n", b"Host: [::1\r\n", b"Host: a@b\r\n", b"Host: %zz\r\n"):
+            self.assert_refused_alone(b"GET /healthz HTTP/1.1\r\n" + host + b"\r\n")
+        for host in (b"Host: \r\n", b"Host: 127.0.0.1:8080\r\n", b"Host: [::1]:80\r\n",
+                     b"Host: usher.example\r\n", b"Host: a%41-b_c~\r\n"):
+            resp, statuses = self.answers(b"GET /healthz HTTP/1.1\r\n" + host + b"\r\n" + self.SMUGGLED)
+            self.assertEqual(statuses, [200, 200], (host, resp[:300]))
+        # HTTP/1.0 may leave Host out, but not give two
+        self.assertEqual(status_of(raw(b"GET /healthz HTTP/1.0\r\n\r\n")), 200)
+        self.assert_refused_alone(b"GET /healthz HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n")
+
+    def test_absolute_form_and_versions(self):
+        for target in (b"http://127.0.0.1:%d/healthz" % STACK.http_port, b"HTTP://x/healthz",
+                       b"https://other.example/healthz?a=1"):
+            resp = raw(b"GET " + target + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            self.assertEqual((status_of(resp), body_of(resp)), (200, {"status": "ok"}), (target, resp[:300]))
+        resp = raw(b"GET http://x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        self.assertEqual(status_of(resp), 404, resp[:200])        # "/": no such route
+        for target in (b"http:///healthz", b"ftp://x/healthz", b"healthz", b"*"):
+            self.assert_refused_alone(b"GET " + target + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+        # a later HTTP/1.x is served as 1.1; another major version is 505
+        resp, statuses = self.answers(b"GET /healthz HTTP/1.2\r\nHost: x\r\n\r\n" + self.SMUGGLED)
+        self.assertEqual(statuses, [200, 200], resp[:300])
+        for v in (b"HTTP/2.0", b"HTTP/9.9", b"HTTP/0.9"):
+            self.assert_refused_alone(b"GET /healthz " + v + b"\r\nHost: x\r\n\r\n", 505,
+                                      "http_version_not_supported")
+
+    def test_head_is_get_without_the_body(self):
+        get = raw(b"GET /v1/events/%s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" % EV.encode())
+        resp, statuses = self.answers(b"HEAD /v1/events/%s HTTP/1.1\r\nHost: x\r\n\r\n" % EV.encode() +
+                                      b"HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n" + self.SMUGGLED)
+        self.assertEqual(statuses, [200, 200, 200], resp[:600])
+        length = re.search(rb"Content-Length: (\d+)", get).group(1)
+        first = resp.split(b"HTTP/1.1 ")[1]
+        self.assertIn(b"Content-Length: " + length, first)
+        self.assertTrue(first.endswith(b"\r\n\r\n"), first)    # no body follows the head
+        self.assertNotIn(b'"event"', resp.split(b"\r\n\r\n", 1)[1].split(b"HTTP/1.1")[0])
+        # the stream's HEAD is its head alone, and the connection goes on
+        resp, statuses = self.answers(b"HEAD /v1/events/%s/stream HTTP/1.1\r\nHost: x\r\n\r\n" % EV.encode() +
+                                      self.SMUGGLED)
+        self.assertEqual(statuses, [200, 200], resp[:400])
+        self.assertIn(b"Content-Type: text/event-stream", resp)
+        self.assertNotIn(b"event: counts", resp)
+        resp = raw(b"POST /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        self.assertEqual(status_of(resp), 405)
+        self.assertIn(b"Allow: GET, HEAD\r\n", resp)
+
+
 class FdExhaustion(unittest.TestCase):
     """Out of file descriptors (the open-file limit lowered under a running
     usherd, so that its own --max-connections bound cannot step in first):
@@ -480,6 +611,10 @@ def main():
     global STACK
     STACK = harness.Stack(ARGS, ["--idle-timeout", "2"]).start()
     try:
+        c = STACK.client()
+        st, b, _ = c.request("PUT", "/v1/events/" + EV, harness.theatre())
+        c.close()
+        assert st == 201, b
         prog = unittest.main(argv=ARGV, verbosity=2, exit=False)
     finally:
         STACK.stop()

@@ -80,9 +80,21 @@ static void test_bad_method_lists_allow(void **state)
 
     assert_int_equal(match("PATCH", "/v1/events/e", &m), ROUTER_BAD_METHOD);
     assert_null(m.route);
-    assert_string_equal(m.allow, "PUT, GET, DELETE");
+    assert_string_equal(m.allow, "PUT, GET, HEAD, DELETE");
     assert_int_equal(match("GET", "/v1/events/e/block", &m), ROUTER_BAD_METHOD);
     assert_string_equal(m.allow, "POST");
+    assert_int_equal(match("HEAD", "/v1/events/e/block", &m), ROUTER_BAD_METHOD);
+}
+
+/* HEAD takes the GET route of a path (RFC 9110 9.3.2), and only that. */
+static void test_head_is_get(void **state)
+{
+    struct router_match m;
+
+    assert_int_equal(match("HEAD", "/v1/events/e/seats", &m), ROUTER_FOUND);
+    assert_string_equal(m.route->method, "GET");
+    assert_string_equal(m.route->pattern, "/v1/events/{event}/seats");
+    assert_int_equal(match("HEAD", "/healthz", &m), ROUTER_FOUND);
 }
 
 static void test_table_is_consistent(void **state)
@@ -118,6 +130,7 @@ int main(void)
         cmocka_unit_test(test_long_param_is_flagged),
         cmocka_unit_test(test_not_found),
         cmocka_unit_test(test_bad_method_lists_allow),
+        cmocka_unit_test(test_head_is_get),
         cmocka_unit_test(test_table_is_consistent),
         cmocka_unit_test(test_body_limits),
     };
