@@ -406,6 +406,8 @@ enum guard_verdict guard_check(struct guard *g, enum route_role role, int finish
         k = key_find(g, t, strnlen(t, KEY_MAX));
     } else if (!authorization && query_token) {
         k = key_find(g, query_token, strnlen(query_token, KEY_MAX));
+        if (k && k->role == ROLE_ADMIN)
+            return GUARD_ADMIN_KEY_IN_URL;
     }
     if (!k)
         return GUARD_UNAUTHORIZED;

@@ -51,6 +51,7 @@ struct guard;
 enum guard_verdict {
     GUARD_PASS,
     GUARD_UNAUTHORIZED,   /* no key or an unknown one: 401 */
+    GUARD_ADMIN_KEY_IN_URL, /* an admin key as the query token: 401 */
     GUARD_FORBIDDEN,      /* the key's role may not use this route: 403 */
     GUARD_RATE_LIMITED,   /* a bucket is empty: 429 */
     GUARD_OVERLOADED,     /* too much in flight: 503 */
@@ -66,7 +67,8 @@ size_t guard_keys(const struct guard *g);
 /* Decides one request: its route's role, whether it finishes work begun
  * (a request about an existing hold), the Authorization header value
  * (or NULL), a bearer token from the query (EventSource cannot send
- * headers; or NULL), the client address, the requests now in flight.
+ * headers; NULL unless the route takes one: only checkout keys are taken
+ * there), the client address, the requests now in flight.
  * On GUARD_RATE_LIMITED / GUARD_OVERLOADED *retry_after_s is set. */
 enum guard_verdict guard_check(struct guard *g, enum route_role role, int finishing,
                                const char *authorization, const char *query_token,

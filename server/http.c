@@ -252,13 +252,15 @@ static int admit(struct req *r)
 {
     static const enum err_code refusal[] = {
         [GUARD_UNAUTHORIZED] = ERR_UNAUTHORIZED,
+        [GUARD_ADMIN_KEY_IN_URL] = ERR_UNAUTHORIZED,
         [GUARD_FORBIDDEN] = ERR_FORBIDDEN,
         [GUARD_RATE_LIMITED] = ERR_RATE_LIMITED,
         [GUARD_OVERLOADED] = ERR_OVERLOADED,
     };
     char tok[260], retry[16];
+    const char *qtok = query_token(r->query, tok, sizeof tok), *msg = NULL;
     enum guard_verdict v;
-    int retry_s = 1, coalesced = r->m.route->coalesced;
+    int retry_s = 1, coalesced = r->m.route->flags & ROUTE_COALESCED;
 
     if (!r->app->guard || r->m.route->role == ROLE_OPEN)
         return 0;
@@ -266,7 +268,7 @@ static int admit(struct req *r)
     v = guard_check(r->app->guard, r->m.route->role,
                     r->m.nparams == 2 && strcmp(r->m.param_name[1], "hold") == 0,
                     http_header(r, "Authorization"),
-                    query_token(r->query, tok, sizeof tok), http_client(r),
+                    r->m.route->flags & ROUTE_QUERY_KEY ? qtok : NULL, http_client(r),
                     coalesced ? 0 : metrics_inflight_now(),
                     r->t0_us, &retry_s);
     if (v == GUARD_PASS) {
@@ -274,13 +276,17 @@ static int admit(struct req *r)
         return 0;
     }
     metrics_refused(errors_info(refusal[v])->code);
-    if (v == GUARD_UNAUTHORIZED)
+    if (v == GUARD_UNAUTHORIZED || v == GUARD_ADMIN_KEY_IN_URL)
         http_add_header(r, "WWW-Authenticate", "Bearer realm=\"usher\"");
+    if (v == GUARD_ADMIN_KEY_IN_URL)
+        msg = "An admin key is never taken from the URL; send Authorization: Bearer <key>.";
+    else if (v == GUARD_UNAUTHORIZED && qtok && !(r->m.route->flags & ROUTE_QUERY_KEY))
+        msg = "access_token is taken on the stream route only; send Authorization: Bearer <key>.";
     if (v == GUARD_RATE_LIMITED || v == GUARD_OVERLOADED) {
         snprintf(retry, sizeof retry, "%d", retry_s);
         http_add_header(r, "Retry-After", retry);
     }
-    http_reply_error(r, refusal[v], NULL, NULL);
+    http_reply_error(r, refusal[v], msg, NULL);
     return -1;
 }
 
@@ -311,7 +317,7 @@ static void dispatch(struct conn *c, const struct conn_request *rq, struct app *
     r->query = q ? q + 1 : NULL;
     res = router_match(r->method, uri,
                        q ? (size_t)(q - uri) : strlen(uri), &r->m);
-    if (!(res == ROUTER_FOUND && r->m.route->coalesced)) {
+    if (!(res == ROUTER_FOUND && (r->m.route->flags & ROUTE_COALESCED))) {
         metrics_inflight(1);
         r->counted = 1;
     }

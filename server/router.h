@@ -33,11 +33,17 @@ struct route {
     route_handler *handler;
     enum body_kind body;
     enum route_role role;
-    /* Its Redis work is shared by every concurrent request of one event
-     * (at most one read in flight per event and process): such requests
-     * are not counted in flight nor held to the in-flight limit. */
-    int coalesced;
+    unsigned flags;            /* ROUTE_* */
 };
+
+/* Its Redis work is shared by every concurrent request of one event (at
+ * most one read in flight per event and process): such requests are not
+ * counted in flight nor held to the in-flight limit. */
+#define ROUTE_COALESCED 1u
+/* Takes a checkout key as ?access_token= too, for EventSource, which
+ * cannot send headers. Nowhere else: keys in URLs end up in proxy logs,
+ * browser history and Referer headers. Never an admin key. */
+#define ROUTE_QUERY_KEY 2u
 
 enum router_result { ROUTER_FOUND, ROUTER_NOT_FOUND, ROUTER_BAD_METHOD };
 

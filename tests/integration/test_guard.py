@@ -122,6 +122,42 @@ class Keys(unittest.TestCase):
             s.close()
             self.assertTrue(head.startswith(b"HTTP/1.1 %d" % want), head[:200])
 
+    def test_access_token_only_on_the_stream_and_never_admin(self):
+        """Keys in URLs end up in proxy logs, browser history and Referer
+        headers (issue 13.3): ?access_token= is taken on the stream route
+        only, and never an admin key; elsewhere it is 401 and does
+        nothing."""
+        before = self.seats()
+        for method, path, body in (
+                ("PUT", "/v1/events/g-url", harness.theatre()),
+                ("DELETE", "/v1/events/g", None),
+                ("POST", "/v1/events/g/block", {"seats": ["S0-R0-9"]}),
+                ("POST", "/v1/events/g/holds", {"seats": ["S0-R0-9"], "holder": "u"}),
+                ("GET", "/v1/events/g", None), ("GET", "/v1/events/g/seats", None),
+                ("GET", "/v1/events", None)):
+            for key in (ADMIN, CHECKOUT):
+                st, b, h = self.c.request(method, path + "?access_token=" + key, body)
+                refused(self, st, b, h, 401, "unauthorized")
+                self.assertIn("access_token", b["error"]["message"])
+                self.assertIn("Bearer", h.get("www-authenticate", ""))
+        self.assertEqual(self.seats(), before)
+        r = self.stack.redis()
+        try:
+            self.assertEqual(r.cmd("EXISTS", "usher:{g-url}:meta"), 0)
+            self.assertEqual(r.cmd("EXISTS", "usher:{g}:meta"), 1)
+        finally:
+            r.close()
+        # the stream takes a checkout key from the URL, never an admin one
+        for token, want in ((CHECKOUT, b"HTTP/1.1 200"), (ADMIN, b"HTTP/1.1 401")):
+            s = socket.create_connection(("127.0.0.1", self.stack.http_port), timeout=5)
+            s.sendall(("GET /v1/events/g/stream?access_token=%s HTTP/1.1\r\n"
+                       "Host: x\r\n\r\n" % token).encode())
+            got = harness.recv_until(s, lambda g: b"\r\n\r\n" in g and
+                                     (b"event: counts" in g or b"}}" in g))
+            s.close()
+            self.assertTrue(got.startswith(want), got[:300])
+        self.assertIn(b"never taken from the URL", got)
+
     def test_keys_never_logged(self):
         self.c.request("GET", "/v1/events/g", headers=bearer(CHECKOUT))
         self.c.request("GET", "/v1/events/g", headers=bearer(ADMIN + "zz"))

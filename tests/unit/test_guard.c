@@ -65,6 +65,12 @@ static void test_roles(void **state)
         /* a header, even a wrong one, wins over the query */
         assert_int_equal(guard_check(g, ROLE_CHECKOUT, 0, "Bearer x", CK, "a", 0, 1, &retry),
                          GUARD_UNAUTHORIZED);
+        /* an admin key is never taken from the URL, not even for a
+         * checkout route */
+        assert_int_equal(guard_check(g, ROLE_CHECKOUT, 0, NULL, AD, "a", 0, 1, &retry),
+                         GUARD_ADMIN_KEY_IN_URL);
+        assert_int_equal(guard_check(g, ROLE_ADMIN, 0, NULL, AD, "a", 0, 1, &retry),
+                         GUARD_ADMIN_KEY_IN_URL);
     }
     guard_destroy(g);
 }
