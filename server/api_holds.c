@@ -7,6 +7,7 @@
 
 #include "api.h"
 #include "api_common.h"
+#include "guard.h"
 #include "metrics.h"
 #include "util.h"
 
@@ -149,6 +150,21 @@ int api_hold_reserve_args(json_t *body, const char **order_id, struct verr *e)
     return 0;
 }
 
+/* The field under which an Idempotency-Key is kept (usher:{E}:idem):
+ * the key in the scope of the API key and the holder, as payment APIs
+ * scope theirs, so that whoever learns or guesses a key ("cart-81") and
+ * the seats cannot replay another caller's hold and learn its id, the
+ * capability to reserve or release it. "<key id>|<holder>|<key>", or the
+ * key alone with neither: scoped by the event only. */
+static const char *idem_scope(struct req *r, const char *ikey, const char *holder, char *buf,
+                              size_t cap)
+{
+    if (!r->key_id && !holder[0])
+        return ikey;
+    snprintf(buf, cap, "%s|%s|%s", r->key_id ? r->key_id : "", holder, ikey);
+    return buf;
+}
+
 void api_hold_create(struct req *r)
 {
     struct verr e = {0};
@@ -156,6 +172,7 @@ void api_hold_create(struct req *r)
     const char **argv = NULL, *holder, *ikey;
     size_t i, fplen = 0;
     char hid[23], ttlbuf[24] = "", *fp = NULL;
+    char scoped[GUARD_KEY_ID_LEN + ID_MAX * 2 + 4];
 
     if (api_hold_create_args(r->body, &a, &e) < 0)
         goto invalid;
@@ -188,7 +205,7 @@ void api_hold_create(struct req *r)
     argv[0] = hid;
     argv[1] = holder;
     argv[2] = ttlbuf;
-    argv[3] = ikey ? ikey : "";
+    argv[3] = ikey ? idem_scope(r, ikey, holder, scoped, sizeof scoped) : "";
     argv[4] = fp;
     memcpy(argv + 5, a.seats, sizeof *a.seats * a.nseats);
     api_eval(r, SCRIPT_HOLD_CREATE, (int)(a.nseats + 5), argv, NULL, on_hold_create);

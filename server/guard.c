@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sha256.h"
+
 #define KEY_MIN 16
 #define KEY_MAX 256
 #define MAX_KEYS 1024
@@ -23,6 +25,7 @@ struct key {
     enum route_role role;
     size_t len;
     char text[KEY_MAX];
+    char id[GUARD_KEY_ID_LEN + 1];   /* names the key without revealing it */
     struct bucket b;
 };
 
@@ -182,6 +185,14 @@ static int key_add(struct guard *g, const char *s, size_t n, const char *where, 
         }
     memcpy(k->text, colon + 1, kl);
     k->len = kl;
+    {
+        /* the first 64 bits of SHA-256 of the key, in hex: the same in
+         * every process that loads the key, and no way back to it */
+        uint8_t d[SHA256_LEN];
+        sha256(k->text, kl, d);
+        for (i = 0; i < GUARD_KEY_ID_LEN / 2; i++)
+            snprintf(k->id + 2 * i, 3, "%02x", d[i]);
+    }
     k->b.tokens = g->cfg.key_burst;
     g->nkeys++;
     return 0;
@@ -376,10 +387,12 @@ static struct bucket *ip_bucket(struct guard *g, const char *addr)
 enum guard_verdict guard_check(struct guard *g, enum route_role role, int finishing,
                                const char *authorization, const char *query_token,
                                const char *client, int64_t inflight, uint64_t now_us,
-                               int *retry_after_s)
+                               int *retry_after_s, const char **key_id)
 {
     struct key *k = NULL;
 
+    if (key_id)
+        *key_id = NULL;
     if (role == ROLE_OPEN)
         return GUARD_PASS;
     if (g->ips && client && *client &&
@@ -413,6 +426,8 @@ enum guard_verdict guard_check(struct guard *g, enum route_role role, int finish
         return GUARD_UNAUTHORIZED;
     if (role == ROLE_ADMIN && k->role != ROLE_ADMIN)
         return GUARD_FORBIDDEN;
+    if (key_id)
+        *key_id = k->id;
     if (g->cfg.key_rate > 0 &&
         !bucket_take(&k->b, g->cfg.key_rate, g->cfg.key_burst, now_us, retry_after_s))
         return GUARD_RATE_LIMITED;

@@ -48,6 +48,8 @@ struct guard_config {
 
 struct guard;
 
+#define GUARD_KEY_ID_LEN 16
+
 enum guard_verdict {
     GUARD_PASS,
     GUARD_UNAUTHORIZED,   /* no key or an unknown one: 401 */
@@ -69,11 +71,14 @@ size_t guard_keys(const struct guard *g);
  * (or NULL), a bearer token from the query (EventSource cannot send
  * headers; NULL unless the route takes one: only checkout keys are taken
  * there), the client address, the requests now in flight.
- * On GUARD_RATE_LIMITED / GUARD_OVERLOADED *retry_after_s is set. */
+ * On GUARD_RATE_LIMITED / GUARD_OVERLOADED *retry_after_s is set. When
+ * a key was taken, *key_id (if key_id is not NULL) is its id: the hex of
+ * the first 64 bits of its SHA-256, the same in every process, never the
+ * key (it scopes Idempotency-Keys); else NULL. It lives as long as g. */
 enum guard_verdict guard_check(struct guard *g, enum route_role role, int finishing,
                                const char *authorization, const char *query_token,
                                const char *client, int64_t inflight, uint64_t now_us,
-                               int *retry_after_s);
+                               int *retry_after_s, const char **key_id);
 
 /* Reports how long an admitted request took, dispatch to answer: feeds
  * the adaptive in-flight limit. */

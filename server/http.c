@@ -270,7 +270,7 @@ static int admit(struct req *r)
                     http_header(r, "Authorization"),
                     r->m.route->flags & ROUTE_QUERY_KEY ? qtok : NULL, http_client(r),
                     coalesced ? 0 : metrics_inflight_now(),
-                    r->t0_us, &retry_s);
+                    r->t0_us, &retry_s, &r->key_id);
     if (v == GUARD_PASS) {
         r->admitted = !coalesced;
         return 0;

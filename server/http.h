@@ -51,6 +51,7 @@ struct req {
     uint64_t t0_us;           /* when dispatch began, for the metrics */
     const char *method;       /* "GET", ... */
     char extra[256];          /* extra answer header lines */
+    const char *key_id;       /* the API key's id (guard.h), or NULL: none taken */
     int admitted;             /* passed the guard: its time feeds the shedding */
     int counted;              /* in metrics_inflight (not a coalesced route) */
     char client[48];          /* the client's address (http_client), "" = not yet */

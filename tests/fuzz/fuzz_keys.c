@@ -28,8 +28,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     gc.key_burst = 5;
     g = guard_create(&gc, err, sizeof err);
     if (g) {
-        guard_check(g, ROLE_ADMIN, 0, nl ? nl + 1 : NULL, NULL, "127.0.0.1", 0, 1, &retry);
-        guard_check(g, ROLE_CHECKOUT, 1, NULL, nl ? nl + 1 : NULL, "127.0.0.1", 0, 2, &retry);
+        guard_check(g, ROLE_ADMIN, 0, nl ? nl + 1 : NULL, NULL, "127.0.0.1", 0, 1, &retry, NULL);
+        guard_check(g, ROLE_CHECKOUT, 1, NULL, nl ? nl + 1 : NULL, "127.0.0.1", 0, 2, &retry, NULL);
         guard_destroy(g);
     }
     free(buf);

@@ -531,6 +531,35 @@ class Holds(Base):
         st3, h3, _ = self.call("POST", self.ev("/holds"), body, hdr)
         self.assertEqual(st3, 201)
         self.assertNotEqual(h3["hold_id"], h1["hold_id"])
+        self.assertEqual(self.r.cmd("HKEYS", "usher:{%s}:idem" % self.e), ["|h1|checkout-123"])
+
+    def test_idempotency_key_is_scoped_by_holder(self):
+        """Another holder's request with the same key and seats is not a
+        replay: it must not get the hold (and its id, the capability to
+        reserve or release it) back. Without holder nor API key the key is
+        scoped by the event alone."""
+        self.make_event()
+        hdr = {"Idempotency-Key": "cart-81"}
+        st, h1, _ = self.call("POST", self.ev("/holds"), {"seats": ["S0-R0-1"], "holder": "buyer-7"}, hdr)
+        self.assertEqual(st, 201, h1)
+        e = self.assert_error(self.call("POST", self.ev("/holds"),
+                                        {"seats": ["S0-R0-1"], "holder": "mallory"}, hdr),
+                              409, "seats_unavailable")
+        self.assertNotIn(h1["hold_id"], str(e))
+        e = self.assert_error(self.call("POST", self.ev("/holds"), {"seats": ["S0-R0-1"]}, hdr),
+                              409, "seats_unavailable")
+        self.assertNotIn(h1["hold_id"], str(e))
+        st, again, _ = self.call("POST", self.ev("/holds"), {"seats": ["S0-R0-1"], "holder": "buyer-7"}, hdr)
+        self.assertEqual((st, again["hold_id"]), (201, h1["hold_id"]))
+        st, anon, _ = self.call("POST", self.ev("/holds"), {"seats": ["S0-R0-2"]}, hdr)
+        st2, anon2, _ = self.call("POST", self.ev("/holds"), {"seats": ["S0-R0-2"]}, hdr)
+        self.assertEqual((st, st2, anon["hold_id"]), (201, 201, anon2["hold_id"]))
+        self.assertEqual(sorted(self.r.cmd("HKEYS", "usher:{%s}:idem" % self.e)),
+                         ["cart-81", "|buyer-7|cart-81"])
+        self.assertEqual(self.r.cmd("HLEN", "usher:{%s}:holds" % self.e), 2)
+        # release forgets the scoped key
+        self.assertEqual(self.call("DELETE", self.ev("/holds/" + h1["hold_id"]))[0], 204)
+        self.assertEqual(self.r.cmd("HKEYS", "usher:{%s}:idem" % self.e), ["cart-81"])
 
     def test_release(self):
         self.make_event()

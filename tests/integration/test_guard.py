@@ -16,6 +16,7 @@ import harness
 ARGS, ARGV = harness.parse_args()
 
 CHECKOUT = "ck-0123456789abcdef"
+CHECKOUT2 = "ck-fedcba9876543210"
 ADMIN = "ad-0123456789abcdef"
 
 
@@ -36,7 +37,8 @@ class Keys(unittest.TestCase):
         cls.keyfile = os.path.join(os.environ.get("TMPDIR", "/tmp"),
                                    "usher-keys-%d" % os.getpid())
         with open(cls.keyfile, "w") as f:
-            f.write("# test keys\ncheckout:%s\n\n  admin:%s  # ops\n" % (CHECKOUT, ADMIN))
+            f.write("# test keys\ncheckout:%s\n\n  admin:%s  # ops\ncheckout:%s\n" %
+                    (CHECKOUT, ADMIN, CHECKOUT2))
         cls.stack = harness.Stack(ARGS, ["--keys", cls.keyfile,
                                          "--admin-listen", "127.0.0.1:%d" % cls.admin_port])
         cls.stack.start_redis()
@@ -158,11 +160,39 @@ class Keys(unittest.TestCase):
             self.assertTrue(got.startswith(want), got[:300])
         self.assertIn(b"never taken from the URL", got)
 
+    def test_idempotency_key_is_scoped_by_api_key(self):
+        """Issue 13.4: a replay is scoped by the API key (and the holder),
+        so another caller who learns or guesses the key and the seats gets
+        no hold and no hold id; the stored scope names the key by its
+        digest, never the key."""
+        import hashlib
+        hdr = dict(bearer(CHECKOUT), **{"Idempotency-Key": "cart-81"})
+        body = {"seats": ["S1-R2-1"], "holder": "buyer-7"}
+        st, h, _ = self.c.request("POST", "/v1/events/g/holds", body, headers=hdr)
+        self.assertEqual(st, 201, h)
+        for key in (CHECKOUT2, ADMIN):
+            st, b, _ = self.c.request("POST", "/v1/events/g/holds", body,
+                                      headers=dict(bearer(key), **{"Idempotency-Key": "cart-81"}))
+            refused(self, st, b, None, 409, "seats_unavailable")
+            self.assertNotIn(h["hold_id"], str(b))
+        st, again, _ = self.c.request("POST", "/v1/events/g/holds", body, headers=hdr)
+        self.assertEqual((st, again["hold_id"]), (201, h["hold_id"]))
+        r = self.stack.redis()
+        try:
+            fields = r.cmd("HKEYS", "usher:{g}:idem")
+            self.assertEqual(r.cmd("HGET", "usher:{g}:owner", "S1-R2-1"), h["hold_id"])
+        finally:
+            r.close()
+        kid = hashlib.sha256(CHECKOUT.encode()).hexdigest()[:16]
+        self.assertEqual(fields, ["%s|buyer-7|cart-81" % kid])
+        st, _, _ = self.c.request("DELETE", "/v1/events/g/holds/" + h["hold_id"], headers=bearer(CHECKOUT))
+        self.assertEqual(st, 204)
+
     def test_keys_never_logged(self):
         self.c.request("GET", "/v1/events/g", headers=bearer(CHECKOUT))
         self.c.request("GET", "/v1/events/g", headers=bearer(ADMIN + "zz"))
         log = self.stack.log_tail()
-        self.assertIn("2 API keys loaded", log)
+        self.assertIn("3 API keys loaded", log)
         self.assertNotIn(CHECKOUT, log)
         self.assertNotIn(ADMIN, log)
 

@@ -38,7 +38,37 @@ static enum guard_verdict check(struct guard *g, enum route_role role, const cha
                                 const char *client, int64_t inflight, uint64_t now)
 {
     int retry = 0;
-    return guard_check(g, role, 0, auth, NULL, client, inflight, now, &retry);
+    return guard_check(g, role, 0, auth, NULL, client, inflight, now, &retry, NULL);
+}
+
+/* A key's id is the hex of the first 64 bits of its SHA-256 (from
+ * Python's hashlib): stable across processes, never the key itself; no
+ * key, no id. */
+static void test_key_ids(void **state)
+{
+    struct guard *g = make("checkout:" CK ", admin:" AD, 0, 0, 0);
+    const char *id = "x";
+    int retry = 0;
+
+    assert_int_equal(guard_check(g, ROLE_CHECKOUT, 0, "Bearer " CK, NULL, "a", 0, 1, &retry, &id),
+                     GUARD_PASS);
+    assert_string_equal(id, "f2a819287fd8682e");
+    assert_int_equal(guard_check(g, ROLE_CHECKOUT, 0, "Bearer " AD, NULL, "a", 0, 1, &retry, &id),
+                     GUARD_PASS);
+    assert_string_equal(id, "a4eee321288a15c8");
+    assert_int_equal(guard_check(g, ROLE_CHECKOUT, 0, NULL, CK, "a", 0, 1, &retry, &id),
+                     GUARD_PASS);
+    assert_string_equal(id, "f2a819287fd8682e");
+    assert_int_equal(guard_check(g, ROLE_CHECKOUT, 0, "Bearer nope", NULL, "a", 0, 1, &retry, &id),
+                     GUARD_UNAUTHORIZED);
+    assert_null(id);
+    guard_destroy(g);
+    g = make(NULL, 0, 0, 0);
+    id = "x";
+    assert_int_equal(guard_check(g, ROLE_CHECKOUT, 0, NULL, NULL, "a", 0, 1, &retry, &id),
+                     GUARD_PASS);
+    assert_null(id);
+    guard_destroy(g);
 }
 
 static void test_roles(void **state)
@@ -61,15 +91,15 @@ static void test_roles(void **state)
     assert_int_equal(check(g, ROLE_CHECKOUT, CK, "a", 0, 1), GUARD_UNAUTHORIZED);
     {
         int retry;
-        assert_int_equal(guard_check(g, ROLE_CHECKOUT, 0, NULL, CK, "a", 0, 1, &retry), GUARD_PASS);
+        assert_int_equal(guard_check(g, ROLE_CHECKOUT, 0, NULL, CK, "a", 0, 1, &retry, NULL), GUARD_PASS);
         /* a header, even a wrong one, wins over the query */
-        assert_int_equal(guard_check(g, ROLE_CHECKOUT, 0, "Bearer x", CK, "a", 0, 1, &retry),
+        assert_int_equal(guard_check(g, ROLE_CHECKOUT, 0, "Bearer x", CK, "a", 0, 1, &retry, NULL),
                          GUARD_UNAUTHORIZED);
         /* an admin key is never taken from the URL, not even for a
          * checkout route */
-        assert_int_equal(guard_check(g, ROLE_CHECKOUT, 0, NULL, AD, "a", 0, 1, &retry),
+        assert_int_equal(guard_check(g, ROLE_CHECKOUT, 0, NULL, AD, "a", 0, 1, &retry, NULL),
                          GUARD_ADMIN_KEY_IN_URL);
-        assert_int_equal(guard_check(g, ROLE_ADMIN, 0, NULL, AD, "a", 0, 1, &retry),
+        assert_int_equal(guard_check(g, ROLE_ADMIN, 0, NULL, AD, "a", 0, 1, &retry, NULL),
                          GUARD_ADMIN_KEY_IN_URL);
     }
     guard_destroy(g);
@@ -114,7 +144,7 @@ static void test_key_bucket(void **state)
 
     assert_int_equal(check(g, ROLE_CHECKOUT, "Bearer " CK, "a", 0, t), GUARD_PASS);
     assert_int_equal(check(g, ROLE_CHECKOUT, "Bearer " CK, "a", 0, t), GUARD_PASS);
-    assert_int_equal(guard_check(g, ROLE_CHECKOUT, 0, "Bearer " CK, NULL, "a", 0, t, &retry),
+    assert_int_equal(guard_check(g, ROLE_CHECKOUT, 0, "Bearer " CK, NULL, "a", 0, t, &retry, NULL),
                      GUARD_RATE_LIMITED);
     assert_int_equal(retry, 1);
     /* each key has its own bucket */
@@ -157,13 +187,13 @@ static void test_inflight_bound(void **state)
     int retry = 0;
 
     assert_int_equal(check(g, ROLE_CHECKOUT, NULL, "a", 3, 1), GUARD_PASS);
-    assert_int_equal(guard_check(g, ROLE_CHECKOUT, 0, NULL, NULL, "a", 4, 1, &retry),
+    assert_int_equal(guard_check(g, ROLE_CHECKOUT, 0, NULL, NULL, "a", 4, 1, &retry, NULL),
                      GUARD_OVERLOADED);
     assert_int_equal(retry, 1);
     assert_int_equal(check(g, ROLE_OPEN, NULL, "a", 400, 1), GUARD_PASS);
     /* finishing work (a reserve) gets twice the room */
-    assert_int_equal(guard_check(g, ROLE_CHECKOUT, 1, NULL, NULL, "a", 6, 1, &retry), GUARD_PASS);
-    assert_int_equal(guard_check(g, ROLE_CHECKOUT, 1, NULL, NULL, "a", 7, 1, &retry),
+    assert_int_equal(guard_check(g, ROLE_CHECKOUT, 1, NULL, NULL, "a", 6, 1, &retry, NULL), GUARD_PASS);
+    assert_int_equal(guard_check(g, ROLE_CHECKOUT, 1, NULL, NULL, "a", 7, 1, &retry, NULL),
                      GUARD_OVERLOADED);
     guard_destroy(g);
 }
@@ -177,31 +207,31 @@ static void test_retry_after_follows_the_shed_ratio(void **state)
     uint64_t t = 5000000;
     int retry = 0, i;
 
-    assert_int_equal(guard_check(g, ROLE_CHECKOUT, 0, NULL, NULL, "a", 9, t, &retry),
+    assert_int_equal(guard_check(g, ROLE_CHECKOUT, 0, NULL, NULL, "a", 9, t, &retry, NULL),
                      GUARD_OVERLOADED);
     assert_int_equal(retry, 1);
     for (i = 0; i < 10; i++)             /* 10 let through, 34 shed in all */
         check(g, ROLE_CHECKOUT, NULL, "a", 0, t + 1);
     for (i = 0; i < 33; i++)
-        guard_check(g, ROLE_CHECKOUT, 0, NULL, NULL, "a", 9, t + 2, &retry);
+        guard_check(g, ROLE_CHECKOUT, 0, NULL, NULL, "a", 9, t + 2, &retry, NULL);
     assert_int_equal(retry, 1);          /* the window is not over */
     t += 1000000;
-    guard_check(g, ROLE_CHECKOUT, 0, NULL, NULL, "a", 9, t, &retry);
+    guard_check(g, ROLE_CHECKOUT, 0, NULL, NULL, "a", 9, t, &retry, NULL);
     assert_int_equal(retry, 4);          /* 34 / 10, rounded up */
     assert_int_equal(guard_retry_after(g), 4);
     for (i = 0; i < 500; i++)            /* only shed: capped */
-        guard_check(g, ROLE_CHECKOUT, 0, NULL, NULL, "a", 9, t + 1, &retry);
-    guard_check(g, ROLE_CHECKOUT, 0, NULL, NULL, "a", 9, t += 1000000, &retry);
+        guard_check(g, ROLE_CHECKOUT, 0, NULL, NULL, "a", 9, t + 1, &retry, NULL);
+    guard_check(g, ROLE_CHECKOUT, 0, NULL, NULL, "a", 9, t += 1000000, &retry, NULL);
     assert_int_equal(retry, 10);
     for (i = 0; i < 500; i++)
-        guard_check(g, ROLE_CHECKOUT, 0, NULL, NULL, "a", 9, t + 1, &retry);
-    guard_check(g, ROLE_CHECKOUT, 0, NULL, NULL, "a", 9, t += 5000000, &retry);
+        guard_check(g, ROLE_CHECKOUT, 0, NULL, NULL, "a", 9, t + 1, &retry, NULL);
+    guard_check(g, ROLE_CHECKOUT, 0, NULL, NULL, "a", 9, t += 5000000, &retry, NULL);
     assert_int_equal(retry, 1);          /* a quiet spell forgets */
     for (i = 0; i < 20; i++)             /* fewer shed than let through */
         check(g, ROLE_CHECKOUT, NULL, "a", 0, t + 1);
     for (i = 0; i < 19; i++)
-        guard_check(g, ROLE_CHECKOUT, 0, NULL, NULL, "a", 9, t + 1, &retry);
-    guard_check(g, ROLE_CHECKOUT, 0, NULL, NULL, "a", 9, t += 1000000, &retry);
+        guard_check(g, ROLE_CHECKOUT, 0, NULL, NULL, "a", 9, t + 1, &retry, NULL);
+    guard_check(g, ROLE_CHECKOUT, 0, NULL, NULL, "a", 9, t += 1000000, &retry, NULL);
     assert_int_equal(retry, 1);
     guard_destroy(g);
 }
@@ -223,7 +253,7 @@ static void test_adaptive_limit(void **state)
         guard_observe(g, 15000, t);
     }
     assert_int_equal(guard_inflight_limit(g), 51);   /* 100 * 0.8^3, target 10 ms */
-    assert_int_equal(guard_check(g, ROLE_CHECKOUT, 0, NULL, NULL, "a", 52, t, &retry),
+    assert_int_equal(guard_check(g, ROLE_CHECKOUT, 0, NULL, NULL, "a", 52, t, &retry, NULL),
                      GUARD_OVERLOADED);
     guard_observe(g, 20000, t += 50001);             /* exactly twice: still a fifth */
     assert_int_equal(guard_inflight_limit(g), 40);   /* 51.2 * 0.8 */
@@ -238,14 +268,14 @@ static void test_adaptive_limit(void **state)
     guard_observe(g, 1000, t += 50001);
     guard_observe(g, 1000, t += 50001);
     assert_int_equal(guard_inflight_limit(g), 8);
-    guard_check(g, ROLE_CHECKOUT, 0, NULL, NULL, "a", 1000, t, &retry);
+    guard_check(g, ROLE_CHECKOUT, 0, NULL, NULL, "a", 1000, t, &retry, NULL);
     guard_observe(g, 1000, t += 50001);
     assert_int_equal(guard_inflight_limit(g), 11);     /* 8 * 1.25 + 1 */
-    guard_check(g, ROLE_CHECKOUT, 0, NULL, NULL, "a", 1000, t, &retry);
+    guard_check(g, ROLE_CHECKOUT, 0, NULL, NULL, "a", 1000, t, &retry, NULL);
     guard_observe(g, 6000, t += 50001);                /* target 10 ms */
     assert_int_equal(guard_inflight_limit(g), 12);     /* 11 * 1.05 + 1 */
     for (i = 0; i < 200; i++) {
-        guard_check(g, ROLE_CHECKOUT, 0, NULL, NULL, "a", 1000, t, &retry);
+        guard_check(g, ROLE_CHECKOUT, 0, NULL, NULL, "a", 1000, t, &retry, NULL);
         guard_observe(g, 1000, t += 50001);
     }
     assert_int_equal(guard_inflight_limit(g), 100);   /* capped at max_inflight */
@@ -277,6 +307,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_roles),
+        cmocka_unit_test(test_key_ids),
         cmocka_unit_test(test_no_keys_is_open),
         cmocka_unit_test(test_bad_lists),
         cmocka_unit_test(test_key_bucket),
