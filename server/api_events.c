@@ -148,6 +148,7 @@ struct put_state {
     char token[23];           /* names the staging keys and the layout */
     size_t pending;           /* staging commands not yet answered */
     int failed;
+    int created;              /* event_put made the event (201), else replaced */
 };
 
 static void put_state_free(void *p)
@@ -162,16 +163,34 @@ static void on_ignored(void *arg, enum store_status st, const redisReply *reply)
 {
 }
 
-static void on_event_put(void *arg, enum store_status st, const redisReply *reply)
+static void on_event_listed(void *arg, enum store_status st, const redisReply *reply)
 {
     struct req *r = arg;
     struct put_state *ps = r->data;
 
     if (!api_reply_ok(r, st, reply, REDIS_REPLY_INTEGER, 0))
         return;
-    http_reply_json(r, reply->integer == 1 ? 201 : 200,
+    http_reply_json(r, ps->created ? 201 : 200,
                     json_pack("{s:s, s:I}", "event", r->event, "seats",
                               (json_int_t)ps->map.nseats));
+}
+
+/* The event is made: list it again before answering. A DELETE racing
+ * this PUT may have unlisted it after our first SADD (its SREM follows
+ * its script, which may have run before our event_put); this SADD comes
+ * after event_put, so whatever the interleaving, once both are answered
+ * the event is gone or listed (see api_event_delete). */
+static void on_event_put(void *arg, enum store_status st, const redisReply *reply)
+{
+    struct req *r = arg;
+    struct put_state *ps = r->data;
+    const char *argv[3] = {"SADD", STORE_EVENTS_KEY, r->event};
+
+    if (!api_reply_ok(r, st, reply, REDIS_REPLY_INTEGER, 0))
+        return;
+    ps->created = reply->integer == 1;
+    if (store_command(r->app->store, 3, argv, NULL, on_event_listed, r) < 0)
+        http_reply_error(r, ERR_REDIS_UNAVAILABLE, NULL, NULL);
 }
 
 static void on_staged(void *arg, enum store_status st, const redisReply *reply)
@@ -326,23 +345,74 @@ void api_event_get(struct req *r)
 
 /* ---- DELETE /v1/events/{event} ---- */
 
-static void on_event_delete(void *arg, enum store_status st, const redisReply *reply)
-{
-    struct req *r = arg;
-    const char *argv[3] = {"SREM", STORE_EVENTS_KEY, r->event};
+/* The DELETE's unlisting, in three steps each sent after the last one's
+ * reply: SREM, then EXISTS of the event's meta, then SADD back when a
+ * racing PUT made the event again meanwhile. With the PUT's own SADD
+ * after its event_put, an event is listed once both are answered unless
+ * it is gone: if the PUT's event_put ran after our EXISTS, its SADD runs
+ * after our SREM; if before, our EXISTS sees it. The answer waits for the
+ * steps, so a client that has both answers sees the list settled.
+ * Unlisting runs even when the keys were already gone. */
+struct delete_state {
+    int step;                 /* 0 SREM, 1 EXISTS, 2 SADD sent */
+    int existed;              /* event_delete found the event */
+};
 
-    if (!api_reply_ok(r, st, reply, REDIS_REPLY_INTEGER, 0))
-        return;
-    /* Unlist even when the keys were already gone; nobody waits for it. */
-    store_command(r->app->store, 3, argv, NULL, on_ignored, NULL);
-    if (reply->integer == 0)
+static void delete_answer(struct req *r)
+{
+    struct delete_state *ds = r->data;
+
+    if (!ds->existed)
         http_reply_error(r, ERR_EVENT_NOT_FOUND, NULL, NULL);
     else
         http_reply_empty(r, 204);
 }
 
+static void on_unlist_step(void *arg, enum store_status st, const redisReply *reply)
+{
+    struct req *r = arg;
+    struct delete_state *ds = r->data;
+    const char *exists[2] = {"EXISTS", r->keys.key[0]};
+    const char *sadd[3] = {"SADD", STORE_EVENTS_KEY, r->event};
+
+    if (!api_reply_ok(r, st, reply, REDIS_REPLY_INTEGER, 0))
+        return;
+    if (ds->step == 0) {
+        ds->step = 1;
+        if (store_command(r->app->store, 2, exists, NULL, on_unlist_step, r) < 0)
+            http_reply_error(r, ERR_REDIS_UNAVAILABLE, NULL, NULL);
+    } else if (ds->step == 1 && reply->integer == 1) {
+        ds->step = 2;
+        if (store_command(r->app->store, 3, sadd, NULL, on_unlist_step, r) < 0)
+            http_reply_error(r, ERR_REDIS_UNAVAILABLE, NULL, NULL);
+    } else {
+        delete_answer(r);
+    }
+}
+
+static void on_event_delete(void *arg, enum store_status st, const redisReply *reply)
+{
+    struct req *r = arg;
+    struct delete_state *ds = r->data;
+    const char *argv[3] = {"SREM", STORE_EVENTS_KEY, r->event};
+
+    if (!api_reply_ok(r, st, reply, REDIS_REPLY_INTEGER, 0))
+        return;
+    ds->existed = reply->integer != 0;
+    if (store_command(r->app->store, 3, argv, NULL, on_unlist_step, r) < 0)
+        http_reply_error(r, ERR_REDIS_UNAVAILABLE, NULL, NULL);
+}
+
 void api_event_delete(struct req *r)
 {
+    struct delete_state *ds = calloc(1, sizeof *ds);
+
+    if (!ds) {
+        http_reply_error(r, ERR_INTERNAL, NULL, NULL);
+        return;
+    }
+    r->data = ds;
+    r->data_free = free;
     api_eval(r, SCRIPT_EVENT_DELETE, 0, NULL, NULL, on_event_delete);
 }
 

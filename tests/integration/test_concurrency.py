@@ -72,6 +72,54 @@ class Swarm(unittest.TestCase):
             a.close()
             b.close()
 
+    def test_put_racing_delete_never_unlists_a_live_event(self):
+        """Issue 13.5: a PUT and a DELETE of one event at once, 60 times,
+        on one process (one Redis connection) and across two. Once both
+        are answered the event is gone or listed: never live and missing
+        from the list (GET /v1/events, the ops index, /metrics and the
+        sweeper all go by the list)."""
+        body = {"name": "Race", "sections": [{"id": "A", "rows": [
+            {"id": "R1", "range": {"from": 1, "to": 5}}]}]}
+        r = self.stack.redis()
+        unlisted, outcomes = [], set()
+        try:
+            for i in range(60):
+                ev = "race-%d" % (i % 6)
+                c = self.client(0)
+                st, b, _ = c.request("PUT", "/v1/events/" + ev, body)   # exists before the race
+                c.close()
+                self.assertIn(st, (200, 201), b)
+                ports = (0, 0) if i % 2 == 0 else (0, 1)
+
+                def race(k):
+                    cl = self.client(ports[k])
+                    try:
+                        if k == 0:
+                            return cl.request("PUT", "/v1/events/" + ev, body)[0]
+                        return cl.request("DELETE", "/v1/events/" + ev)[0]
+                    finally:
+                        cl.close()
+                put_st, del_st = self.run_all(race, 2)
+                self.assertIn(put_st, (200, 201))
+                self.assertIn(del_st, (204, 404))
+                live = r.cmd("EXISTS", "usher:{%s}:meta" % ev) == 1
+                listed = r.cmd("SISMEMBER", "usher:events", ev) == 1
+                outcomes.add((put_st, del_st, live))
+                if live and not listed:
+                    unlisted.append((i, put_st, del_st))
+            self.assertEqual(unlisted, [], "live events left out of usher:events")
+            # and the list is what GET /v1/events shows
+            c = self.client(1)
+            st, lst, _ = c.request("GET", "/v1/events")
+            c.close()
+            live = sorted(e for e in ("race-%d" % j for j in range(6))
+                          if r.cmd("EXISTS", "usher:{%s}:meta" % e) == 1)
+            self.assertEqual(sorted(x["event"] for x in lst["events"] if x["event"].startswith("race-")),
+                             live)
+        finally:
+            r.close()
+        print("race outcomes (put, delete, live):", sorted(outcomes))
+
     def test_no_double_grant_or_sale(self):
         # ---- phase 1: 200 clients grab overlapping seats at once ----
         def grab(i):
