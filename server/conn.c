@@ -515,6 +515,73 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 
 /* ---- accepting ---- */
 
+static void refused_free(struct refused *x)
+{
+    struct conn_server *s = x->s;
+
+    if (x->prev)
+        x->prev->next = x->next;
+    else
+        s->refused_list = x->next;
+    if (x->next)
+        x->next->prev = x->prev;
+    s->nrefused--;
+    event_free(x->ev);
+    evutil_closesocket(x->fd);
+    free(x);
+}
+
+/* Reads and drops what a refused client sends, until it closes or the
+ * linger is over; then closes. */
+static void on_refused_readable(evutil_socket_t fd, short what, void *arg)
+{
+    struct refused *x = arg;
+    char sink[4096];
+    ssize_t n;
+
+    if (what & EV_TIMEOUT) {
+        refused_free(x);
+        return;
+    }
+    while ((n = recv(fd, sink, sizeof sink, MSG_DONTWAIT)) > 0)
+        ;
+    if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+        refused_free(x);
+}
+
+/* Answers a connection past max_connections with the canned 503 and
+ * closes it gracefully: a close with the client's request still unread
+ * makes the kernel reset the connection, and the reset destroys the
+ * answer before the client reads it (most refused clients then saw a
+ * reset, not the 503 with its Retry-After). So the sending side is shut,
+ * what the client sends is read and dropped, and the socket is closed at
+ * its EOF or after REFUSED_LINGER_MS. At most REFUSED_LINGER_MAX linger at
+ * once (a few hundred bytes each); past that the plain close it is. */
+static void refuse_linger(struct conn_server *s, evutil_socket_t fd)
+{
+    struct timeval tv = {REFUSED_LINGER_MS / 1000, (REFUSED_LINGER_MS % 1000) * 1000};
+    ssize_t w = send(fd, s->full, s->full_len, MSG_DONTWAIT | MSG_NOSIGNAL);
+    struct refused *x = NULL;
+
+    if (w == (ssize_t)s->full_len && s->nrefused < REFUSED_LINGER_MAX &&
+        shutdown(fd, SHUT_WR) == 0 && (x = calloc(1, sizeof *x)) != NULL &&
+        (x->ev = event_new(s->base, fd, EV_READ | EV_PERSIST, on_refused_readable, x)) != NULL &&
+        event_add(x->ev, &tv) == 0) {
+        x->s = s;
+        x->fd = fd;
+        x->next = s->refused_list;
+        if (x->next)
+            x->next->prev = x;
+        s->refused_list = x;
+        s->nrefused++;
+        return;
+    }
+    if (x && x->ev)
+        event_free(x->ev);
+    free(x);
+    evutil_closesocket(fd);
+}
+
 static void on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
                       int salen, void *arg)
 {
@@ -529,10 +596,7 @@ int conn_adopt(struct conn_server *s, evutil_socket_t fd, const struct sockaddr 
     int one = 1;
 
     if (s->open >= s->lim.max_connections) {
-        /* refused before any allocation: one send and a close */
-        ssize_t w = send(fd, s->full, s->full_len, MSG_DONTWAIT | MSG_NOSIGNAL);
-        (void)w;
-        evutil_closesocket(fd);
+        refuse_linger(s, fd);
         s->refused++;
         return -1;
     }
@@ -660,6 +724,8 @@ void conn_server_free(struct conn_server *s)
         c->on_close = NULL;
         conn_drop(c);    /* unlinks c */
     }
+    while (s->refused_list)
+        refused_free(s->refused_list);
     free(s);
 }
 

@@ -36,6 +36,10 @@ struct conn_request {
 
 typedef void (*conn_request_cb)(struct conn *c, const struct conn_request *rq, void *arg);
 
+/* Connections refused past max_connections that linger at once, each
+ * with its descriptor, while their canned 503 reaches the client. */
+#define CONN_REFUSED_LINGER_MAX 256
+
 struct conn_limits {
     size_t max_connections;   /* beyond it new connections get a canned 503 */
     size_t max_body;          /* largest body of a request, unless: */

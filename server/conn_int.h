@@ -61,6 +61,18 @@ struct conn {
     struct conn *prev, *next;
 };
 
+/* A connection refused past max_connections, lingering after its canned
+ * answer (see conn.c refuse_linger). */
+struct refused {
+    struct conn_server *s;
+    evutil_socket_t fd;
+    struct event *ev;
+    struct refused *prev, *next;
+};
+
+#define REFUSED_LINGER_MAX CONN_REFUSED_LINGER_MAX
+#define REFUSED_LINGER_MS 1000
+
 struct conn_server {
     struct event_base *base;
     struct evconnlistener *lev;
@@ -71,6 +83,8 @@ struct conn_server {
     size_t open;
     uint64_t refused;
     struct conn *conns;
+    struct refused *refused_list; /* lingering refused sockets */
+    size_t nrefused;
     char full[512];               /* the canned answer past max_connections */
     size_t full_len;
 };

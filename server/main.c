@@ -27,11 +27,12 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
  * interest on and off for every command, and with the changelist only the
  * net change of one loop iteration reaches epoll_ctl. */
 /* Raises the open-file limit to its hard cap and lowers max_connections
- * to fit it, keeping room for Redis connections, logs and listeners. */
+ * to fit it, keeping room for Redis connections, logs, listeners and
+ * refused connections lingering. */
 static void fit_connections(struct config *c)
 {
     struct rlimit rl;
-    const rlim_t spare = 256;
+    const rlim_t spare = 256 + CONN_REFUSED_LINGER_MAX;
 
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
         return;

@@ -9,6 +9,7 @@ code, nothing changes in Redis, and the server stays healthy."""
 import json
 import os
 import re
+import signal
 import socket
 import time
 import unittest
@@ -573,6 +574,48 @@ class MaxConnections(unittest.TestCase):
             return bool(sep and m and len(body) >= int(m.group(1)))
 
         return s, harness.recv_until(s, whole)
+
+    def test_refused_clients_that_read_late_get_the_503(self):
+        """Issue 13.6: refused with its request unread, a socket closed at
+        once is reset by the kernel and the canned answer is lost. Fifty
+        clients past the bound send their request at once and read only
+        half a second later: every one gets the 503 with Retry-After, and
+        none a reset."""
+        held, late = [], []
+        try:
+            for _ in range(4):
+                s, got = self.connect_and_ask()
+                self.assertTrue(got.startswith(b"HTTP/1.1 200"), got[:100])
+                held.append(s)
+            # usherd stopped meanwhile, so that every request is in its
+            # socket before usherd accepts (and refuses) it
+            os.kill(self.stack.usherd_proc.pid, signal.SIGSTOP)
+            try:
+                for _ in range(50):
+                    s = socket.create_connection(("127.0.0.1", self.stack.http_port), timeout=3)
+                    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                    late.append(s)
+                time.sleep(0.1)
+            finally:
+                os.kill(self.stack.usherd_proc.pid, signal.SIGCONT)
+            time.sleep(0.5)
+            got503, resets = 0, 0
+            for s in late:
+                try:
+                    got = harness.recv_until(s, lambda g: b"}}" in g)
+                except OSError:
+                    got = b""
+                try:
+                    s.recv(1)         # and then the orderly close, not a reset
+                except ConnectionResetError:
+                    resets += 1
+                if got.startswith(b"HTTP/1.1 503") and b"Retry-After: 1\r\n" in got and \
+                        json.loads(got.partition(b"\r\n\r\n")[2])["error"]["code"] == "overloaded":
+                    got503 += 1
+            self.assertEqual((got503, resets), (50, 0))
+        finally:
+            for s in held + late:
+                s.close()
 
     def test_refused_past_the_bound_and_reusable_after(self):
         held = []
