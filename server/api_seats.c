@@ -1,15 +1,13 @@
 /* api_seats — the seat map listing, orders, and the admin seat routes:
  * block, unblock and release (refund) of reserved seats. */
 #include <event2/buffer.h>
-#include <event2/http.h>
-#include <sys/queue.h>
-#include <event2/keyvalq_struct.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api.h"
 #include "api_common.h"
 #include "layouts.h"
+#include "query.h"
 #include "util.h"
 
 #define ADMIN_SEATS_MAX 5000
@@ -149,13 +147,43 @@ static void on_seats_list(void *arg, enum store_status st, const redisReply *rep
     evbuffer_free(out);
 }
 
+/* Reads the seat map's filters: section=S and status=X, each at most
+ * once. NULL, or why the query is refused. */
+static const char *seat_filter_parse(const char *q, struct seat_filter *f)
+{
+    char name[16], value[ID_MAX + 1];
+    int have_section = 0;
+    enum query_result res;
+
+    while ((res = query_next(&q, name, sizeof name, value, sizeof value)) != QUERY_END) {
+        if (res == QUERY_BAD)
+            return "The query string is malformed, or a value is too long.";
+        if (strcmp(name, "section") == 0) {
+            if (have_section++)
+                return "section may be given once.";
+            if (!validate_id(value, strlen(value), ID_MAX))
+                return "section must be a section id.";
+            strcpy(f->section, value);
+        } else if (strcmp(name, "status") == 0) {
+            if (f->status)
+                return "status may be given once.";
+            if (strcmp(value, "available") == 0) f->status = SEAT_AVAILABLE;
+            else if (strcmp(value, "held") == 0) f->status = SEAT_HELD;
+            else if (strcmp(value, "reserved") == 0) f->status = SEAT_RESERVED;
+            else if (strcmp(value, "blocked") == 0) f->status = SEAT_BLOCKED;
+            else return "status must be one of available, held, reserved, blocked.";
+        } else {
+            return "Unknown query parameter; use section and status.";
+        }
+    }
+    return NULL;
+}
+
 void api_seats_list(struct req *r)
 {
     struct seat_filter *f = calloc(1, sizeof *f);
-    struct evkeyvalq q;
-    struct evkeyval *kv;
     const char *argv[2] = {"1", ""};
-    const char *bad = NULL;
+    const char *bad;
 
     if (!f) {
         http_reply_error(r, ERR_INTERNAL, NULL, NULL);
@@ -163,29 +191,7 @@ void api_seats_list(struct req *r)
     }
     r->data = f;
     r->data_free = seat_filter_free;
-    TAILQ_INIT(&q);
-    if (r->query && evhttp_parse_query_str(r->query, &q) < 0)
-        bad = "The query string is malformed.";
-    TAILQ_FOREACH(kv, &q, next) {
-        if (bad)
-            break;
-        if (strcmp(kv->key, "section") == 0) {
-            if (!validate_id(kv->value, strlen(kv->value), ID_MAX))
-                bad = "section must be a section id.";
-            else
-                strcpy(f->section, kv->value);
-        } else if (strcmp(kv->key, "status") == 0) {
-            if (strcmp(kv->value, "available") == 0) f->status = SEAT_AVAILABLE;
-            else if (strcmp(kv->value, "held") == 0) f->status = SEAT_HELD;
-            else if (strcmp(kv->value, "reserved") == 0) f->status = SEAT_RESERVED;
-            else if (strcmp(kv->value, "blocked") == 0) f->status = SEAT_BLOCKED;
-            else bad = "status must be one of available, held, reserved, blocked.";
-        } else {
-            bad = "Unknown query parameter; use section and status.";
-        }
-    }
-    evhttp_clear_headers(&q);
-    if (bad) {
+    if ((bad = seat_filter_parse(r->query, f)) != NULL) {
         http_reply_error(r, ERR_INVALID_REQUEST, bad, NULL);
         return;
     }

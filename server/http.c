@@ -11,6 +11,7 @@
 #include "guard.h"
 #include "metrics.h"
 #include "proxy.h"
+#include "query.h"
 #include "util.h"
 
 static void req_finish(struct req *r)
@@ -210,41 +211,26 @@ static int read_body(struct req *r, const char *data, size_t len)
     return 0;
 }
 
-static int hexval(char c)
-{
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-         : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
-/* The value of access_token=... in a query (for EventSource, which cannot
- * send headers), %-decoded into buf, or NULL. */
+/* The value of the query's access_token (for EventSource, which cannot
+ * send headers), %-decoded into buf, or NULL: none, empty, malformed, or
+ * given twice. */
 static const char *query_token(const char *q, char *buf, size_t cap)
 {
-    size_t n, i, o = 0;
+    char name[16], value[260];
+    const char *found = NULL;
+    enum query_result res;
 
-    while (q && *q) {
-        if (strncmp(q, "access_token=", 13) == 0) {
-            q += 13;
-            n = strcspn(q, "&");
-            for (i = 0; i < n && o + 1 < cap; i++) {
-                if (q[i] == '%' && i + 2 < n && hexval(q[i + 1]) >= 0 &&
-                    hexval(q[i + 2]) >= 0) {
-                    buf[o++] = (char)(hexval(q[i + 1]) * 16 + hexval(q[i + 2]));
-                    i += 2;
-                } else {
-                    buf[o++] = q[i];
-                }
-            }
-            if (o == 0 || i < n)
-                return NULL;
-            buf[o] = '\0';
-            return buf;
-        }
-        q = strchr(q, '&');
-        if (q)
-            q++;
+    while ((res = query_next(&q, name, sizeof name, value, sizeof value)) != QUERY_END) {
+        if (res == QUERY_BAD)
+            continue;           /* a long or bad pair is not the token */
+        if (strcmp(name, "access_token") != 0)
+            continue;
+        if (found || !value[0] || strlen(value) >= cap)
+            return NULL;
+        snprintf(buf, cap, "%s", value);
+        found = buf;
     }
-    return NULL;
+    return found;
 }
 
 /* Runs the admission checks (guard.h). 0 to go on, -1 after refusing. */

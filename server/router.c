@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "query.h"
 
 static const struct route routes[] = {
     {"GET",    "/healthz",                              api_healthz,        BODY_NONE, ROLE_OPEN, 0},
@@ -81,8 +82,15 @@ enum router_result router_match(const char *method, const char *path, size_t len
     size_t i, n = sizeof routes / sizeof routes[0];
     enum router_result res = ROUTER_NOT_FOUND;
     struct router_match tmp;
+    char norm[ROUTER_PATH_MAX + 1];
 
     memset(m, 0, sizeof *m);
+    if (len > ROUTER_PATH_MAX)
+        return ROUTER_NOT_FOUND;
+    /* "%65vents" is "events": escapes of unreserved characters name the
+     * same resource (RFC 3986 6.2.2.2); no other escape is decoded here */
+    len = query_normalize_path(path, len, norm);
+    path = norm;
     /* A trailing slash is not a different resource: "/v1/events/" is
      * "/v1/events". */
     if (len > 1 && path[len - 1] == '/')

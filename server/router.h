@@ -11,6 +11,7 @@ typedef void route_handler(struct req *r);
 
 #define ROUTER_MAX_PARAMS 2
 #define ROUTER_PARAM_MAX 128   /* longest id (order ids) */
+#define ROUTER_PATH_MAX 4096   /* the longest request target (conn.h) */
 
 enum body_kind {
     BODY_NONE,      /* a body, if any, is ignored */
@@ -57,7 +58,8 @@ struct router_match {
 };
 
 /* Matches `method` and `path` (no query string, path length `len`)
- * against the table. A path segment longer than ROUTER_PARAM_MAX makes the
+ * against the table, after decoding %-escapes of unreserved characters
+ * (query.h); HEAD takes a path's GET route. A path segment longer than ROUTER_PARAM_MAX makes the
  * parameter invalid, not the route unknown: it is captured truncated with
  * param_len set to ROUTER_PARAM_MAX + 1 so the caller answers invalid_id. */
 enum router_result router_match(const char *method, const char *path, size_t len,

@@ -58,7 +58,8 @@ static int add_extra(struct parse *ps, json_t *seat, const char *where)
     v = json_object_get(seat, "category");
     if (v) {
         char *enc;
-        if (!json_is_string(v) || json_string_length(v) > SEATMAP_CATEGORY_MAX)
+        if (!json_is_string(v) ||
+            validate_chars(json_string_value(v), json_string_length(v)) > SEATMAP_CATEGORY_MAX)
             return validate_fail(ps->e, ERR_INVALID_REQUEST,
                         "%s: \"category\" must be a string of at most %d characters.",
                         where, SEATMAP_CATEGORY_MAX);

@@ -1,6 +1,8 @@
 /* validate — see validate.h. */
 #include "validate.h"
 
+#include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +38,11 @@ int validate_id(const char *s, size_t len, size_t max)
     }
     if (len == 0 || len > max)
         return 0;
+    /* "." and ".." are ids no URL-normalising client (curl, browsers)
+     * can ever send in a path: refused everywhere, so no seat, section
+     * or event has an id it cannot be addressed by */
+    if (s[0] == '.' && (len == 1 || (len == 2 && s[1] == '.')))
+        return 0;
     for (i = 0; i < len; i++)
         if (!ok[(unsigned char)s[i]])
             return 0;
@@ -58,6 +65,15 @@ int validate_keys(json_t *obj, const char *const *allowed, struct verr *e)
     return 0;
 }
 
+size_t validate_chars(const char *s, size_t len)
+{
+    size_t i, n = 0;
+
+    for (i = 0; i < len; i++)
+        n += ((unsigned char)s[i] & 0xC0) != 0x80;   /* not a continuation byte */
+    return n;
+}
+
 int validate_string(json_t *obj, const char *key, int required, size_t max,
                     int as_id, const char **out, struct verr *e)
 {
@@ -65,18 +81,18 @@ int validate_string(json_t *obj, const char *key, int required, size_t max,
     size_t len;
 
     *out = NULL;
-    if (!v || json_is_null(v)) {
+    if (!v) {
         if (required)
             return validate_fail(e, ERR_INVALID_REQUEST, "Field \"%s\" is required.", key);
         return 0;
     }
-    if (!json_is_string(v))
+    if (!json_is_string(v))     /* null too: leave the field out instead */
         return validate_fail(e, ERR_INVALID_REQUEST, "Field \"%s\" must be a string.", key);
     len = json_string_length(v);
     if (as_id && !validate_id(json_string_value(v), len, max))
         return validate_fail(e, ERR_INVALID_ID,
-                        "Field \"%s\" must match [A-Za-z0-9._:-]{1,%zu}.", key, max);
-    if (len > max || strlen(json_string_value(v)) != len)
+                        "Field \"%s\" must match [A-Za-z0-9._:-]{1,%zu} (not . or ..).", key, max);
+    if (validate_chars(json_string_value(v), len) > max || strlen(json_string_value(v)) != len)
         return validate_fail(e, ERR_INVALID_REQUEST,
                         "Field \"%s\" must be at most %zu characters, without NUL.",
                         key, max);
@@ -96,9 +112,15 @@ int validate_int(json_t *obj, const char *key, int required, json_int_t min,
             return validate_fail(e, ERR_INVALID_REQUEST, "Field \"%s\" is required.", key);
         return 0;
     }
-    if (!json_is_integer(v))
+    /* an integral number is an integer, written 2 or 2.0 (as JSON Schema
+     * has it); one past +-2^53 is past every range here */
+    if (json_is_real(v) && floor(json_real_value(v)) == json_real_value(v))
+        n = fabs(json_real_value(v)) <= 9007199254740992.0 ? (json_int_t)json_real_value(v)
+            : json_real_value(v) > 0 ? LLONG_MAX : LLONG_MIN;
+    else if (json_is_integer(v))
+        n = json_integer_value(v);
+    else
         return validate_fail(e, ERR_INVALID_REQUEST, "Field \"%s\" must be an integer.", key);
-    n = json_integer_value(v);
     if (n < min || n > max)
         return validate_fail(e, range_err, "Field \"%s\" must be between %lld and %lld.",
                         key, (long long)min, (long long)max);

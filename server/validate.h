@@ -19,22 +19,27 @@ struct verr {
     json_t *detail;   /* owned; NULL or an object merged into the error */
 };
 
-/* 1 when s[0..len) matches [A-Za-z0-9._:-]{1,max}, else 0. */
+/* 1 when s[0..len) matches [A-Za-z0-9._:-]{1,max} and is not "." or
+ * "..", else 0. */
 int validate_id(const char *s, size_t len, size_t max);
+
+/* The characters (Unicode code points) of the valid UTF-8 s[0..len):
+ * lengths are limited in characters, as JSON Schema's maxLength counts. */
+size_t validate_chars(const char *s, size_t len);
 
 /* Fails with invalid_request when `obj` has a member not in `allowed`
  * (NULL-terminated). 0 or -1. */
 int validate_keys(json_t *obj, const char *const *allowed, struct verr *e);
 
 /* Reads string member `key`. Missing: -1 with invalid_request when
- * `required`, else 0 with *out = NULL. Wrong type or longer than max:
- * invalid_request. With `as_id`, a string that is not an id: invalid_id.
+ * `required`, else 0 with *out = NULL. Wrong type (null included) or
+ * longer than max characters: invalid_request. With `as_id`, a string that is not an id: invalid_id.
  * *out is borrowed from obj. */
 int validate_string(json_t *obj, const char *key, int required, size_t max,
                     int as_id, const char **out, struct verr *e);
 
 /* Reads integer member `key` in [min, max]. Missing and not required: 0,
- * *out untouched. Not an integer: invalid_request. Out of range:
+ * *out untouched. Not an integral number (2.0 is one): invalid_request. Out of range:
  * `range_err` (invalid_request or a more precise code). */
 int validate_int(json_t *obj, const char *key, int required, json_int_t min,
                  json_int_t max, enum err_code range_err, json_int_t *out,

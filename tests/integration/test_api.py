@@ -363,6 +363,79 @@ class Seats(Base):
         self.assertEqual(self.r.cmd("HLEN", "usher:{%s}:owner" % self.e), 0)
 
 
+class Contract(Base):
+    """What the spec promises, taken at its word (issue 13.8, 13.11):
+    lengths in characters, integral numbers as integers, null is not a
+    string, escapes of unreserved characters decoded in paths, ids "."
+    and ".." refused, a filter given twice refused."""
+
+    def test_lengths_count_characters(self):
+        body = harness.theatre(sections=1, rows=1, seats=2)
+        body["name"] = "\u00e9" * 101                          # 202 bytes, 101 characters
+        body["sections"][0]["name"] = "\u5287\u5834" * 35     # 70 Japanese characters
+        body["sections"][0]["rows"][0]["category"] = "\u00e9" * 64
+        st, b, _ = self.call("PUT", self.ev(), body)
+        self.assertEqual(st, 201, b)
+        st, ev, _ = self.call("GET", self.ev())
+        self.assertEqual((ev["name"], ev["sections"][0]["name"]), (body["name"], body["sections"][0]["name"]))
+        body["name"] = "\u00e9" * 201
+        e = self.assert_error(self.call("PUT", self.ev(), body), 400, "invalid_request")
+        self.assertIn("200 characters", e["message"])
+
+    def test_integral_numbers_are_integers_and_null_is_no_string(self):
+        body = harness.theatre(sections=1, rows=1, seats=4)
+        body["hold_ttl_s"] = 60.0
+        st, b, _ = self.call("PUT", self.ev(), raw=json_bytes(body))
+        self.assertEqual(st, 201, b)
+        st, h, _ = self.call("POST", self.ev("/holds"), raw=b'{"seats":["S0-R0-1"],"ttl_s":30.0}')
+        self.assertEqual((st, h["expires_in_s"]), (201, 30), h)
+        self.assert_error(self.call("POST", self.ev("/holds"), raw=b'{"seats":["S0-R0-2"],"ttl_s":1.5}'),
+                          400, "invalid_request")
+        self.assert_error(self.call("POST", self.ev("/holds"), raw=b'{"seats":["S0-R0-2"],"ttl_s":1e300}'),
+                          422, "invalid_ttl")
+        self.assert_error(self.call("POST", self.ev("/holds"), raw=b'{"seats":["S0-R0-2"],"holder":null}'),
+                          400, "invalid_request")
+        self.assertEqual(self.counts()["held"], 1)
+
+    def test_unreserved_escapes_in_paths(self):
+        self.make_event()
+        st, b, _ = self.call("GET", "/v1/%65%76ents/" + "".join("%%%02X" % ord(ch) for ch in self.e) +
+                             "/seats")
+        self.assertEqual((st, len(b["seats"])), (200, 60), b)
+        self.assert_error(self.call("GET", "/v1/events/%2E%2E/seats"), 400, "invalid_id")
+        self.assert_error(self.call("GET", "/v1/events/a%2Fb"), 400, "invalid_id")
+
+    def test_dot_ids_refused(self):
+        for ev in (".", ".."):
+            body = harness.theatre(sections=1, rows=1, seats=1)
+            st, b, _ = self.call("PUT", "/v1/events/" + "%2E" * len(ev), body)
+            self.assertEqual((st, b["error"]["code"]), (400, "invalid_id"), b)
+        body = harness.theatre(sections=1, rows=1, seats=1)
+        body["sections"][0]["id"] = ".."
+        self.assert_error(self.call("PUT", self.ev(), body), 400, "invalid_id")
+        body = {"name": "x", "sections": [{"id": "A", "rows": [{"id": "1", "seats": [{"id": "."}]}]}]}
+        self.assert_error(self.call("PUT", self.ev(), body), 400, "invalid_id")
+        self.make_event()
+        self.assert_error(self.call("POST", self.ev("/holds"), {"seats": [".."]}), 400, "invalid_id")
+        self.assert_error(self.call("POST", self.ev("/holds"), {"seats": ["S0-R0-1"], "holder": "."}),
+                          400, "invalid_id")
+        self.assertEqual(self.r.cmd("EXISTS", "usher:{.}:meta", "usher:{..}:meta"), 0)
+
+    def test_a_filter_given_twice_is_refused(self):
+        self.make_event()
+        for q in ("section=S0&section=S1", "status=held&status=available"):
+            e = self.assert_error(self.call("GET", self.ev("/seats?" + q)), 400, "invalid_request")
+            self.assertIn("once", e["message"])
+        st, b, _ = self.call("GET", self.ev("/seats?section=S%31&status=available"))
+        self.assertEqual((st, len(b["seats"])), (200, 30))
+        self.assert_error(self.call("GET", self.ev("/seats?section=%zz")), 400, "invalid_request")
+
+
+def json_bytes(obj):
+    import json
+    return json.dumps(obj).encode()
+
+
 class Refunds(Base):
     """A replay after a refund (issue 13.1): hold A sold to ord-1, its seat
     refunded, held again as hold B and sold to ord-2; the original reserve
