@@ -397,6 +397,21 @@ size_t hc_pending(const struct hc_pool *p)
     return p->queued + p->busy;
 }
 
+size_t hc_drop_queued(struct hc_pool *p, void (*drop)(struct hc_req *, void *), void *arg)
+{
+    size_t n = 0;
+
+    while (p->head) {
+        struct hc_req *r = p->head;
+        p->head = r->next;
+        p->queued--;
+        n++;
+        drop(r, arg);
+    }
+    p->tail = NULL;
+    return n;
+}
+
 struct hc_pool *hc_pool_create(struct event_base *base, const char *host, int port,
                                int connections, int timeout_ms, const char *bearer)
 {

@@ -52,6 +52,12 @@ void hc_submit(struct hc_pool *p, struct hc_req *req);
 /* Requests queued or in flight. */
 size_t hc_pending(const struct hc_pool *p);
 
+/* Takes every request still waiting in the queue (never sent) out of it
+ * and hands each to drop(req, arg), which owns it then; requests in
+ * flight are left to finish. Returns how many were taken: for a run that
+ * must end on time however far behind the bench is. */
+size_t hc_drop_queued(struct hc_pool *p, void (*drop)(struct hc_req *, void *), void *arg);
+
 /* How long a finished request waited in the bench's own queue (for rate
  * mode, from its due time) before a connection took it. */
 static inline uint64_t hc_wait_us(const struct hc_req *r)

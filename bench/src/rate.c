@@ -8,6 +8,7 @@
 #include "report.h"
 
 #define QMAX 65536
+#define QUEUE_CAP 65536      /* requests waiting for a connection, at most */
 
 struct rate {
     struct bench *b;
@@ -99,6 +100,27 @@ static void send_one(struct rate *x, uint64_t due)
     hc_submit(x->b->pool, r);
 }
 
+static void drop_unsent(struct hc_req *r, void *arg)
+{
+    free(r->body);
+    free(r);
+}
+
+/* The run is over: nothing more is sent. Requests the bench could not
+ * send in time (it was behind: the target is slower than --rate, or the
+ * connections too few) are counted as never sent, as wrk2 does, instead
+ * of being sent after the end; those in flight finish (each within the
+ * request timeout). */
+static void rate_stop(struct rate *x)
+{
+    if (!x->stopping) {
+        x->stopping = 1;
+        x->b->stats.unsent += hc_drop_queued(x->b->pool, drop_unsent, NULL);
+    }
+    if (hc_pending(x->b->pool) == 0)
+        event_base_loopbreak(x->b->base);
+}
+
 /* Sends every request that is due, then sleeps until the next one is
  * (at least 100 us, so that very high rates go out in small batches). */
 static void on_pump(evutil_socket_t fd, short what, void *arg)
@@ -109,9 +131,7 @@ static void on_pump(evutil_socket_t fd, short what, void *arg)
     struct timeval tv;
 
     if (el >= x->cfg->duration_s) {
-        x->stopping = 1;
-        if (hc_pending(x->b->pool) == 0)
-            event_base_loopbreak(x->b->base);
+        rate_stop(x);
         return;
     }
     if (x->cfg->rate <= 0)
@@ -119,7 +139,12 @@ static void on_pump(evutil_socket_t fd, short what, void *arg)
     /* request i is due at i / rate: those with i <= el * rate are due now */
     due_n = (uint64_t)(el * x->cfg->rate) + 1;
     while (x->sent < due_n) {
-        send_one(x, x->t0 + (uint64_t)((double)x->sent / x->cfg->rate * 1e6));
+        /* a bounded queue: far behind, a due request is counted as never
+         * sent rather than held in memory (at 10^6/s that was a GB) */
+        if (hc_pending(x->b->pool) >= (size_t)x->cfg->connections + QUEUE_CAP)
+            x->b->stats.unsent++;
+        else
+            send_one(x, x->t0 + (uint64_t)((double)x->sent / x->cfg->rate * 1e6));
         x->sent++;
     }
     next_us = x->t0 + (uint64_t)((double)x->sent / x->cfg->rate * 1e6);
@@ -137,10 +162,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     if (row && !x->b->quiet)
         report_progress(stderr, &x->b->stats, row);
     /* the closed loop has no pump to notice the end */
-    if ((double)(hc_now_us() - x->t0) / 1e6 >= x->cfg->duration_s)
-        x->stopping = 1;
-    if (x->stopping && hc_pending(x->b->pool) == 0)
-        event_base_loopbreak(x->b->base);
+    if (x->stopping || (double)(hc_now_us() - x->t0) / 1e6 >= x->cfg->duration_s)
+        rate_stop(x);
 }
 
 int rate_run(struct bench *b, const struct venue *v, const struct rate_cfg *cfg)

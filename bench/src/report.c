@@ -66,6 +66,10 @@ void report_summary(FILE *out, const struct stats *s)
     }
     fprintf(out, "\n%s: %.1f s, %llu requests, %.1f req/s\n", s->mode, s->duration_s,
             (unsigned long long)stats_requests(s), (double)stats_requests(s) / d);
+    if (s->unsent)
+        fprintf(out, "never sent: %llu requests were due but still in the bench's queue at "
+                "the end (the target or the connections could not keep up with the rate)\n",
+                (unsigned long long)s->unsent);
     if (op_total(&s->op[OP_HOLD])) {
         const struct op_stats *h = &s->op[OP_HOLD];
         fprintf(out, "hold success rate: %.1f %% (%llu of %llu)\n",
@@ -121,6 +125,7 @@ json_t *report_json(const struct stats *s)
     json_object_set_new(root, "duration_s", json_real(s->duration_s));
     json_object_set_new(root, "requests", json_integer((json_int_t)stats_requests(s)));
     json_object_set_new(root, "rps", json_real((double)stats_requests(s) / d));
+    json_object_set_new(root, "unsent", json_integer((json_int_t)s->unsent));
     for (o = 0; o < OP__COUNT; o++) {
         const struct op_stats *st = &s->op[o];
         uint64_t n = op_total(st);

@@ -42,6 +42,7 @@ struct stats {
     long seats_total, seats_sold, seats_held_end;
     double sellout_s;         /* < 0: not sold out */
     uint64_t users, users_with_seats, users_gave_up;
+    uint64_t unsent;          /* rate mode: due, still in the bench's queue at the end */
     json_t *audit;            /* {"ok", "violations"} or NULL */
 };
 

@@ -332,6 +332,22 @@ class Bench(unittest.TestCase):
         self.assertLess(time.time() - t, 5)
         with open(self.path("m.json")) as f:
             self.assertGreater(json.load(f)["ops"]["healthz"]["codes"]["200"], 100)
+        # far past what the target takes, the run still ends on time:
+        # what was due and never sent is counted, not sent after the end
+        # (issue 13.12; this ran past 30 s)
+        t = time.time()
+        code, out, err = bench("rate", "--op", "healthz", "--rate", "1000000", "--duration", "3",
+                               "--connections", "4", "--json", self.path("o.json"), timeout=40)
+        took = time.time() - t
+        self.assertEqual(code, 0, err)
+        self.assertLess(took, 6, "rate --duration 3 took %.1f s" % took)
+        with open(self.path("o.json")) as f:
+            rep = json.load(f)
+        sent = rep["ops"]["healthz"]["requests"]
+        self.assertGreater(sent, 100)
+        self.assertGreater(rep["unsent"], 500000)        # due at 10^6/s, far beyond 4 connections
+        self.assertGreater(rep["unsent"], 10 * sent)
+        self.assertIn("never sent", out + err)
         self.assertEqual(bench("venue", "--event", "rt", "--sections", "2", "--rows", "10",
                                "--seats", "50")[0], 0)
         code, out, err = bench("rate", "--event", "rt", "--op", "hold-release", "--rate", "200",
