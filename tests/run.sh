@@ -33,6 +33,18 @@ if command -v npm >/dev/null 2>&1 && [ ! -d tests/browser/node_modules/playwrigh
   npm ci --prefix tests/browser --no-audit --no-fund --silent >/dev/null 2>&1 ||
     echo "usher tests: playwright-core could not be installed" >&2
 fi
+# For the spec lint: Node.js and npm (Debian's), and Redocly's linter from
+# npm, pinned in tests/spec/package-lock.json. Required: spec_lint fails
+# without it.
+if ! command -v npm >/dev/null 2>&1; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+    nodejs npm >/dev/null 2>&1 || echo "usher tests: npm could not be installed" >&2
+fi
+if [ ! -f tests/spec/node_modules/@redocly/cli/bin/cli.js ]; then
+  npm ci --prefix tests/spec --no-audit --no-fund --silent >/dev/null 2>&1 ||
+    echo "usher tests: @redocly/cli could not be installed" >&2
+fi
 
 jobs=$(nproc)
 status=0

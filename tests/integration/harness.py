@@ -59,6 +59,44 @@ VALGRIND = (["valgrind", "--leak-check=full", "--show-leak-kinds=definite,indire
 VALGRIND_FLAGS = ["--redis-timeout", "30s"] if VALGRIND else []
 
 
+# Every status each operation answered in the suite, for the check that
+# proto/openapi.yaml declares each of them and that each declared one was
+# seen (tests/spec/check_statuses.py). ctest sets USHER_OBSERVED to a file
+# in the build tree; each line is "METHOD /route/{template} STATUS source".
+OBSERVED = os.environ.get("USHER_OBSERVED")
+
+
+def observe(method, route, status, source=None):
+    """Records that `method route` (a route template of server/router.c)
+    answered `status`: for answers no usherd counts in its metrics (the
+    wire layer's refusals, made before a request is routed)."""
+    if OBSERVED:
+        with open(OBSERVED, "a") as f:
+            f.write("%s %s %d %s\n" % (method, route, status,
+                                       source or os.path.basename(sys.argv[0])))
+
+
+def observe_metrics(port):
+    """Records every (route, method, code) the usherd on `port` counted in
+    usher_http_requests_total, scraped from its /metrics."""
+    if not OBSERVED:
+        return
+    try:
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        c.request("GET", "/metrics")
+        text = c.getresponse().read().decode()
+        c.close()
+    except (OSError, http.client.HTTPException):
+        return                      # gone (a crash test): nothing to add
+    import re
+    for route, method, code in re.findall(
+            r'^usher_http_requests_total\{route="([^"]+)",method="([A-Z]+)",code="(\d+)"\} \d+$',
+            text, re.M):
+        if route != "unmatched":
+            observe(method, route, int(code))
+    observe("GET", "/metrics", 200)
+
+
 def recv_until(sock, done=lambda got: False):
     """Reads from sock until done(bytes so far) holds, the peer closes or
     resets, or the socket's timeout passes; returns what came."""
@@ -189,6 +227,7 @@ class Stack:
         self.usherd_proc = None
         self._logs = []
         self.extra = []
+        self.extra_ports = []
         _live.append(self)
 
     def _log(self, name):
@@ -267,6 +306,8 @@ class Stack:
         if not p:
             return None
         if p.poll() is None:
+            observe_metrics(self.http_port)
+        if p.poll() is None:
             p.send_signal(signal.SIGTERM)
             try:
                 return p.wait(timeout=10)
@@ -299,6 +340,7 @@ class Stack:
              "--redis", self.redis_url] + self.usherd_flags,
             stdout=subprocess.DEVNULL, stderr=self._log("usherd-%d.log" % port))
         self.extra.append(p)
+        self.extra_ports.append(port)
         deadline = time.time() + 10
         while time.time() < deadline:
             try:
@@ -316,6 +358,9 @@ class Stack:
         a sanitizer build reports leaks; any sanitizer report in a log fails
         the caller with RuntimeError."""
         reports = []
+        for port, p in zip(self.extra_ports + [self.http_port], self.extra + [self.usherd_proc]):
+            if p and p.poll() is None:
+                observe_metrics(port)
         try:
             for p in self.extra + [self.usherd_proc]:
                 if p and p.poll() is None:
@@ -328,6 +373,7 @@ class Stack:
                         reports.append("usherd did not stop on SIGTERM")
         finally:
             self.extra = []
+            self.extra_ports = []
             self.usherd_proc = None
             self.stop_redis()
             if self in _live:
