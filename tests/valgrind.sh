@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 B=${1:-build}
 command -v valgrind >/dev/null || { echo "valgrind is not installed" >&2; exit 1; }
 status=0
-for t in test_api test_hostile test_guard test_stream; do
+for t in test_api test_hostile test_guard test_stream test_contract; do
   echo "=== valgrind: $t"
   USHER_VALGRIND=1 timeout 900 python3 tests/integration/$t.py --usherd "$B/usherd" \
     --redis-server "$(command -v redis-server)" > "/tmp/usher-valgrind-$t.log" 2>&1 ||
