@@ -4,8 +4,9 @@
  * a write event that is armed only while the kernel refuses bytes, and an
  * input and an output evbuffer. Answers are written at once (one send per
  * answer, or per batch of pipelined answers), so a request costs one read
- * and one write, and no epoll_ctl. */
-#include "conn_int.h"
+ * and one write, and no epoll_ctl. The request parser is wire.c: it says
+ * what it read or why it refuses, and this file acts on it. */
+#include "conn.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -25,7 +26,69 @@
 
 #include "util.h"
 
+#define INPUT_MAX (64 * 1024)    /* read ahead while a request is handled */
+#define OUTPUT_PAUSE (256 * 1024) /* unsent answers before parsing stops */
+#define READ_CHUNK 16384         /* bytes asked of the kernel per read */
+
+enum cstate {
+    C_HEAD,       /* reading a request head */
+    C_BODY,       /* reading a Content-Length body */
+    C_CHUNKED,    /* reading a chunked body */
+    C_BUSY,       /* the request is being handled */
+    C_STREAM,     /* answering with a stream */
+    C_CLOSING,    /* sending what is left, then closing */
+    C_LINGER      /* sent all; reading until the client closes too */
+};
+
+struct conn {
+    struct conn_server *s;        /* NULL once the server is gone */
+    evutil_socket_t fd;           /* -1 once the socket is gone */
+    struct event *rev, *wev;
+    struct evbuffer *in, *out;
+    enum cstate state;
+    struct wire w;                /* the request being read or answered */
+    int in_process;               /* conn_process() is on the stack */
+    int dead;                     /* socket gone: free when answered */
+    int eof;                      /* the client half-closed */
+    int failed;                   /* a write failed: drop at the next read event */
+    uint64_t start_us;            /* when an incomplete request was first seen */
+    void (*on_close)(void *);
+    void *close_arg;
+    struct sockaddr_storage addr;
+    char peer[INET6_ADDRSTRLEN];
+    struct conn *prev, *next;
+};
+
+/* A connection refused past max_connections, lingering after its canned
+ * answer (see conn.c refuse_linger). */
+struct refused {
+    struct conn_server *s;
+    evutil_socket_t fd;
+    struct event *ev;
+    struct refused *prev, *next;
+};
+
+#define REFUSED_LINGER_MAX CONN_REFUSED_LINGER_MAX
+#define REFUSED_LINGER_MS 1000
+
+struct conn_server {
+    struct event_base *base;
+    struct evconnlistener *lev;
+    struct event *resume;         /* re-enables accepting after EMFILE */
+    struct conn_limits lim;
+    conn_request_cb cb;
+    void *arg;
+    size_t open;
+    uint64_t refused;
+    struct conn *conns;
+    struct refused *refused_list; /* lingering refused sockets */
+    size_t nrefused;
+    char full[512];               /* the canned answer past max_connections */
+    size_t full_len;
+};
+
 static void conn_process(struct conn *c);
+static void conn_refuse(struct conn *c, enum err_code code, const char *message);
 
 /* ---- closing ---- */
 
@@ -47,9 +110,7 @@ static void conn_unlink(struct conn *c)
 
 static void conn_free(struct conn *c)
 {
-    free(c->head);
-    if (c->chunks)
-        evbuffer_free(c->chunks);
+    wire_deinit(&c->w);
     free(c);
 }
 
@@ -220,9 +281,9 @@ static void write_head(struct conn *c, int status, const char *extra,
     HEAD_LIT(&p, end, "Cache-Control: no-store\r\n");
     if (extra)
         util_put(&p, end, extra, strlen(extra));
-    if (!c->keep_alive)
+    if (!c->w.keep_alive)
         HEAD_LIT(&p, end, "Connection: close\r\n");
-    else if (c->http10)
+    else if (c->w.http10)
         HEAD_LIT(&p, end, "Connection: keep-alive\r\n");
     HEAD_LIT(&p, end, "\r\n");
     evbuffer_add(c->out, buf, (size_t)(p - buf));
@@ -231,19 +292,13 @@ static void write_head(struct conn *c, int status, const char *extra,
 /* After an answer: next request, or close. */
 static void conn_next(struct conn *c)
 {
-    c->state = c->keep_alive ? C_HEAD : C_CLOSING;
-    if (c->fd >= 0 && c->keep_alive && !c->eof && !event_pending(c->rev, EV_READ, NULL)) {
+    c->state = c->w.keep_alive ? C_HEAD : C_CLOSING;
+    if (c->fd >= 0 && c->w.keep_alive && !c->eof && !event_pending(c->rev, EV_READ, NULL)) {
         struct timeval tv = {c->s->lim.idle_timeout_s, 0};
         event_add(c->rev, &tv);   /* reading was paused while busy */
     }
-    c->nh = 0;
     c->start_us = 0;
-    memset(&c->rq, 0, sizeof c->rq);
-    if (c->head_cap > 4096) {    /* a big head is not kept per connection */
-        free(c->head);
-        c->head = NULL;
-        c->head_cap = 0;
-    }
+    wire_next(&c->w);
     if (c->dead) {
         if (!c->in_process)
             conn_free(c);
@@ -260,7 +315,7 @@ void conn_reply(struct conn *c, int status, const char *extra, const char *conte
 {
     if (!c->dead) {
         write_head(c, status, extra, body ? content_type : NULL, (long long)len);
-        if (len && !c->head_only)
+        if (len && !c->w.head_only)
             evbuffer_add(c->out, body, len);
     }
     conn_next(c);
@@ -273,7 +328,7 @@ void conn_reply_buffer(struct conn *c, int status, const char *extra,
 
     if (!c->dead) {
         write_head(c, status, extra, body ? content_type : NULL, (long long)len);
-        if (body && !c->head_only)
+        if (body && !c->w.head_only)
             evbuffer_add_buffer(c->out, body);
     }
     if (body)
@@ -282,13 +337,13 @@ void conn_reply_buffer(struct conn *c, int status, const char *extra,
 }
 
 /* Answers an error this layer found, and closes after it. */
-void conn_refuse(struct conn *c, enum err_code code, const char *message)
+static void conn_refuse(struct conn *c, enum err_code code, const char *message)
 {
     size_t len = 0;
     char *line = errors_line(code, message, &len);
 
-    c->keep_alive = 0;
-    c->head_only = 0;
+    c->w.keep_alive = 0;
+    c->w.head_only = 0;
     if (c->fd >= 0) {
         write_head(c, errors_info(code)->status, "", "application/json", (long long)len);
         if (line)
@@ -304,13 +359,13 @@ void conn_refuse(struct conn *c, enum err_code code, const char *message)
 int conn_stream_start(struct conn *c, const char *content_type,
                       void (*on_close)(void *), void *arg)
 {
-    if (c->head_only) {          /* HEAD: the head is the whole answer */
+    if (c->w.head_only) {        /* HEAD: the head is the whole answer */
         if (!c->dead)
             write_head(c, 200, "X-Accel-Buffering: no\r\n", content_type, -1);
         conn_next(c);
         return -1;
     }
-    c->keep_alive = 0;           /* the body ends when the connection does */
+    c->w.keep_alive = 0;         /* the body ends when the connection does */
     c->state = C_STREAM;
     if (c->dead) {
         conn_free(c);
@@ -365,22 +420,42 @@ static void conn_dispatch(struct conn *c)
 {
     size_t drain = 0;
 
-    c->rq.body = NULL;
-    c->rq.body_len = 0;
+    struct wire_request *rq = &c->w.rq;
+
+    rq->body = NULL;
+    rq->body_len = 0;
     if (c->state == C_BODY) {
-        c->rq.body = (const char *)evbuffer_pullup(c->in, (ev_ssize_t)c->body_need);
-        c->rq.body_len = drain = c->body_need;
+        rq->body = (const char *)evbuffer_pullup(c->in, (ev_ssize_t)c->w.body_need);
+        rq->body_len = drain = c->w.body_need;
     } else if (c->state == C_CHUNKED) {
-        c->rq.body_len = evbuffer_get_length(c->chunks);
-        c->rq.body = (const char *)evbuffer_pullup(c->chunks, -1);
+        rq->body_len = evbuffer_get_length(c->w.chunks);
+        rq->body = (const char *)evbuffer_pullup(c->w.chunks, -1);
     }
     c->state = C_BUSY;
-    c->s->cb(c, &c->rq, c->s->arg);
+    c->s->cb(c, rq, c->s->arg);
     /* the body was only lent for the callback */
     if (drain && c->in)
         evbuffer_drain(c->in, drain);
-    if (c->chunks)
-        evbuffer_drain(c->chunks, evbuffer_get_length(c->chunks));
+    if (c->w.chunks)
+        evbuffer_drain(c->w.chunks, evbuffer_get_length(c->w.chunks));
+}
+
+/* The head is read: the body comes next, or the request is whole. */
+static void conn_framed(struct conn *c)
+{
+    /* 100 Continue only while the body has not come already */
+    if (c->w.expect_continue && evbuffer_get_length(c->in) < c->w.body_need + 1)
+        evbuffer_add(c->out, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+    switch (c->w.body) {
+    case WIRE_LENGTH:
+        c->state = C_BODY;
+        break;
+    case WIRE_CHUNKED:
+        c->state = C_CHUNKED;
+        break;
+    default:
+        conn_dispatch(c);
+    }
 }
 
 /* Parses and dispatches what the input holds, as far as it goes. */
@@ -394,23 +469,25 @@ static void conn_process(struct conn *c)
     while (!c->dead && r > 0 && evbuffer_get_length(c->out) < OUTPUT_PAUSE) {
         switch (c->state) {
         case C_HEAD:
-            r = conn_step_head(c);
-            if (r > 0 && c->state == C_HEAD)
-                conn_dispatch(c);
+            r = wire_read_head(&c->w, c->in, &c->s->lim.body);
+            if (r > 0)
+                conn_framed(c);
             break;
         case C_BODY:
-            r = evbuffer_get_length(c->in) >= c->body_need;
+            r = evbuffer_get_length(c->in) >= c->w.body_need;
             if (r)
                 conn_dispatch(c);
             break;
         case C_CHUNKED:
-            r = conn_step_chunked(c);
+            r = wire_read_chunked(&c->w, c->in, &c->s->lim.body);
             if (r > 0)
                 conn_dispatch(c);
             break;
         default:
             r = 0;
         }
+        if (r < 0)
+            conn_refuse(c, c->w.err, c->w.err_msg);
     }
     c->in_process = 0;
     if (c->dead) {
@@ -505,12 +582,46 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
         evbuffer_drain(c->in, evbuffer_get_length(c->in));
         return;
     case C_BUSY:
-        if (evbuffer_get_length(c->in) > INPUT_MAX + c->body_need)
+        if (evbuffer_get_length(c->in) > INPUT_MAX + c->w.body_need)
             event_del(c->rev);    /* read on after the answer */
         return;
     default:
         conn_process(c);
     }
+}
+
+/* ---- the request's parts ---- */
+
+const char *conn_header(const struct conn *c, const char *name)
+{
+    return wire_header(&c->w, name);
+}
+
+const char *conn_peer(struct conn *c)
+{
+    if (!c->peer[0]) {
+        const struct sockaddr *sa = (const struct sockaddr *)&c->addr;
+        if (sa->sa_family == AF_INET)
+            inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, c->peer,
+                      sizeof c->peer);
+        else if (sa->sa_family == AF_INET6)
+            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, c->peer,
+                      sizeof c->peer);
+        else
+            snprintf(c->peer, sizeof c->peer, "local");
+    }
+    return c->peer;
+}
+
+int conn_peer_port(const struct conn *c)
+{
+    const struct sockaddr *sa = (const struct sockaddr *)&c->addr;
+
+    if (sa->sa_family == AF_INET)
+        return ntohs(((const struct sockaddr_in *)sa)->sin_port);
+    if (sa->sa_family == AF_INET6)
+        return ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
+    return 0;
 }
 
 /* ---- accepting ---- */

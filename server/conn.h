@@ -1,5 +1,5 @@
-/* conn — usherd's own HTTP/1.1 wire layer: listeners, connections, the
- * request parser and the response writer. It replaces evhttp because on
+/* conn — usherd's own HTTP/1.1 wire layer: listeners, connections and the
+ * response writer, over the request parser of wire.h. It replaces evhttp because on
  * the hot path evhttp spends more CPU than the work itself (two header
  * maps, a malloc per header, a printf per header line), gives no hook to
  * count connections, and answers what it refuses with its own HTML.
@@ -21,20 +21,13 @@
 #include <event2/event.h>
 #include <sys/socket.h>
 
+#include "wire.h"
+
 struct evbuffer;
 struct conn;
 struct conn_server;
 
-/* One parsed request. method and target stay valid until the answer;
- * the body only during the callback. */
-struct conn_request {
-    const char *method;       /* NUL-terminated, e.g. "GET" */
-    const char *target;       /* the request target as sent, NUL-terminated */
-    const char *body;         /* NULL when the request has no body */
-    size_t body_len;
-};
-
-typedef void (*conn_request_cb)(struct conn *c, const struct conn_request *rq, void *arg);
+typedef void (*conn_request_cb)(struct conn *c, const struct wire_request *rq, void *arg);
 
 /* Connections refused past max_connections that linger at once, each
  * with its descriptor, while their canned 503 reaches the client. */
@@ -42,11 +35,7 @@ typedef void (*conn_request_cb)(struct conn *c, const struct conn_request *rq, v
 
 struct conn_limits {
     size_t max_connections;   /* beyond it new connections get a canned 503 */
-    size_t max_body;          /* largest body of a request, unless: */
-    /* asked, when a body would pass max_body, for the largest this request
-     * may have (its route's limit); NULL: max_body holds for every request.
-     * Bodies are refused at the head, before they are read. */
-    size_t (*large_body_max)(const char *method, const char *target);
+    struct wire_limits body;  /* how long a body may be (wire.h) */
     int idle_timeout_s;       /* silence, or a request still incomplete after it */
 };
 

@@ -276,7 +276,7 @@ static int admit(struct req *r)
     return -1;
 }
 
-static void dispatch(struct conn *c, const struct conn_request *rq, struct app *app,
+static void dispatch(struct conn *c, const struct wire_request *rq, struct app *app,
                      int admin_only)
 {
     struct req *r = malloc(sizeof *r);
@@ -339,14 +339,19 @@ static void dispatch(struct conn *c, const struct conn_request *rq, struct app *
     r->m.route->handler(r);
 }
 
-static void dispatch_main(struct conn *c, const struct conn_request *rq, void *arg)
+static void dispatch_main(struct conn *c, const struct wire_request *rq, void *arg)
 {
     dispatch(c, rq, arg, 0);
 }
 
-static void dispatch_admin(struct conn *c, const struct conn_request *rq, void *arg)
+static void dispatch_admin(struct conn *c, const struct wire_request *rq, void *arg)
 {
     dispatch(c, rq, arg, 1);
+}
+
+static size_t large_body_max(void *arg, const char *method, const char *target)
+{
+    return router_body_max(method, target);
 }
 
 int http_start(struct app *app)
@@ -355,8 +360,7 @@ int http_start(struct app *app)
     struct conn_limits lim = {
         .max_connections = (size_t)c->max_connections,
         /* each route's own limit, applied at the head */
-        .max_body = ROUTER_BODY_SMALL,
-        .large_body_max = router_body_max,
+        .body = {.max_body = ROUTER_BODY_SMALL, .large_body_max = large_body_max, .arg = app},
         .idle_timeout_s = c->idle_timeout_s,
     };
 
@@ -365,8 +369,8 @@ int http_start(struct app *app)
     if (!app->http)
         return -1;
     if (c->admin_host[0]) {
-        lim.max_body = 0;
-        lim.large_body_max = NULL;
+        lim.body.max_body = 0;
+        lim.body.large_body_max = NULL;
         app->admin_http = conn_listen(app->base, c->admin_host, c->admin_port, &lim,
                                       dispatch_admin, app);
         if (!app->admin_http)

@@ -23,7 +23,7 @@ static void on_stream_close(void *arg)
     (void)arg;
 }
 
-static void on_request(struct conn *c, const struct conn_request *rq, void *arg)
+static void on_request(struct conn *c, const struct wire_request *rq, void *arg)
 {
     (void)arg;
     if (strstr(rq->target, "stream")) {
@@ -43,7 +43,7 @@ static void on_request(struct conn *c, const struct conn_request *rq, void *arg)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static struct event_base *base;
-    struct conn_limits lim = {.max_connections = 4, .max_body = 4096, .idle_timeout_s = 1};
+    struct conn_limits lim = {.max_connections = 4, .body = {.max_body = 4096}, .idle_timeout_s = 1};
     struct conn_server *srv;
     char sink[65536];
     int sv[2], i;

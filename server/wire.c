@@ -1,8 +1,6 @@
-/* conn_parse — the HTTP/1.1 request parser of conn.c: the request line
- * and header fields, parsed in place on a copy of the head; how the body
- * is framed (Content-Length or chunked, 100-continue); the chunked
- * decoder; header lookup and the peer address. */
-#include <arpa/inet.h>
+/* wire — see wire.h. The head is parsed in place on a copy of it. */
+#include "wire.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <event2/buffer.h>
@@ -11,43 +9,24 @@
 #include <string.h>
 #include <strings.h>
 
-#include "conn_int.h"
+#define CHUNK_LINE_MAX 64
 
-const char *conn_header(const struct conn *c, const char *name)
+/* Records why the request is refused; returns -1 for the caller to pass on. */
+static int wire_fail(struct wire *w, enum err_code code, const char *message)
+{
+    w->err = code;
+    w->err_msg = message;
+    return -1;
+}
+
+const char *wire_header(const struct wire *w, const char *name)
 {
     int i;
 
-    for (i = 0; i < c->nh; i++)
-        if (strcasecmp(c->hname[i], name) == 0)
-            return c->hval[i];
+    for (i = 0; i < w->nh; i++)
+        if (strcasecmp(w->hname[i], name) == 0)
+            return w->hval[i];
     return NULL;
-}
-
-const char *conn_peer(struct conn *c)
-{
-    if (!c->peer[0]) {
-        const struct sockaddr *sa = (const struct sockaddr *)&c->addr;
-        if (sa->sa_family == AF_INET)
-            inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, c->peer,
-                      sizeof c->peer);
-        else if (sa->sa_family == AF_INET6)
-            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, c->peer,
-                      sizeof c->peer);
-        else
-            snprintf(c->peer, sizeof c->peer, "local");
-    }
-    return c->peer;
-}
-
-int conn_peer_port(const struct conn *c)
-{
-    const struct sockaddr *sa = (const struct sockaddr *)&c->addr;
-
-    if (sa->sa_family == AF_INET)
-        return ntohs(((const struct sockaddr_in *)sa)->sin_port);
-    if (sa->sa_family == AF_INET6)
-        return ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
-    return 0;
 }
 
 static int is_digit(char ch)
@@ -122,8 +101,8 @@ static int is_tchar(unsigned char ch)
 }
 
 /* Splits the head (NUL-terminated, without the final CRLF CRLF) into the
- * request line and headers, in place. 0, or -1 after conn_refuse(). */
-static int parse_head(struct conn *c, char *p)
+ * request line and headers, in place. 0, or -1 (refused). */
+static int parse_head(struct wire *w, char *p)
 {
     char *line, *sp, *target, *version;
     int i;
@@ -149,10 +128,8 @@ static int parse_head(struct conn *c, char *p)
         goto bad;
     *sp = '\0';
     version = sp + 1;
-    if (sp - target > TARGET_MAX) {
-        conn_refuse(c, ERR_URI_TOO_LONG, NULL);
-        return -1;
-    }
+    if (sp - target > WIRE_TARGET_MAX)
+        return wire_fail(w, ERR_URI_TOO_LONG, NULL);
     for (i = 0; target[i]; i++)
         if ((unsigned char)target[i] <= 0x20 || target[i] == 0x7f)
             goto bad;
@@ -161,15 +138,13 @@ static int parse_head(struct conn *c, char *p)
     if (strncmp(version, "HTTP/", 5) != 0 || !is_digit(version[5]) || version[6] != '.' ||
         !is_digit(version[7]) || version[8])
         goto bad;
-    if (version[5] != '1') {
-        conn_refuse(c, ERR_HTTP_VERSION, NULL);
-        return -1;
-    }
-    c->http10 = version[7] == '0';
-    c->rq.method = line;
-    if (!(c->rq.target = origin_target(target)))
+    if (version[5] != '1')
+        return wire_fail(w, ERR_HTTP_VERSION, NULL);
+    w->http10 = version[7] == '0';
+    w->rq.method = line;
+    if (!(w->rq.target = origin_target(target)))
         goto bad;
-    c->nh = 0;
+    w->nh = 0;
     while (p && *p) {
         char *name = p, *colon, *end, *v;
         p = strstr(p, "\r\n");
@@ -193,17 +168,14 @@ static int parse_head(struct conn *c, char *p)
         for (end = v; *end; end++)
             if (((unsigned char)*end < 0x20 && *end != '\t') || *end == 0x7f)
                 goto bad;
-        if (c->nh == HEADERS_MAX) {
-            conn_refuse(c, ERR_HEADERS_TOO_LARGE, "At most 64 header fields are accepted.");
-            return -1;
-        }
-        c->hname[c->nh] = name;
-        c->hval[c->nh++] = v;
+        if (w->nh == WIRE_HEADERS_MAX)
+            return wire_fail(w, ERR_HEADERS_TOO_LARGE, "At most 64 header fields are accepted.");
+        w->hname[w->nh] = name;
+        w->hval[w->nh++] = v;
     }
     return 0;
 bad:
-    conn_refuse(c, ERR_INVALID_REQUEST, "The request is not well-formed HTTP/1.1.");
-    return -1;
+    return wire_fail(w, ERR_INVALID_REQUEST, "The request is not well-formed HTTP/1.1.");
 }
 
 static int has_token(const char *v, const char *token)
@@ -221,20 +193,18 @@ static int has_token(const char *v, const char *token)
 }
 
 /* Refuses a body of `len` bytes (so far, or announced) when it passes
- * what this request may have. 0, or -1 after conn_refuse(). */
-static int check_body_len(struct conn *c, unsigned long long len)
+ * what this request may have. 0, or -1 (refused). */
+static int check_body_len(struct wire *w, const struct wire_limits *lim, unsigned long long len)
 {
-    const struct conn_limits *lim = &c->s->lim;
     size_t max = lim->max_body;
-    char msg[80];
 
     if (len <= max)
         return 0;
-    if (lim->large_body_max && len <= (max = lim->large_body_max(c->rq.method, c->rq.target)))
+    if (lim->large_body_max &&
+        len <= (max = lim->large_body_max(lim->arg, w->rq.method, w->rq.target)))
         return 0;
-    snprintf(msg, sizeof msg, "The body may be at most %zu bytes on this route.", max);
-    conn_refuse(c, ERR_BODY_TOO_LARGE, msg);
-    return -1;
+    snprintf(w->err_buf, sizeof w->err_buf, "The body may be at most %zu bytes on this route.", max);
+    return wire_fail(w, ERR_BODY_TOO_LARGE, w->err_buf);
 }
 
 /* The transfer codings of every Transfer-Encoding field line, taken as
@@ -242,13 +212,13 @@ static int check_body_len(struct conn *c, unsigned long long len)
  * exactly "chunked", 0 when it names another coding (501), -2 when it is
  * faulty framing (empty, chunked twice or not last: 400 and close,
  * RFC 9112 6.3). */
-static int transfer_codings(const struct conn *c)
+static int transfer_codings(const struct wire *w)
 {
     int i, seen = 0, chunked = 0, other = 0, last_chunked = 0;
 
-    for (i = 0; i < c->nh; i++) {
-        const char *v = c->hval[i];
-        if (strcasecmp(c->hname[i], "Transfer-Encoding") != 0)
+    for (i = 0; i < w->nh; i++) {
+        const char *v = w->hval[i];
+        if (strcasecmp(w->hname[i], "Transfer-Encoding") != 0)
             continue;
         seen = 1;
         while (*v) {
@@ -275,75 +245,63 @@ static int transfer_codings(const struct conn *c)
 
 /* Checks Host (RFC 9112 3.2: a 1.1 request has exactly one, and any
  * request at most one, with a valid value) and decides how the body
- * comes. 0, or -1 after conn_refuse(). */
-static int frame_body(struct conn *c)
+ * comes. 0, or -1 (refused). */
+static int frame_body(struct wire *w, const struct wire_limits *lim)
 {
     const char *cl = NULL, *host = NULL;
-    const char *conn = conn_header(c, "Connection");
-    const char *expect;
+    const char *conn = wire_header(w, "Connection");
+    const char *expect = wire_header(w, "Expect");
     unsigned long long n = 0;
     int i, hosts = 0, te;
 
-    c->keep_alive = c->http10 ? has_token(conn, "keep-alive") : !has_token(conn, "close");
-    c->head_only = strcmp(c->rq.method, "HEAD") == 0;
-    c->body_need = 0;
-    for (i = 0; i < c->nh; i++) {
-        if (strcasecmp(c->hname[i], "Host") == 0) {
-            host = c->hval[i];
+    w->keep_alive = w->http10 ? has_token(conn, "keep-alive") : !has_token(conn, "close");
+    w->head_only = strcmp(w->rq.method, "HEAD") == 0;
+    w->body = WIRE_NONE;
+    w->body_need = 0;
+    for (i = 0; i < w->nh; i++) {
+        if (strcasecmp(w->hname[i], "Host") == 0) {
+            host = w->hval[i];
             hosts++;
-        } else if (strcasecmp(c->hname[i], "Content-Length") == 0) {
+        } else if (strcasecmp(w->hname[i], "Content-Length") == 0) {
             /* one length, or copies of it (RFC 9112 6.3) */
-            if (cl && strcmp(c->hval[i], cl) != 0) {
-                conn_refuse(c, ERR_INVALID_REQUEST, "Content-Length is given twice, differently.");
-                return -1;
-            }
-            cl = c->hval[i];
+            if (cl && strcmp(w->hval[i], cl) != 0)
+                return wire_fail(w, ERR_INVALID_REQUEST,
+                                 "Content-Length is given twice, differently.");
+            cl = w->hval[i];
         }
     }
-    if (hosts > 1 || (hosts == 0 && !c->http10) || (host && !host_valid(host))) {
-        conn_refuse(c, ERR_INVALID_REQUEST, hosts > 1 ? "Host is given more than once."
-                    : hosts ? "The Host header is not a valid host[:port]."
-                    : "An HTTP/1.1 request needs a Host header.");
-        return -1;
-    }
-    te = transfer_codings(c);
-    if (te != -1 && (cl || c->http10 || te == -2)) {
+    if (hosts > 1 || (hosts == 0 && !w->http10) || (host && !host_valid(host)))
+        return wire_fail(w, ERR_INVALID_REQUEST, hosts > 1 ? "Host is given more than once."
+                         : hosts ? "The Host header is not a valid host[:port]."
+                         : "An HTTP/1.1 request needs a Host header.");
+    te = transfer_codings(w);
+    if (te != -1 && (cl || w->http10 || te == -2))
         /* a length that two readers could take differently: nothing
          * after it can be trusted to be the next request */
-        conn_refuse(c, ERR_INVALID_REQUEST, c->http10
-                    ? "Transfer-Encoding is not defined for HTTP/1.0."
-                    : cl ? "Transfer-Encoding and Content-Length are both given."
-                    : "Transfer-Encoding must end in chunked, given once.");
-        return -1;
-    }
-    if (te == 0) {
-        conn_refuse(c, ERR_UNSUPPORTED_TRANSFER_CODING, NULL);
-        return -1;
-    }
+        return wire_fail(w, ERR_INVALID_REQUEST, w->http10
+                         ? "Transfer-Encoding is not defined for HTTP/1.0."
+                         : cl ? "Transfer-Encoding and Content-Length are both given."
+                         : "Transfer-Encoding must end in chunked, given once.");
+    if (te == 0)
+        return wire_fail(w, ERR_UNSUPPORTED_TRANSFER_CODING, NULL);
     if (te == 1) {
-        if (!c->chunks && !(c->chunks = evbuffer_new()))
-            return -1;
-        c->phase = CH_SIZE;
-        c->state = C_CHUNKED;
+        if (!w->chunks && !(w->chunks = evbuffer_new()))
+            return wire_fail(w, ERR_INTERNAL, NULL);
+        w->phase = WIRE_CH_SIZE;
+        w->body = WIRE_CHUNKED;
     } else if (cl) {
         /* Content-Length = 1*DIGIT: no sign, no space, no list */
         for (i = 0; is_digit(cl[i]); i++)      /* saturates: then 413 */
             n = n > (~0ULL - 9) / 10 ? ~0ULL : n * 10 + (unsigned)(cl[i] - '0');
-        if (i == 0 || cl[i]) {
-            conn_refuse(c, ERR_INVALID_REQUEST, "Content-Length is not a number.");
+        if (i == 0 || cl[i])
+            return wire_fail(w, ERR_INVALID_REQUEST, "Content-Length is not a number.");
+        if (check_body_len(w, lim, n) < 0)
             return -1;
-        }
-        if (check_body_len(c, n) < 0)
-            return -1;
-        c->body_need = (size_t)n;
-        c->state = n ? C_BODY : C_HEAD;
-    } else {
-        c->state = C_HEAD;
+        w->body_need = (size_t)n;
+        w->body = n ? WIRE_LENGTH : WIRE_NONE;
     }
-    expect = conn_header(c, "Expect");
-    if (c->state != C_HEAD && expect && strcasecmp(expect, "100-continue") == 0 &&
-        !c->http10 && evbuffer_get_length(c->in) < c->body_need + 1)
-        evbuffer_add(c->out, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+    w->expect_continue = w->body != WIRE_NONE && !w->http10 && expect &&
+                         strcasecmp(expect, "100-continue") == 0;
     return 0;
 }
 
@@ -368,71 +326,61 @@ static const char *head_end(const char *data, size_t len)
     return NULL;
 }
 
-/* Reads the head when complete. 1 = next step, 0 = more input needed,
- * -1 = refused. */
-int conn_step_head(struct conn *c)
+int wire_read_head(struct wire *w, struct evbuffer *in, const struct wire_limits *lim)
 {
-    size_t len = evbuffer_get_length(c->in), scan = len < HEAD_MAX ? len : HEAD_MAX;
+    size_t len = evbuffer_get_length(in), scan = len < WIRE_HEAD_MAX ? len : WIRE_HEAD_MAX;
     const char *data, *end;
     size_t hl;
 
     if (len == 0)
         return 0;
-    data = (const char *)evbuffer_pullup(c->in, (ev_ssize_t)scan);
+    data = (const char *)evbuffer_pullup(in, (ev_ssize_t)scan);
     end = data ? head_end(data, scan) : NULL;
-    if (end == BARE_LF) {
-        conn_refuse(c, ERR_INVALID_REQUEST, "Lines of the request head must end in CRLF.");
-        return -1;
-    }
+    if (end == BARE_LF)
+        return wire_fail(w, ERR_INVALID_REQUEST, "Lines of the request head must end in CRLF.");
     if (!end) {
-        if (len >= HEAD_MAX) {
-            conn_refuse(c, ERR_HEADERS_TOO_LARGE, NULL);
-            return -1;
-        }
+        if (len >= WIRE_HEAD_MAX)
+            return wire_fail(w, ERR_HEADERS_TOO_LARGE, NULL);
         return 0;
     }
     hl = (size_t)(end - data) + 4;
-    if (memchr(data, '\0', hl)) {
-        conn_refuse(c, ERR_INVALID_REQUEST, "The request head contains a NUL byte.");
-        return -1;
-    }
-    if (c->head_cap < hl - 1) {
-        free(c->head);
-        c->head_cap = hl < 512 ? 512 : hl;
-        if (!(c->head = malloc(c->head_cap))) {
-            c->head_cap = 0;
-            return -1;
+    if (memchr(data, '\0', hl))
+        return wire_fail(w, ERR_INVALID_REQUEST, "The request head contains a NUL byte.");
+    if (w->head_cap < hl - 1) {
+        free(w->head);
+        w->head_cap = hl < 512 ? 512 : hl;
+        if (!(w->head = malloc(w->head_cap))) {
+            w->head_cap = 0;
+            return wire_fail(w, ERR_INTERNAL, NULL);
         }
     }
-    memcpy(c->head, data, hl - 4);
-    c->head[hl - 4] = '\0';
-    evbuffer_drain(c->in, hl);
-    if (parse_head(c, c->head) < 0 || frame_body(c) < 0)
+    memcpy(w->head, data, hl - 4);
+    w->head[hl - 4] = '\0';
+    evbuffer_drain(in, hl);
+    if (parse_head(w, w->head) < 0 || frame_body(w, lim) < 0)
         return -1;
     return 1;
 }
 
-/* Decodes what has arrived of a chunked body. 1 = complete, 0 = more
- * input needed, -1 = refused. */
-int conn_step_chunked(struct conn *c)
+int wire_read_chunked(struct wire *w, struct evbuffer *in, const struct wire_limits *lim)
 {
     for (;;) {
-        size_t len = evbuffer_get_length(c->in), n;
+        size_t len = evbuffer_get_length(in), n;
         char line[CHUNK_LINE_MAX + 2], *end;
         struct evbuffer_ptr eol;
         unsigned long long size;
 
-        if (c->phase == CH_DATA) {
-            n = len < c->chunk_left ? len : c->chunk_left;
+        if (w->phase == WIRE_CH_DATA) {
+            n = len < w->chunk_left ? len : w->chunk_left;
             if (n == 0)
                 return 0;
-            evbuffer_remove_buffer(c->in, c->chunks, n);
-            if ((c->chunk_left -= n) == 0)
-                c->phase = CH_DATA_END;
+            evbuffer_remove_buffer(in, w->chunks, n);
+            if ((w->chunk_left -= n) == 0)
+                w->phase = WIRE_CH_DATA_END;
             continue;
         }
         /* a line ends in CRLF; a bare LF is refused, never waited out */
-        eol = evbuffer_search_eol(c->in, NULL, &n, EVBUFFER_EOL_LF);
+        eol = evbuffer_search_eol(in, NULL, &n, EVBUFFER_EOL_LF);
         if (eol.pos < 0) {
             if (len > CHUNK_LINE_MAX)
                 goto bad;
@@ -440,18 +388,18 @@ int conn_step_chunked(struct conn *c)
         }
         if ((size_t)eol.pos > CHUNK_LINE_MAX + 1 || eol.pos == 0)
             goto bad;
-        evbuffer_remove(c->in, line, (size_t)eol.pos + 1);
+        evbuffer_remove(in, line, (size_t)eol.pos + 1);
         if (line[eol.pos - 1] != '\r')
             goto bad;
         line[eol.pos - 1] = '\0';
         eol.pos--;
-        switch (c->phase) {
-        case CH_DATA_END:
+        switch (w->phase) {
+        case WIRE_CH_DATA_END:
             if (eol.pos != 0)
                 goto bad;
-            c->phase = CH_SIZE;
+            w->phase = WIRE_CH_SIZE;
             break;
-        case CH_TRAILER:
+        case WIRE_CH_TRAILER:
             if (eol.pos == 0)
                 return 1;
             break;
@@ -468,14 +416,36 @@ int conn_step_chunked(struct conn *c)
                 goto bad;
             *rest = '\0';
             size = hex == rest ? 0 : strtoull(hex, NULL, 16);
-            if (check_body_len(c, size + evbuffer_get_length(c->chunks)) < 0)
+            if (check_body_len(w, lim, size + evbuffer_get_length(w->chunks)) < 0)
                 return -1;
-            c->chunk_left = (size_t)size;
-            c->phase = size ? CH_DATA : CH_TRAILER;
+            w->chunk_left = (size_t)size;
+            w->phase = size ? WIRE_CH_DATA : WIRE_CH_TRAILER;
         }
         }
     }
 bad:
-    conn_refuse(c, ERR_INVALID_REQUEST, "The chunked body is malformed.");
-    return -1;
+    return wire_fail(w, ERR_INVALID_REQUEST, "The chunked body is malformed.");
+}
+
+void wire_next(struct wire *w)
+{
+    w->nh = 0;
+    w->body = WIRE_NONE;
+    w->body_need = 0;
+    w->expect_continue = 0;
+    memset(&w->rq, 0, sizeof w->rq);
+    if (w->head_cap > 4096) {    /* a big head is not kept per connection */
+        free(w->head);
+        w->head = NULL;
+        w->head_cap = 0;
+    }
+}
+
+void wire_deinit(struct wire *w)
+{
+    free(w->head);
+    if (w->chunks)
+        evbuffer_free(w->chunks);
+    w->head = NULL;
+    w->chunks = NULL;
 }
