@@ -1,5 +1,7 @@
-/* api_common — helpers shared by the api_*.c handlers: reading script
- * replies, and computing seat counts from an event's status string. */
+/* api_common — what the api_*.c handlers share: running a script or a
+ * command for a request (503 at once when Redis cannot take it), the
+ * check of a reply's shape, and seat counts from an event's status
+ * string. */
 #ifndef USHER_API_COMMON_H
 #define USHER_API_COMMON_H
 
@@ -18,8 +20,8 @@
 json_t *api_strings(const redisReply *r, size_t from);
 
 /* 1 when st/r is a successful reply of `type` with at least `min`
- * elements (for arrays); else replies with the right error and returns 0.
- * Use: if (!api_reply_ok(r, st, reply, REDIS_REPLY_ARRAY, 7)) return; */
+ * elements (for arrays); else answers r with the right error and
+ * returns 0. Use: if (!api_reply_ok(r, st, reply, REDIS_REPLY_ARRAY, 7)) return; */
 int api_reply_ok(struct req *r, enum store_status st, const redisReply *reply,
                  int type, size_t min);
 
@@ -27,19 +29,11 @@ int api_reply_ok(struct req *r, enum store_status st, const redisReply *reply,
  * "reserved","blocked"}. */
 json_t *api_counts(const char *status, size_t from, size_t to);
 
-/* Builds the GET /v1/events/{event} body from an event_read reply; with
- * `brief` only {"event","name","counts"}. NULL when the reply is damaged. */
-json_t *api_event_json(const char *event, const redisReply *reply, int brief);
-
-/* Collects every listed event as [{"event","name","counts"}] sorted by id,
- * then calls done(r, events) (borrowed), or done(r, NULL) when Redis
- * failed. done must answer r. */
-typedef void api_events_done(struct req *r, json_t *events);
-void api_events_collect(struct req *r, api_events_done *done);
-
-/* Queues a script for r's event; on refusal answers 503 at once.
- * Use: api_eval(r, SCRIPT_X, argc, argv, lens, on_done); */
+/* Runs script `id` with r's event keys, or a plain command, for r: cb
+ * gets r as its argument. When the store cannot take the call, r is
+ * answered 503 redis_unavailable at once and cb never runs. */
 void api_eval(struct req *r, enum script_id id, int argc, const char **argv,
               const size_t *lens, store_cb *cb);
+void api_command(struct req *r, int argc, const char **argv, const size_t *lens, store_cb *cb);
 
 #endif

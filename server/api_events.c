@@ -1,65 +1,22 @@
-/* api_events — health, readiness and the event routes: create or
- * replace from a seat map, read with counts, list, delete. */
+/* api_events — see api_events.h. */
+#include "api_events.h"
+
 #include <event2/buffer.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "api.h"
 #include "api_common.h"
+#include "validate.h"
+#include "app.h"
+#include "config.h"
+#include "events.h"
 #include "seatmap.h"
-#include "stream.h"
 #include "util.h"
 
-json_t *api_strings(const redisReply *r, size_t from)
-{
-    json_t *a = json_array();
-    size_t i;
-
-    for (i = from; i < r->elements; i++)
-        if (r->element[i]->type == REDIS_REPLY_STRING)
-            json_array_append_new(a, json_stringn(r->element[i]->str,
-                                                  r->element[i]->len));
-    return a;
-}
-
-int api_reply_ok(struct req *r, enum store_status st, const redisReply *reply,
-                 int type, size_t min)
-{
-    if (st != STORE_OK || reply->type == REDIS_REPLY_ERROR) {
-        http_reply_store(r, st, reply);
-        return 0;
-    }
-    if (reply->type != type || (type == REDIS_REPLY_ARRAY && reply->elements < min)) {
-        util_log("error", "unexpected reply shape on %s", r->m.route->pattern);
-        http_reply_error(r, ERR_INTERNAL, NULL, NULL);
-        return 0;
-    }
-    return 1;
-}
-
-void api_eval(struct req *r, enum script_id id, int argc, const char **argv,
-              const size_t *lens, store_cb *cb)
-{
-    if (store_eval(r->app->store, id, &r->keys, argc, argv, lens, cb, r) < 0)
-        http_reply_error(r, ERR_REDIS_UNAVAILABLE, NULL, NULL);
-}
-
-json_t *api_counts(const char *status, size_t from, size_t to)
-{
-    size_t n[256] = {0}, i;
-
-    for (i = from; i < to; i++)
-        n[(unsigned char)status[i]]++;
-    return json_pack("{s:I, s:I, s:I, s:I, s:I}",
-                     "total", (json_int_t)(to - from),
-                     "available", (json_int_t)n[SEAT_AVAILABLE],
-                     "held", (json_int_t)n[SEAT_HELD],
-                     "reserved", (json_int_t)n[SEAT_RESERVED],
-                     "blocked", (json_int_t)n[SEAT_BLOCKED]);
-}
-
-json_t *api_event_json(const char *event, const redisReply *reply, int brief)
+/* The GET /v1/events/{event} body from an event_read reply; with
+ * `brief` only {"event","name","counts"}. NULL when the reply is damaged. */
+static json_t *api_event_json(const char *event, const redisReply *reply, int brief)
 {
     const redisReply *status = reply->element[5];
     json_t *sections, *sec, *out, *secs;
@@ -104,30 +61,6 @@ json_t *api_event_json(const char *event, const redisReply *reply, int brief)
     json_object_set_new(out, "sections", secs);
     json_decref(sections);
     return out;
-}
-
-void api_healthz(struct req *r)
-{
-    http_reply_json(r, 200, json_pack("{s:s}", "status", "ok"));
-}
-
-static void on_ping(void *arg, enum store_status st, const redisReply *reply)
-{
-    struct req *r = arg;
-
-    if (st == STORE_OK && reply->type == REDIS_REPLY_STATUS)
-        http_reply_json(r, 200, json_pack("{s:s}", "status", "ready"));
-    else
-        http_reply_error(r, ERR_REDIS_UNAVAILABLE, NULL, NULL);
-}
-
-void api_readyz(struct req *r)
-{
-    const char *argv[] = {"PING"};
-
-    if (store_command(r->app->store, 1, argv, NULL, on_ping, r) < 0)
-        http_reply_error(r, ERR_REDIS_UNAVAILABLE,
-                         "Not connected to Redis, or scripts not loaded yet.", NULL);
 }
 
 /* ---- PUT /v1/events/{event} ----
@@ -416,13 +349,6 @@ void api_event_delete(struct req *r)
     api_eval(r, SCRIPT_EVENT_DELETE, 0, NULL, NULL, on_event_delete);
 }
 
-/* ---- GET /v1/events/{event}/stream: see stream.c ---- */
-
-void api_event_stream(struct req *r)
-{
-    streams_open(r->app->streams, r);
-}
-
 /* ---- GET /v1/events ---- */
 
 /* One listing in flight: one event_read per listed event, answered when
@@ -437,6 +363,7 @@ struct listing {
         struct listing *l;
         char id[ID_MAX + 1];
         struct event_keys keys;
+        struct list_item *next;
     } *items;
 };
 
@@ -445,7 +372,11 @@ static void listing_free(void *p)
     struct listing *l = p;
 
     json_decref(l->events);
-    free(l->items);
+    while (l->items) {
+        struct list_item *it = l->items;
+        l->items = it->next;
+        free(it);
+    }
     free(l);
 }
 
@@ -497,58 +428,53 @@ static void on_list_item(void *arg, enum store_status st, const redisReply *repl
         listing_done(l);
 }
 
-static void on_list_members(void *arg, enum store_status st, const redisReply *reply)
+static void list_visit(void *arg, const char *event, const struct event_keys *keys)
 {
-    struct req *r = arg;
-    struct listing *l;
+    struct listing *l = arg;
+    struct list_item *it = calloc(1, sizeof *it);
     const char *argv[] = {"0"};
-    size_t i;
 
-    if (!api_reply_ok(r, st, reply, REDIS_REPLY_ARRAY, 0))
-        return;
-    l = calloc(1, sizeof *l);
-    if (l)
-        l->done = r->data_done;
-    if (!l) {
-        http_reply_error(r, ERR_INTERNAL, NULL, NULL);
+    if (!it) {
+        l->failed = 1;
         return;
     }
-    l->r = r;
-    l->events = json_array();
-    r->data = l;
-    r->data_free = listing_free;
-    l->items = calloc(reply->elements + 1, sizeof *l->items);
-    if (!l->items) {
-        http_reply_error(r, ERR_INTERNAL, NULL, NULL);
-        return;
-    }
-    /* Count all first: a callback may not finish the listing early. */
-    l->pending = 1;
-    for (i = 0; i < reply->elements; i++) {
-        struct list_item *it = &l->items[i];
-        const redisReply *e = reply->element[i];
-        if (e->type != REDIS_REPLY_STRING || !validate_id(e->str, e->len, ID_MAX))
-            continue;
-        it->l = l;
-        memcpy(it->id, e->str, e->len);
-        it->id[e->len] = '\0';
-        store_event_keys(&it->keys, it->id);
-        if (store_eval(r->app->store, SCRIPT_EVENT_READ, &it->keys, 1, argv, NULL,
-                       on_list_item, it) == 0)
-            l->pending++;
-        else
-            l->failed = 1;
-    }
-    if (--l->pending == 0)
+    it->l = l;
+    snprintf(it->id, sizeof it->id, "%s", event);
+    it->keys = *keys;
+    it->next = l->items;
+    l->items = it;
+    if (store_eval(l->r->app->store, SCRIPT_EVENT_READ, &it->keys, 1, argv, NULL,
+                   on_list_item, it) == 0)
+        l->pending++;
+    else
+        l->failed = 1;
+}
+
+static void list_done(void *arg, int ok)
+{
+    struct listing *l = arg;
+
+    if (!ok)
+        l->failed = 1;
+    if (--l->pending == 0)     /* the walk's own count, taken at the start */
         listing_done(l);
 }
 
 void api_events_collect(struct req *r, api_events_done *done)
 {
-    const char *argv[] = {"SMEMBERS", STORE_EVENTS_KEY};
+    struct listing *l = calloc(1, sizeof *l);
 
-    r->data_done = done;
-    if (store_command(r->app->store, 2, argv, NULL, on_list_members, r) < 0)
+    if (!l) {
+        done(r, NULL);
+        return;
+    }
+    l->r = r;
+    l->done = done;
+    l->events = json_array();
+    l->pending = 1;            /* no answer can finish the listing during the walk */
+    r->data = l;
+    r->data_free = listing_free;
+    if (events_each(r->app->store, list_visit, list_done, l) < 0)
         done(r, NULL);
 }
 

@@ -1,12 +1,12 @@
-/* api_holds — the hold routes: create (with Idempotency-Key), read,
- * extend, reserve (idempotent per order id) and release. The hold id is
- * a 128-bit random token: the capability to reserve or release. */
+/* api_holds — see api_holds.h. */
+#include "api_holds.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "api.h"
 #include "api_common.h"
+#include "validate.h"
 #include "guard.h"
 #include "metrics.h"
 #include "util.h"
@@ -234,7 +234,7 @@ static void on_hold_extend(void *arg, enum store_status st, const redisReply *re
 
 void api_hold_get(struct req *r)
 {
-    const char *argv[] = {r->m.param[1]};
+    const char *argv[] = {r->hold};
 
     api_eval(r, SCRIPT_HOLD_GET, 1, argv, NULL, on_hold_ok);
 }
@@ -253,7 +253,7 @@ void api_hold_extend(struct req *r)
         return;
     }
     snprintf(buf, sizeof buf, "%lld", (long long)ttl);
-    argv[0] = r->m.param[1];
+    argv[0] = r->hold;
     argv[1] = buf;
     api_eval(r, SCRIPT_HOLD_EXTEND, 2, argv, NULL, on_hold_extend);
 }
@@ -292,7 +292,7 @@ void api_hold_reserve(struct req *r)
         http_reply_verr(r, &e);
         return;
     }
-    argv[0] = r->m.param[1];
+    argv[0] = r->hold;
     argv[1] = order;
     api_eval(r, SCRIPT_HOLD_RESERVE, 2, argv, NULL, on_hold_reserve);
 }
@@ -311,7 +311,7 @@ static void on_hold_release(void *arg, enum store_status st, const redisReply *r
 
 void api_hold_release(struct req *r)
 {
-    const char *argv[] = {r->m.param[1]};
+    const char *argv[] = {r->hold};
 
     api_eval(r, SCRIPT_HOLD_RELEASE, 1, argv, NULL, on_hold_release);
 }

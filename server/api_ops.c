@@ -1,22 +1,45 @@
-/* api_ops — what ops look at: GET /metrics (Prometheus), and the pages:
- * GET /ops/ lists the events, GET /ops/events/{event} draws one event's
- * seat map live. Both are
- * self-contained HTML (server/ops/ pages, compiled into usherd) that talk
- * to the public API and the stream from the browser. */
+/* api_ops — see api_ops.h. */
+#include "api_ops.h"
+
 #include <stddef.h>
 
 #include <event2/buffer.h>
 
 #include "accesslog.h"
-#include "api.h"
 #include "api_common.h"
+#include "api_events.h"
+#include "app.h"
+#include "conn.h"
 #include "guard.h"
-#include "http.h"
 #include "metrics.h"
 #include "stream.h"
 
 extern const char ops_event_html[], ops_index_html[];
 extern const size_t ops_event_html_len, ops_index_html_len;
+
+void api_healthz(struct req *r)
+{
+    http_reply_json(r, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+static void on_ping(void *arg, enum store_status st, const redisReply *reply)
+{
+    struct req *r = arg;
+
+    if (st == STORE_OK && reply->type == REDIS_REPLY_STATUS)
+        http_reply_json(r, 200, json_pack("{s:s}", "status", "ready"));
+    else
+        http_reply_error(r, ERR_REDIS_UNAVAILABLE, NULL, NULL);
+}
+
+void api_readyz(struct req *r)
+{
+    const char *argv[] = {"PING"};
+
+    if (store_command(r->app->store, 1, argv, NULL, on_ping, r) < 0)
+        http_reply_error(r, ERR_REDIS_UNAVAILABLE,
+                         "Not connected to Redis, or scripts not loaded yet.", NULL);
+}
 
 static void on_metrics_events(struct req *r, json_t *events)
 {

@@ -1,11 +1,13 @@
-/* api_seats — the seat map listing, orders, and the admin seat routes:
- * block, unblock and release (refund) of reserved seats. */
+/* api_seats — see api_seats.h. */
+#include "api_seats.h"
+
 #include <event2/buffer.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "api.h"
 #include "api_common.h"
+#include "validate.h"
+#include "app.h"
 #include "layouts.h"
 #include "query.h"
 #include "util.h"
@@ -209,13 +211,13 @@ static void on_order_get(void *arg, enum store_status st, const redisReply *repl
     if (!api_reply_ok(r, st, reply, REDIS_REPLY_ARRAY, 0))
         return;
     http_reply_json(r, 200, json_pack("{s:s, s:s, s:o}", "event", r->event,
-                                      "order_id", r->m.param[1],
+                                      "order_id", r->order,
                                       "seats", api_strings(reply, 0)));
 }
 
 void api_order_get(struct req *r)
 {
-    const char *argv[] = {r->m.param[1]};
+    const char *argv[] = {r->order};
 
     api_eval(r, SCRIPT_ORDER_GET, 1, argv, NULL, on_order_get);
 }
@@ -225,13 +227,11 @@ void api_order_get(struct req *r)
 static void on_seats_changed(void *arg, enum store_status st, const redisReply *reply)
 {
     struct req *r = arg;
-    const char *field = r->m.route->handler == api_seats_release ? "released"
-                      : r->m.route->handler == api_seats_block ? "blocked"
-                      : "unblocked";
+    const struct seats_action *act = r->m.route->data;
 
     if (!api_reply_ok(r, st, reply, REDIS_REPLY_ARRAY, 0))
         return;
-    http_reply_json(r, 200, json_pack("{s:o}", field, api_strings(reply, 0)));
+    http_reply_json(r, 200, json_pack("{s:o}", act->field, api_strings(reply, 0)));
 }
 
 int api_seats_args(json_t *body, const char ***seats, size_t *n, struct verr *e)
@@ -246,9 +246,9 @@ int api_seats_args(json_t *body, const char ***seats, size_t *n, struct verr *e)
     return 0;
 }
 
-/* Validates {"seats": [...]} and runs `script` on the list. */
-static void seats_change(struct req *r, enum script_id script)
+void api_seats_change(struct req *r)
 {
+    const struct seats_action *act = r->m.route->data;
     struct verr e = {0};
     const char **seats;
     size_t n;
@@ -257,21 +257,6 @@ static void seats_change(struct req *r, enum script_id script)
         http_reply_verr(r, &e);
         return;
     }
-    api_eval(r, script, (int)n, seats, NULL, on_seats_changed);
+    api_eval(r, act->script, (int)n, seats, NULL, on_seats_changed);
     free(seats);
-}
-
-void api_seats_release(struct req *r)
-{
-    seats_change(r, SCRIPT_SEATS_RELEASE);
-}
-
-void api_seats_block(struct req *r)
-{
-    seats_change(r, SCRIPT_SEATS_BLOCK);
-}
-
-void api_seats_unblock(struct req *r)
-{
-    seats_change(r, SCRIPT_SEATS_UNBLOCK);
 }

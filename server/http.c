@@ -8,11 +8,15 @@
 #include <string.h>
 
 #include "accesslog.h"
+#include "app.h"
+#include "config.h"
+#include "conn.h"
 #include "guard.h"
 #include "metrics.h"
 #include "proxy.h"
 #include "query.h"
 #include "util.h"
+#include "validate.h"
 
 static void req_finish(struct req *r)
 {
@@ -252,7 +256,7 @@ static int admit(struct req *r)
         return 0;
     /* a request about an existing hold finishes work already begun */
     v = guard_check(r->app->guard, r->m.route->role,
-                    r->m.nparams == 2 && strcmp(r->m.param_name[1], "hold") == 0,
+                    (r->m.route->flags & ROUTE_FINISHING) != 0,
                     http_header(r, "Authorization"),
                     r->m.route->flags & ROUTE_QUERY_KEY ? qtok : NULL, http_client(r),
                     coalesced ? 0 : metrics_inflight_now(),
@@ -301,7 +305,7 @@ static void dispatch(struct conn *c, const struct wire_request *rq, struct app *
     r->method = rq->method;
     q = strchr(uri, '?');
     r->query = q ? q + 1 : NULL;
-    res = router_match(r->method, uri,
+    res = router_match(app->router, r->method, uri,
                        q ? (size_t)(q - uri) : strlen(uri), &r->m);
     if (!(res == ROUTER_FOUND && (r->m.route->flags & ROUTE_COALESCED))) {
         metrics_inflight(1);
@@ -321,19 +325,23 @@ static void dispatch(struct conn *c, const struct wire_request *rq, struct app *
     if (admit(r) < 0)
         return;
     for (i = 0; i < r->m.nparams; i++) {
-        int order = strcmp(r->m.param_name[i], "order") == 0;
-        if (!validate_id(r->m.param[i], r->m.param_len[i], order ? ORDER_ID_MAX : ID_MAX)) {
+        enum param_kind kind = r->m.kind[i];
+        if (!validate_id(r->m.param[i], r->m.param_len[i], router_param_max(kind))) {
             char msg[128];
-            snprintf(msg, sizeof msg, "The %s id must match [A-Za-z0-9._:-]{1,%d}.",
-                     r->m.param_name[i], order ? ORDER_ID_MAX : ID_MAX);
+            snprintf(msg, sizeof msg, "The %s id must match [A-Za-z0-9._:-]{1,%zu} (not . or ..).",
+                     router_param_name(kind), router_param_max(kind));
             http_reply_error(r, ERR_INVALID_ID, msg, NULL);
             return;
         }
+        if (kind == PARAM_EVENT)
+            r->event = r->m.param[i];
+        else if (kind == PARAM_HOLD)
+            r->hold = r->m.param[i];
+        else
+            r->order = r->m.param[i];
     }
-    if (r->m.nparams > 0 && strcmp(r->m.param_name[0], "event") == 0) {
-        r->event = r->m.param[0];
+    if (r->event)
         store_event_keys(&r->keys, r->event);
-    }
     if (read_body(r, rq->body, rq->body_len) < 0)
         return;
     r->m.route->handler(r);
@@ -351,7 +359,9 @@ static void dispatch_admin(struct conn *c, const struct wire_request *rq, void *
 
 static size_t large_body_max(void *arg, const char *method, const char *target)
 {
-    return router_body_max(method, target);
+    const struct app *app = arg;
+
+    return router_body_max(app->router, method, target);
 }
 
 int http_start(struct app *app)

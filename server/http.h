@@ -11,43 +11,29 @@
 #ifndef USHER_HTTP_H
 #define USHER_HTTP_H
 
-#include <event2/event.h>
 #include <jansson.h>
 
-#include "config.h"
-#include "conn.h"
 #include "errors.h"
 #include "router.h"
 #include "store.h"
-#include "validate.h"
 
-struct streams;
-struct accesslog;
-struct guard;
-
-struct app {
-    struct event_base *base;
-    struct conn_server *http;
-    struct conn_server *admin_http;   /* --admin-listen, or NULL */
-    struct guard *guard;
-    struct store *store;
-    struct streams *streams;
-    struct accesslog *access_log;     /* NULL: no access log */
-    struct layouts *layouts;          /* seat-map layouts read lately */
-    const struct config *cfg;
-};
+struct app;
+struct conn;
+struct evbuffer;
+struct verr;
 
 struct req {
     struct app *app;
     struct conn *conn;
     struct router_match m;
     const char *event;        /* the {event} parameter, or NULL */
+    const char *hold;         /* the {hold} parameter, or NULL */
+    const char *order;        /* the {order} parameter, or NULL */
     const char *query;        /* raw query string, or NULL */
     json_t *body;             /* the parsed JSON object, or NULL */
     struct event_keys keys;   /* the event's Redis keys, when event != NULL */
     void *data;               /* handler state, freed with data_free */
     void (*data_free)(void *);
-    void (*data_done)(struct req *, json_t *);  /* api_events_collect's */
     uint64_t t0_us;           /* when dispatch began, for the metrics */
     const char *method;       /* "GET", ... */
     char extra[256];          /* extra answer header lines */

@@ -8,10 +8,14 @@
 #include <stdlib.h>
 
 #include "accesslog.h"
+#include "app.h"
 #include "config.h"
+#include "conn.h"
 #include "guard.h"
 #include "http.h"
 #include "layouts.h"
+#include "metrics.h"
+#include "routes.h"
 #include "store.h"
 #include "stream.h"
 #include "sweeper.h"
@@ -81,6 +85,8 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     fit_connections(&cfg);
     app.cfg = &cfg;
+    app.router = routes_get();
+    metrics_init(app.router);
     app.base = base_create();
     if (!app.base)
         goto done;

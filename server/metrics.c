@@ -51,14 +51,19 @@ static void histo_add(struct histo *h, double seconds)
     h->sum += seconds;
 }
 
+/* The route table the counters are kept by (metrics_init). */
+static const struct router *table;
+
+void metrics_init(const struct router *rt)
+{
+    table = rt;
+}
+
 static int route_slot(const struct route *route)
 {
-    size_t n;
-    const struct route *table = router_routes(&n);
-
-    if (!route)
+    if (!route || !table || route < table->routes || route >= table->routes + table->n)
         return MAX_ROUTES;
-    return (int)(route - table) < MAX_ROUTES ? (int)(route - table) : MAX_ROUTES;
+    return (int)(route - table->routes) < MAX_ROUTES ? (int)(route - table->routes) : MAX_ROUTES;
 }
 
 void metrics_http(const struct route *route, const char *method, int status, uint64_t us)
@@ -188,8 +193,8 @@ void metrics_render(struct evbuffer *out, int redis_up, size_t sse_clients, json
     static const char *const hold_names[HOLD__COUNT] = {
         "created", "extended", "reserved", "released", "expired",
     };
-    size_t nroutes, i;
-    const struct route *routes = router_routes(&nroutes);
+    size_t nroutes = table ? table->n : 0, i;
+    const struct route *routes = table ? table->routes : NULL;
     int r, c, k;
 
     evbuffer_add_printf(out,

@@ -15,6 +15,10 @@
 enum hold_change { HOLD_CREATED, HOLD_EXTENDED, HOLD_RESERVED, HOLD_RELEASED, HOLD_EXPIRED,
                    HOLD__COUNT };
 
+/* Keeps the counters by the routes of rt (for the life of the process):
+ * call once at start. */
+void metrics_init(const struct router *rt);
+
 /* One request answered: route (NULL when none matched), its method,
  * status and time from dispatch to the answer. */
 void metrics_http(const struct route *route, const char *method, int status, uint64_t us);

@@ -3,37 +3,40 @@
 
 #include <string.h>
 
-#include "api.h"
 #include "query.h"
+#include "validate.h"
 
-static const struct route routes[] = {
-    {"GET",    "/healthz",                              api_healthz,        BODY_NONE, ROLE_OPEN, 0},
-    {"GET",    "/readyz",                               api_readyz,         BODY_NONE, ROLE_OPEN, 0},
-    {"GET",    "/metrics",                              api_metrics,        BODY_NONE, ROLE_OPEN, 0},
-    {"GET",    "/v1/events",                            api_events_list,    BODY_NONE, ROLE_CHECKOUT, 0},
-    {"GET",    "/ops",                                  api_ops_index,      BODY_NONE, ROLE_OPEN, 0},
-    {"GET",    "/ops/events/{event}",                   api_ops_event,      BODY_NONE, ROLE_OPEN, 0},
-    {"PUT",    "/v1/events/{event}",                    api_event_put,      BODY_JSON_MAP, ROLE_ADMIN, 0},
-    {"GET",    "/v1/events/{event}",                    api_event_get,      BODY_NONE, ROLE_CHECKOUT, 0},
-    {"DELETE", "/v1/events/{event}",                    api_event_delete,   BODY_NONE, ROLE_ADMIN, 0},
-    {"GET",    "/v1/events/{event}/seats",              api_seats_list,     BODY_NONE, ROLE_CHECKOUT, 0},
-    {"GET",    "/v1/events/{event}/stream",             api_event_stream,   BODY_NONE, ROLE_CHECKOUT,
-                                                        ROUTE_COALESCED | ROUTE_QUERY_KEY},
-    {"POST",   "/v1/events/{event}/holds",              api_hold_create,    BODY_JSON, ROLE_CHECKOUT, 0},
-    {"GET",    "/v1/events/{event}/holds/{hold}",       api_hold_get,       BODY_NONE, ROLE_CHECKOUT, 0},
-    {"DELETE", "/v1/events/{event}/holds/{hold}",       api_hold_release,   BODY_NONE, ROLE_CHECKOUT, 0},
-    {"POST",   "/v1/events/{event}/holds/{hold}/extend",  api_hold_extend,  BODY_JSON, ROLE_CHECKOUT, 0},
-    {"POST",   "/v1/events/{event}/holds/{hold}/reserve", api_hold_reserve, BODY_JSON, ROLE_CHECKOUT, 0},
-    {"GET",    "/v1/events/{event}/orders/{order}",     api_order_get,      BODY_NONE, ROLE_CHECKOUT, 0},
-    {"POST",   "/v1/events/{event}/release",            api_seats_release,  BODY_JSON, ROLE_ADMIN, 0},
-    {"POST",   "/v1/events/{event}/block",              api_seats_block,    BODY_JSON, ROLE_ADMIN, 0},
-    {"POST",   "/v1/events/{event}/unblock",            api_seats_unblock,  BODY_JSON, ROLE_ADMIN, 0},
+/* The kinds of path parameter, by their name in a pattern. */
+static const struct {
+    const char *name;
+    size_t len;
+    enum param_kind kind;
+    size_t max;
+} params[] = {
+    {"event", 5, PARAM_EVENT, ID_MAX},
+    {"hold", 4, PARAM_HOLD, ID_MAX},
+    {"order", 5, PARAM_ORDER, ORDER_ID_MAX},
 };
 
-const struct route *router_routes(size_t *count)
+size_t router_param_max(enum param_kind kind)
 {
-    *count = sizeof routes / sizeof routes[0];
-    return routes;
+    return params[kind].max;
+}
+
+const char *router_param_name(enum param_kind kind)
+{
+    return params[kind].name;
+}
+
+/* The kind of the parameter named pat[0..n) ("hold" of "{hold}"). */
+static enum param_kind param_kind_of(const char *pat, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof params / sizeof params[0]; i++)
+        if (params[i].len == n && memcmp(params[i].name, pat, n) == 0)
+            return params[i].kind;
+    return PARAM_EVENT;     /* a table test holds every pattern to the three */
 }
 
 /* Matches one pattern; fills params on success. 1 on match, else 0. */
@@ -53,8 +56,7 @@ static int match_one(const char *pat, const char *path, size_t len,
             n = (size_t)(p - seg);
             if (n == 0 || m->nparams == ROUTER_MAX_PARAMS)
                 return 0;
-            m->param_name[m->nparams] = pat[1] == 'e' ? "event"
-                                       : pat[1] == 'h' ? "hold" : "order";
+            m->kind[m->nparams] = param_kind_of(pat + 1, (size_t)(close - pat - 1));
             if (n > ROUTER_PARAM_MAX) {
                 memcpy(m->param[m->nparams], seg, ROUTER_PARAM_MAX);
                 m->param[m->nparams][ROUTER_PARAM_MAX] = '\0';
@@ -76,10 +78,11 @@ static int match_one(const char *pat, const char *path, size_t len,
     return *pat == '\0' && p == end;
 }
 
-enum router_result router_match(const char *method, const char *path, size_t len,
-                                struct router_match *m)
+enum router_result router_match(const struct router *rt, const char *method, const char *path,
+                                size_t len, struct router_match *m)
 {
-    size_t i, n = sizeof routes / sizeof routes[0];
+    const struct route *routes = rt->routes;
+    size_t i, n = rt->n;
     enum router_result res = ROUTER_NOT_FOUND;
     struct router_match tmp;
     char norm[ROUTER_PATH_MAX + 1];
@@ -121,12 +124,12 @@ enum router_result router_match(const char *method, const char *path, size_t len
     return res;
 }
 
-size_t router_body_max(const char *method, const char *target)
+size_t router_body_max(const struct router *rt, const char *method, const char *target)
 {
     struct router_match m;
     const char *q = strchr(target, '?');
 
-    if (router_match(method, target, q ? (size_t)(q - target) : strlen(target), &m) ==
+    if (router_match(rt, method, target, q ? (size_t)(q - target) : strlen(target), &m) ==
             ROUTER_FOUND && m.route->body == BODY_JSON_MAP)
         return ROUTER_BODY_LARGE;
     return ROUTER_BODY_SMALL;

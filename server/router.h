@@ -1,6 +1,10 @@
-/* router — the one static table of usherd's routes and the matcher that
- * picks a route for a method and path, capturing {event}, {hold} and
- * {order} path parameters so that no handler parses paths itself. */
+/* router — what a route is, and the matcher that picks one of a table for
+ * a method and path. Each route declares what dispatch needs: its body
+ * kind, who may call it, its admission traits and per-route data for a
+ * handler shared by several routes. The kind of each path parameter comes
+ * from its name in the pattern ({event}, {hold}, {order}), and with it the
+ * parameter's length limit, so no handler parses paths or compares names.
+ * The table itself is routes.c's: the matcher knows no handler. */
 #ifndef USHER_ROUTER_H
 #define USHER_ROUTER_H
 
@@ -11,7 +15,7 @@ typedef void route_handler(struct req *r);
 
 #define ROUTER_MAX_PARAMS 2
 #define ROUTER_PARAM_MAX 128   /* longest id (order ids) */
-#define ROUTER_PATH_MAX 4096   /* the longest request target (conn.h) */
+#define ROUTER_PATH_MAX 4096   /* the longest request target (wire.h) */
 
 enum body_kind {
     BODY_NONE,      /* a body, if any, is ignored */
@@ -28,15 +32,6 @@ enum route_role {
     ROLE_ADMIN,     /* admin keys only */
 };
 
-struct route {
-    const char *method;
-    const char *pattern;       /* "/v1/events/{event}/holds/{hold}" */
-    route_handler *handler;
-    enum body_kind body;
-    enum route_role role;
-    unsigned flags;            /* ROUTE_* */
-};
-
 /* Its Redis work is shared by every concurrent request of one event (at
  * most one read in flight per event and process): such requests are not
  * counted in flight nor held to the in-flight limit. */
@@ -45,32 +40,57 @@ struct route {
  * cannot send headers. Nowhere else: keys in URLs end up in proxy logs,
  * browser history and Referer headers. Never an admin key. */
 #define ROUTE_QUERY_KEY 2u
+/* Finishes a buyer's work already begun (a request about an existing
+ * hold): shed only past twice the in-flight limit, since it frees
+ * capacity and seats where a new hold adds load. */
+#define ROUTE_FINISHING 4u
+
+struct route {
+    const char *method;
+    const char *pattern;       /* "/v1/events/{event}/holds/{hold}" */
+    route_handler *handler;
+    enum body_kind body;
+    enum route_role role;
+    unsigned flags;            /* ROUTE_* */
+    const void *data;          /* for a handler several routes share, or NULL */
+};
+
+/* A route table, in match order. */
+struct router {
+    const struct route *routes;
+    size_t n;
+};
 
 enum router_result { ROUTER_FOUND, ROUTER_NOT_FOUND, ROUTER_BAD_METHOD };
+
+enum param_kind { PARAM_EVENT, PARAM_HOLD, PARAM_ORDER };
 
 struct router_match {
     const struct route *route;
     int nparams;
-    const char *param_name[ROUTER_MAX_PARAMS];   /* "event", "hold", "order" */
+    enum param_kind kind[ROUTER_MAX_PARAMS];
     char param[ROUTER_MAX_PARAMS][ROUTER_PARAM_MAX + 1];
     size_t param_len[ROUTER_MAX_PARAMS];
-    char allow[64];            /* on ROUTER_BAD_METHOD: "GET, PUT" */
+    char allow[64];            /* on ROUTER_BAD_METHOD: "GET, HEAD, PUT" */
 };
 
 /* Matches `method` and `path` (no query string, path length `len`)
- * against the table, after decoding %-escapes of unreserved characters
- * (query.h); HEAD takes a path's GET route. A path segment longer than ROUTER_PARAM_MAX makes the
- * parameter invalid, not the route unknown: it is captured truncated with
- * param_len set to ROUTER_PARAM_MAX + 1 so the caller answers invalid_id. */
-enum router_result router_match(const char *method, const char *path, size_t len,
-                                struct router_match *m);
+ * against rt, after decoding %-escapes of unreserved characters
+ * (query.h); HEAD takes a path's GET route. A path segment longer than
+ * ROUTER_PARAM_MAX makes the parameter invalid, not the route unknown: it
+ * is captured truncated with param_len set to ROUTER_PARAM_MAX + 1 so
+ * the caller answers invalid_id. */
+enum router_result router_match(const struct router *rt, const char *method, const char *path,
+                                size_t len, struct router_match *m);
+
+/* The longest id a parameter of `kind` may be. */
+size_t router_param_max(enum param_kind kind);
+/* "event", "hold" or "order", for messages. */
+const char *router_param_name(enum param_kind kind);
 
 /* The largest body a request for `target` (the query, if any, ignored)
  * may carry: ROUTER_BODY_LARGE where its route takes a seat map,
  * ROUTER_BODY_SMALL on every other route and on none. */
-size_t router_body_max(const char *method, const char *target);
-
-/* The route table itself, for tests and docs. */
-const struct route *router_routes(size_t *count);
+size_t router_body_max(const struct router *rt, const char *method, const char *target);
 
 #endif

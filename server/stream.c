@@ -7,6 +7,9 @@
 #include <string.h>
 
 #include "api_common.h"
+#include "app.h"
+#include "conn.h"
+#include "validate.h"
 #include "util.h"
 
 #define CATCHUP_BATCH "500"
@@ -686,8 +689,9 @@ static void on_snapshot(void *arg, enum store_status st, const redisReply *reply
     }
 }
 
-void streams_open(struct streams *ss, struct req *r)
+void streams_route_open(struct req *r)
 {
+    struct streams *ss = r->app->streams;
     struct opening *op = calloc(1, sizeof *op), *lead;
     const char *lei = http_header(r, "Last-Event-ID");
     const char *argv[] = {"0"};

@@ -11,8 +11,12 @@
 #ifndef USHER_STREAM_H
 #define USHER_STREAM_H
 
-#include "http.h"
+#include <stddef.h>
 
+#include "store.h"
+
+struct app;
+struct req;
 struct streams;
 
 struct streams_config {
@@ -25,9 +29,10 @@ struct streams *streams_create(struct app *app, const struct store_config *redis
 /* Ends every stream and stops every reader. */
 void streams_destroy(struct streams *ss);
 
-/* Takes over request r (the stream route, event known to exist or not):
- * answers 404/400/503 as JSON, or starts the event stream. */
-void streams_open(struct streams *ss, struct req *r);
+/* The stream route's handler: takes over request r (its event known to
+ * exist or not, through r->app->streams): answers 404/400/503 as JSON,
+ * or starts the event's stream. */
+void streams_route_open(struct req *r);
 
 size_t streams_clients(const struct streams *ss);
 

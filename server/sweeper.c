@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "events.h"
 #include "metrics.h"
 #include "util.h"
-#include "validate.h"
 
 #define SWEEP_BATCH "500"
 #define SWEEP_ROUNDS_MAX 20     /* batches per event per tick */
@@ -66,39 +66,30 @@ static void sweep_send(struct sweep_job *j)
     }
 }
 
-static void on_events(void *arg, enum store_status st, const redisReply *r)
+static void sweep_visit(void *arg, const char *event, const struct event_keys *keys)
 {
     struct sweeper *sw = arg;
-    size_t i;
+    struct sweep_job *j;
 
-    if (st == STORE_OK && r->type == REDIS_REPLY_ARRAY && !sw->dead) {
-        for (i = 0; i < r->elements; i++) {
-            const redisReply *e = r->element[i];
-            struct sweep_job *j;
-            char id[ID_MAX + 1];
-            if (e->type != REDIS_REPLY_STRING || !validate_id(e->str, e->len, ID_MAX))
-                continue;
-            j = calloc(1, sizeof *j);
-            if (!j)
-                break;
-            memcpy(id, e->str, e->len);
-            id[e->len] = '\0';
-            j->sw = sw;
-            store_event_keys(&j->keys, id);
-            sw->in_flight++;
-            sweep_send(j);
-        }
-    }
-    tick_done(sw);
+    if (sw->dead || !(j = calloc(1, sizeof *j)))
+        return;
+    j->sw = sw;
+    j->keys = *keys;
+    sw->in_flight++;
+    sweep_send(j);
+}
+
+static void sweep_listed(void *arg, int ok)
+{
+    tick_done(arg);
 }
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
     struct sweeper *sw = arg;
-    const char *argv[] = {"SMEMBERS", STORE_EVENTS_KEY};
 
     sw->in_flight = 1;
-    if (store_command(sw->store, 2, argv, NULL, on_events, sw) < 0)
+    if (events_each(sw->store, sweep_visit, sweep_listed, sw) < 0)
         tick_done(sw);          /* not connected: try again next tick */
 }
 

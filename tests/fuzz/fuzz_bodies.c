@@ -7,7 +7,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "api.h"
+#include "api_holds.h"
+#include "api_seats.h"
 #include "seatmap.h"
 #include "validate.h"
 

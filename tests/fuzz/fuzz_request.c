@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "router.h"
+#include "routes.h"
 #include "validate.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -25,10 +26,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (sp) {
         *sp = '\0';
         q = strchr(sp + 1, '?');
-        if (router_match(buf, sp + 1, q ? (size_t)(q - sp - 1) : strlen(sp + 1), &m) ==
-            ROUTER_FOUND)
+        if (router_match(routes_get(), buf, sp + 1, q ? (size_t)(q - sp - 1) : strlen(sp + 1),
+                         &m) == ROUTER_FOUND)
             for (i = 0; i < m.nparams; i++)
-                validate_id(m.param[i], m.param_len[i], ROUTER_PARAM_MAX);
+                validate_id(m.param[i], m.param_len[i], router_param_max(m.kind[i]));
     }
     free(buf);
     return 0;

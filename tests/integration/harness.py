@@ -67,7 +67,7 @@ OBSERVED = os.environ.get("USHER_OBSERVED")
 
 
 def observe(method, route, status, source=None):
-    """Records that `method route` (a route template of server/router.c)
+    """Records that `method route` (a route template of server/routes.c)
     answered `status`: for answers no usherd counts in its metrics (the
     wire layer's refusals, made before a request is routed)."""
     if OBSERVED:

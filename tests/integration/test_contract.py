@@ -39,8 +39,8 @@ BODIES = {
 
 
 def routes():
-    """(method, pattern) of every route of server/router.c's table."""
-    with open(os.path.join(ROOT, "server", "router.c")) as f:
+    """(method, pattern) of every route of server/routes.c's table."""
+    with open(os.path.join(ROOT, "server", "routes.c")) as f:
         return re.findall(r'\{"([A-Z]+)",\s+"(/[^"]*)"', f.read())
 
 

@@ -1,5 +1,5 @@
 """Keeps proto/openapi.yaml in step with the code: every route of the
-table in server/router.c is in the spec with its method and vice versa, and
+table in server/routes.c is in the spec with its method and vice versa, and
 the spec's error code enum is exactly the table in server/errors.c.
 Stdlib only: the YAML is read line by line, which is enough for this file's
 layout (paths at two spaces of indent, methods at four)."""
@@ -16,7 +16,7 @@ def read(path):
 
 
 def code_routes():
-    src = read("server/router.c")
+    src = read("server/routes.c")
     return {(m, p) for m, p in re.findall(r'\{"([A-Z]+)",\s+"(/[^"]*)"', src)}
 
 
@@ -40,7 +40,7 @@ class SpecInStep(unittest.TestCase):
         code, spec = code_routes(), spec_routes()
         self.assertGreaterEqual(len(code), 16)
         self.assertEqual(code - spec, set(), "routes missing from proto/openapi.yaml")
-        self.assertEqual(spec - code, set(), "routes in the spec but not in router.c")
+        self.assertEqual(spec - code, set(), "routes in the spec but not in routes.c")
 
     def test_error_codes(self):
         code = set(re.findall(r'= \{"([a-z_]+)",', read("server/errors.c")))

@@ -1,4 +1,5 @@
-/* Unit tests of router: matching, parameters, 404 vs 405 and Allow. */
+/* Unit tests of router and the route table (routes.c): matching,
+ * parameter kinds and limits, 404 vs 405 and Allow, route traits. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,13 +7,18 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "api.h"
+#include "api_events.h"
+#include "api_holds.h"
+#include "api_ops.h"
+#include "api_seats.h"
 #include "router.h"
+#include "routes.h"
+#include "validate.h"
 
 static enum router_result match(const char *method, const char *path,
                                 struct router_match *m)
 {
-    return router_match(method, path, strlen(path), m);
+    return router_match(routes_get(), method, path, strlen(path), m);
 }
 
 static void test_static_routes(void **state)
@@ -36,16 +42,21 @@ static void test_params(void **state)
                      ROUTER_FOUND);
     assert_ptr_equal(m.route->handler, api_hold_reserve);
     assert_int_equal(m.nparams, 2);
-    assert_string_equal(m.param_name[0], "event");
+    assert_int_equal(m.kind[0], PARAM_EVENT);
     assert_string_equal(m.param[0], "show-1");
-    assert_string_equal(m.param_name[1], "hold");
+    assert_int_equal(m.kind[1], PARAM_HOLD);
     assert_string_equal(m.param[1], "abc_DEF");
     assert_int_equal(m.param_len[1], 7);
+    assert_true(m.route->flags & ROUTE_FINISHING);
 
     assert_int_equal(match("GET", "/v1/events/e/orders/o:1", &m), ROUTER_FOUND);
-    assert_string_equal(m.param_name[1], "order");
+    assert_int_equal(m.kind[1], PARAM_ORDER);
     assert_string_equal(m.param[1], "o:1");
     assert_int_equal(m.route->body, BODY_NONE);
+    assert_false(m.route->flags & ROUTE_FINISHING);
+    assert_int_equal(router_param_max(PARAM_ORDER), ORDER_ID_MAX);
+    assert_int_equal(router_param_max(PARAM_HOLD), ID_MAX);
+    assert_string_equal(router_param_name(PARAM_ORDER), "order");
 
     assert_int_equal(match("PUT", "/v1/events/e", &m), ROUTER_FOUND);
     assert_int_equal(m.route->body, BODY_JSON_MAP);
@@ -99,13 +110,25 @@ static void test_head_is_get(void **state)
 
 static void test_table_is_consistent(void **state)
 {
-    size_t n, i, j;
-    const struct route *r = router_routes(&n);
+    const struct router *rt = routes_get();
+    const struct route *r = rt->routes;
+    size_t n = rt->n, i, j;
 
     assert_true(n >= 16);
     for (i = 0; i < n; i++) {
+        const char *p;
         assert_non_null(r[i].handler);
         assert_true(r[i].pattern[0] == '/');
+        /* every parameter is one of the three kinds */
+        for (p = strchr(r[i].pattern, '{'); p; p = strchr(p + 1, '{'))
+            assert_true(strncmp(p, "{event}", 7) == 0 || strncmp(p, "{hold}", 6) == 0 ||
+                        strncmp(p, "{order}", 7) == 0);
+        /* a route finishing a buyer's work is about a hold */
+        if (r[i].flags & ROUTE_FINISHING)
+            assert_non_null(strstr(r[i].pattern, "{hold}"));
+        /* the shared seat handler always has its action */
+        if (r[i].handler == api_seats_change)
+            assert_non_null(r[i].data);
         for (j = 0; j < i; j++)   /* no (method, pattern) twice */
             assert_false(strcmp(r[i].method, r[j].method) == 0 &&
                          strcmp(r[i].pattern, r[j].pattern) == 0);
@@ -115,11 +138,13 @@ static void test_table_is_consistent(void **state)
 static void test_body_limits(void **state)
 {
     /* seat maps may be large; everything else, and no route, is small */
-    assert_int_equal(router_body_max("PUT", "/v1/events/e1"), ROUTER_BODY_LARGE);
-    assert_int_equal(router_body_max("PUT", "/v1/events/e1?x=1"), ROUTER_BODY_LARGE);
-    assert_int_equal(router_body_max("POST", "/v1/events/e1/holds"), ROUTER_BODY_SMALL);
-    assert_int_equal(router_body_max("GET", "/v1/events/e1"), ROUTER_BODY_SMALL);
-    assert_int_equal(router_body_max("PUT", "/nowhere"), ROUTER_BODY_SMALL);
+    const struct router *rt = routes_get();
+
+    assert_int_equal(router_body_max(rt, "PUT", "/v1/events/e1"), ROUTER_BODY_LARGE);
+    assert_int_equal(router_body_max(rt, "PUT", "/v1/events/e1?x=1"), ROUTER_BODY_LARGE);
+    assert_int_equal(router_body_max(rt, "POST", "/v1/events/e1/holds"), ROUTER_BODY_SMALL);
+    assert_int_equal(router_body_max(rt, "GET", "/v1/events/e1"), ROUTER_BODY_SMALL);
+    assert_int_equal(router_body_max(rt, "PUT", "/nowhere"), ROUTER_BODY_SMALL);
 }
 
 int main(void)

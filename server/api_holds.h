@@ -1,0 +1,34 @@
+/* api_holds — the hold routes: create (with Idempotency-Key, scoped by
+ * API key and holder), read, extend, reserve (idempotent per order id)
+ * and release. The hold id is a 128-bit random token: the capability to
+ * reserve or release. */
+#ifndef USHER_API_HOLDS_H
+#define USHER_API_HOLDS_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+struct req;
+struct verr;
+
+/* The body checks of the routes, pure (no request, no Redis) so that
+ * unit and fuzz tests run the very code the routes run. Each returns 0,
+ * or -1 with e filled. Strings point into body; a->seats is malloc'd
+ * (free it, also on failure: it is then NULL). */
+struct hold_args {
+    const char **seats;
+    size_t nseats;
+    const char *holder;       /* NULL: none */
+    json_int_t ttl_s;         /* 0: the event's default */
+};
+int api_hold_create_args(json_t *body, struct hold_args *a, struct verr *e);
+int api_hold_extend_args(json_t *body, json_int_t *ttl_s, struct verr *e);
+int api_hold_reserve_args(json_t *body, const char **order_id, struct verr *e);
+
+void api_hold_create(struct req *r);
+void api_hold_get(struct req *r);
+void api_hold_release(struct req *r);
+void api_hold_extend(struct req *r);
+void api_hold_reserve(struct req *r);
+
+#endif
