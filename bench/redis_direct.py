@@ -4,22 +4,20 @@ bench/measure.sh reads redis-server's CPU time around it, so the Python
 client's own cost does not enter the figure.
 
 Usage: redis_direct.py PORT EVENT SECONDS  (seats S-R<row>-<n>, 100 x 1000)"""
+import os
 import random
 import sys
 import time
 
-sys.path.insert(0, __file__.rsplit("/", 2)[0] + "/tests/integration")
-from harness import Redis  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "tests", "integration"))
+from harness import Redis, event_keys, script_source  # noqa: E402
 
 port, event, secs = int(sys.argv[1]), sys.argv[2], float(sys.argv[3])
-root = __file__.rsplit("/", 2)[0]
-common = open(root + "/lua/lib/common.lua").read()
 r = Redis(port)
-sha_hold = r.cmd("SCRIPT", "LOAD", common + open(root + "/lua/hold_create.lua").read())
-sha_rel = r.cmd("SCRIPT", "LOAD", common + open(root + "/lua/hold_release.lua").read())
-keys = ["usher:{%s}:%s" % (event, k) for k in (
-    "meta", "seats", "layout", "status", "owner", "holds", "expiry", "tombs", "orders", "idem",
-    "journal")]
+sha_hold = r.cmd("SCRIPT", "LOAD", script_source("hold_create"))
+sha_rel = r.cmd("SCRIPT", "LOAD", script_source("hold_release"))
+keys = event_keys(event)
 
 
 def pack(*args):
@@ -37,7 +35,7 @@ end = time.time() + secs
 while time.time() < end:
     ids = ["d%d-%d" % (pairs, i) for i in range(batch)]
     seats = ["S-R%d-%d" % (rnd.randint(1, 100), rnd.randint(1, 1000)) for _ in range(batch)]
-    r.sock.sendall(b"".join(pack("EVALSHA", sha_hold, "11", *keys, h, "", "", "", "fp", s)
+    r.sock.sendall(b"".join(pack("EVALSHA", sha_hold, str(len(keys)), *keys, h, "", "", "", "fp", s)
                             for h, s in zip(ids, seats)))
     ok = []
     for h in ids:
@@ -46,7 +44,7 @@ while time.time() < end:
             ok.append(h)
         except RuntimeError:
             pass                         # 409: seat taken, counted as one call
-    r.sock.sendall(b"".join(pack("EVALSHA", sha_rel, "11", *keys, h) for h in ok))
+    r.sock.sendall(b"".join(pack("EVALSHA", sha_rel, str(len(keys)), *keys, h) for h in ok))
     for _ in ok:
         r._read()
     pairs += len(ok)

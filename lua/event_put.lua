@@ -1,7 +1,7 @@
 -- event_put: make a staged seat map the event's, creating the event or
 -- replacing it while no seat is held or reserved. usherd first writes the
 -- seat index (seat -> index) and the layout to two staging keys of this
--- PUT (KEYS[13], KEYS[14]) with plain commands in chunks, so that no single
+-- PUT (the two keys after the event's) with plain commands in chunks, so that no single
 -- command blocks Redis for long; this script swaps them in atomically.
 -- ARGV: name, hold_ttl_s, max_hold_ttl_s, max_seats_per_hold,
 --       sections_json, seat count, journal_max, max_seats_per_holder
@@ -12,7 +12,7 @@
 -- whole (expired, or a chunk was lost): usherd answers 503, retry.
 -- Work: O(1) plus the status string (1 byte a seat) and every due hold
 -- on replace; old keys are freed with UNLINK, off the main thread.
-local K_STAGE_SEATS, K_STAGE_LAYOUT = KEYS[13], KEYS[14]
+local K_STAGE_SEATS, K_STAGE_LAYOUT = KEYS[EVENT_KEYS + 1], KEYS[EVENT_KEYS + 2]
 local n = tonumber(ARGV[6])
 if redis.call('HLEN', K_STAGE_SEATS) ~= n or
    redis.call('EXISTS', K_STAGE_LAYOUT) == 0 then
@@ -27,9 +27,12 @@ if existed then
     redis.call('UNLINK', K_STAGE_SEATS, K_STAGE_LAYOUT)
     return fail('EVENT_IN_USE')
   end
-  -- the journal stays: its ids must keep rising for the stream readers
-  redis.call('UNLINK', K_META, K_SEATS, K_LAYOUT, K_STATUS, K_OWNER, K_HOLDS,
-             K_EXPIRY, K_TOMBS, K_ORDERS, K_IDEM, K_HOLDERS)
+  -- every key but the journal: its ids must keep rising for the readers
+  local old = {}
+  for i = 1, EVENT_KEYS do
+    if KEYS[i] ~= K_JOURNAL then old[#old + 1] = KEYS[i] end
+  end
+  redis.call('UNLINK', unpack(old))
 end
 redis.call('RENAME', K_STAGE_SEATS, K_SEATS)
 redis.call('RENAME', K_STAGE_LAYOUT, K_LAYOUT)

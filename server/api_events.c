@@ -73,8 +73,6 @@ static json_t *api_event_json(const char *event, const redisReply *reply, int br
 
 #define STAGE_CHUNK 5000
 #define STAGE_TTL_S "300"
-#define STAGE_SEATS STORE_EVENT_KEYS        /* index in struct event_keys */
-#define STAGE_LAYOUT (STORE_EVENT_KEYS + 1)
 
 struct put_state {
     struct seatmap map;
@@ -139,7 +137,7 @@ static void on_staged(void *arg, enum store_status st, const redisReply *reply)
     if (--ps->pending > 0)
         return;
     if (ps->failed) {
-        const char *unlink[3] = {"UNLINK", r->keys.key[STAGE_SEATS], r->keys.key[STAGE_LAYOUT]};
+        const char *unlink[3] = {"UNLINK", r->keys.key[STORE_KEY_STAGE_SEATS], r->keys.key[STORE_KEY_STAGE_LAYOUT]};
         store_command(r->app->store, 3, unlink, NULL, on_ignored, NULL);
         http_reply_error(r, ERR_REDIS_UNAVAILABLE, NULL, NULL);
         return;
@@ -200,8 +198,8 @@ static void on_event_registered(void *arg, enum store_status st, const redisRepl
         char *p = nums;
         argv[0] = "HSET";
         lens[0] = 4;
-        argv[1] = r->keys.key[STAGE_SEATS];
-        lens[1] = r->keys.len[STAGE_SEATS];
+        argv[1] = r->keys.key[STORE_KEY_STAGE_SEATS];
+        lens[1] = r->keys.len[STORE_KEY_STAGE_SEATS];
         for (j = i; j < end; j++) {
             int n = sprintf(p, "%zu", j);
             argv[argc] = m->seat[j];
@@ -213,9 +211,9 @@ static void on_event_registered(void *arg, enum store_status st, const redisRepl
         stage_send(r, (int)argc, argv, lens);
     }
     {
-        const char *expire[3] = {"EXPIRE", r->keys.key[STAGE_SEATS], STAGE_TTL_S};
-        const char *set[5] = {"SET", r->keys.key[STAGE_LAYOUT], m->layout, "EX", STAGE_TTL_S};
-        size_t setlens[5] = {3, r->keys.len[STAGE_LAYOUT], m->layout_len, 2, strlen(STAGE_TTL_S)};
+        const char *expire[3] = {"EXPIRE", r->keys.key[STORE_KEY_STAGE_SEATS], STAGE_TTL_S};
+        const char *set[5] = {"SET", r->keys.key[STORE_KEY_STAGE_LAYOUT], m->layout, "EX", STAGE_TTL_S};
+        size_t setlens[5] = {3, r->keys.len[STORE_KEY_STAGE_LAYOUT], m->layout_len, 2, strlen(STAGE_TTL_S)};
         stage_send(r, 3, expire, NULL);
         stage_send(r, 5, set, setlens);
     }
@@ -305,7 +303,7 @@ static void on_unlist_step(void *arg, enum store_status st, const redisReply *re
 {
     struct req *r = arg;
     struct delete_state *ds = r->data;
-    const char *exists[2] = {"EXISTS", r->keys.key[0]};
+    const char *exists[2] = {"EXISTS", r->keys.key[KEY_META]};
     const char *sadd[3] = {"SADD", STORE_EVENTS_KEY, r->event};
 
     if (!api_reply_ok(r, st, reply, REDIS_REPLY_INTEGER, 0))

@@ -60,15 +60,12 @@ static void store_connect(struct store *s);
 
 void store_event_keys(struct event_keys *k, const char *event)
 {
-    static const char *names[STORE_EVENT_KEYS] = {
-        "meta", "seats", "layout", "status", "owner",
-        "holds", "expiry", "tombs", "orders", "idem", "journal", "holders",
-    };
+    static const char *const names[EVENT_KEYS] = {EVENT_KEY_NAMES};
     size_t elen = strnlen(event, STORE_KEY_MAX - 20), i;
 
     /* "usher:{<event>}:<name>", built with memcpy: this runs for every
      * request, and ten snprintf calls showed up in profiles. */
-    for (i = 0; i < STORE_EVENT_KEYS; i++) {
+    for (i = 0; i < EVENT_KEYS; i++) {
         char *p = k->key[i];
         size_t nlen = strlen(names[i]);
         memcpy(p, "usher:{", 7);
@@ -77,18 +74,18 @@ void store_event_keys(struct event_keys *k, const char *event)
         memcpy(p + 9 + elen, names[i], nlen + 1);
         k->len[i] = 9 + elen + nlen;
     }
-    k->n = STORE_EVENT_KEYS;
+    k->n = EVENT_KEYS;
 }
 
 void store_event_stage_keys(struct event_keys *k, const char *event, const char *token)
 {
-    int a = snprintf(k->key[STORE_EVENT_KEYS], STORE_KEY_MAX, "usher:{%s}:stage:%s:seats",
+    int a = snprintf(k->key[STORE_KEY_STAGE_SEATS], STORE_KEY_MAX, "usher:{%s}:stage:%s:seats",
                      event, token);
-    int b = snprintf(k->key[STORE_EVENT_KEYS + 1], STORE_KEY_MAX,
+    int b = snprintf(k->key[STORE_KEY_STAGE_LAYOUT], STORE_KEY_MAX,
                      "usher:{%s}:stage:%s:layout", event, token);
 
-    k->len[STORE_EVENT_KEYS] = (size_t)a;
-    k->len[STORE_EVENT_KEYS + 1] = (size_t)b;
+    k->len[STORE_KEY_STAGE_SEATS] = (size_t)a;
+    k->len[STORE_KEY_STAGE_LAYOUT] = (size_t)b;
     k->n = STORE_KEYS_MAX;
 }
 

@@ -15,6 +15,7 @@
 #include <hiredis/hiredis.h>
 #include <stddef.h>
 
+#include "keys_gen.h"
 #include "scripts_gen.h"
 
 struct store;
@@ -38,18 +39,19 @@ enum store_status {
 
 typedef void store_cb(void *arg, enum store_status st, const redisReply *reply);
 
-#define STORE_EVENT_KEYS 12
-#define STORE_KEYS_MAX 14
+/* The keys of one event, in the order every script gets them (enum
+ * event_key, generated from lua/keys.list), and for event_put two staging
+ * keys after them (STORE_KEY_STAGE_SEATS, _LAYOUT). All share the hash
+ * tag {event}. */
+#define STORE_KEY_STAGE_SEATS EVENT_KEYS
+#define STORE_KEY_STAGE_LAYOUT (EVENT_KEYS + 1)
+#define STORE_KEYS_MAX (EVENT_KEYS + 2)
 #define STORE_KEY_MAX 128
-#define STORE_KEY_JOURNAL 10    /* index of usher:{E}:journal */
 
-/* The twelve keys of one event, in the order every script expects them
- * (lua/lib/common.lua), and for event_put two staging keys after them.
- * All share the hash tag {event}. */
 struct event_keys {
-    char key[STORE_KEYS_MAX][STORE_KEY_MAX];
+    char key[STORE_KEYS_MAX][STORE_KEY_MAX];   /* key[KEY_META], ... */
     size_t len[STORE_KEYS_MAX];
-    int n;                      /* keys in use: 12, or 14 with staging */
+    int n;                      /* keys in use: EVENT_KEYS, or STORE_KEYS_MAX with staging */
 };
 
 /* The key of the set of all event ids (not in any event's hash slot). */
@@ -59,7 +61,7 @@ struct event_keys {
 void store_event_keys(struct event_keys *k, const char *event);
 
 /* Adds the two staging keys of one PUT of the event (usher:{E}:stage:<token>:
- * seats and :layout) as keys 12 and 13. */
+ * seats and :layout) after the event's keys. */
 void store_event_stage_keys(struct event_keys *k, const char *event, const char *token);
 
 /* Creates the client and starts connecting; resolves a host name once,

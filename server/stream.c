@@ -414,7 +414,7 @@ static void watcher_read(struct watcher *w)
     argv[3] = "BLOCK";
     argv[4] = block;
     argv[5] = "STREAMS";
-    argv[6] = w->keys.key[STORE_KEY_JOURNAL];   /* the journal */
+    argv[6] = w->keys.key[KEY_JOURNAL];   /* the journal */
     snprintf(from, sizeof from, "%llu-%llu", w->last.ms, w->last.seq);
     argv[7] = from;
     if (store_command(w->redis, 8, argv, NULL, on_xread, w) == 0)
@@ -537,7 +537,7 @@ static void client_catch_up(struct client *c)
 
     snprintf(from, sizeof from, "(%llu-%llu", c->cursor.ms, c->cursor.seq);
     argv[0] = "XRANGE";
-    argv[1] = c->w->keys.key[STORE_KEY_JOURNAL];
+    argv[1] = c->w->keys.key[KEY_JOURNAL];
     argv[2] = sid_none(c->cursor) ? "-" : from;
     argv[3] = "+";
     argv[4] = "COUNT";
@@ -635,7 +635,7 @@ static void open_from_snapshot(struct req *r, enum store_status st, const redisR
         w->started = 1;
     }
     if (resuming) {
-        const char *argv[6] = {"XRANGE", w->keys.key[STORE_KEY_JOURNAL], "-", "+", "COUNT", "1"};
+        const char *argv[6] = {"XRANGE", w->keys.key[KEY_JOURNAL], "-", "+", "COUNT", "1"};
         c->cursor = resume;
         if (store_command(ss->app->store, 6, argv, NULL, on_first_id, c) == 0) {
             c->inflight = 1;

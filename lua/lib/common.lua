@@ -2,12 +2,11 @@
 -- (see CMakeLists.txt), so each operation stays one self-contained script
 -- that Redis runs atomically. Lua 5.1 only: Redis embeds 5.1.
 --
--- Every script is called with the same twelve keys of one event, all sharing
--- the Cluster hash tag {event}; lua/README.md documents what each holds.
-local K_META, K_SEATS, K_LAYOUT, K_STATUS, K_OWNER =
-  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
-local K_HOLDS, K_EXPIRY, K_TOMBS, K_ORDERS, K_IDEM, K_JOURNAL, K_HOLDERS =
-  KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11], KEYS[12]
+-- Every script is called with the same keys of one event, all sharing the
+-- Cluster hash tag {event}. Their names and order are lua/keys.list's: the
+-- build puts a local K_<NAME> for each in front of this file (K_META =
+-- KEYS[1], ...) and EVENT_KEYS, their count; lua/README.md documents what
+-- each holds.
 
 local TOMB_MS = 3600000      -- expired holds answer 410 for an hour
 local SWEEP_PER_WRITE = 2    -- expired holds cleaned by each hold call

@@ -59,6 +59,35 @@ VALGRIND = (["valgrind", "--leak-check=full", "--show-leak-kinds=definite,indire
 VALGRIND_FLAGS = ["--redis-timeout", "30s"] if VALGRIND else []
 
 
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def key_names():
+    """The event's key names in KEYS order: lua/keys.list, the one place
+    they are written."""
+    with open(os.path.join(ROOT, "lua", "keys.list")) as f:
+        return [l.strip() for l in f if l.strip() and not l.lstrip().startswith("#")]
+
+
+def event_keys(event):
+    """Every key of one event, in the order the scripts get them."""
+    return ["usher:{%s}:%s" % (event, k) for k in key_names()]
+
+
+def script_source(name):
+    """lua/<name>.lua as the build embeds it: the key locals of
+    lua/keys.list, lua/lib/common.lua, then the script."""
+    names = key_names()
+    prelude = ("-- Generated from lua/keys.list: the event's keys, in the order of KEYS.\n"
+               "local %s =\n  %s\nlocal EVENT_KEYS = %d\n" %
+               (", ".join("K_" + k.upper() for k in names),
+                ", ".join("KEYS[%d]" % (i + 1) for i in range(len(names))), len(names)))
+    with open(os.path.join(ROOT, "lua", "lib", "common.lua")) as f:
+        common = f.read()
+    with open(os.path.join(ROOT, "lua", name + ".lua")) as f:
+        return prelude + common + f.read()
+
+
 # Every status each operation answered in the suite, for the check that
 # proto/openapi.yaml declares each of them and that each declared one was
 # seen (tests/spec/check_statuses.py). ctest sets USHER_OBSERVED to a file

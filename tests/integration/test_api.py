@@ -28,10 +28,7 @@ def new_event():
     return "ev-" + uuid.uuid4().hex[:12]
 
 
-def event_keys(e):
-    return ["usher:{%s}:%s" % (e, k) for k in (
-        "meta", "seats", "layout", "status", "owner", "holds", "expiry",
-        "tombs", "orders", "idem", "journal", "holders")]
+event_keys = harness.event_keys
 
 
 class Base(unittest.TestCase):
@@ -217,15 +214,12 @@ class Events(Base):
         # the swap script itself: a staged index with a seat missing (as
         # after an expired or lost chunk) is refused and cleaned up
         self.make_event(sections=1, rows=1, seats=3)
-        root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-        src = "".join(open(os.path.join(root, "lua", f)).read()
-                      for f in ("lib/common.lua", "event_put.lua"))
-        sha = self.r.cmd("SCRIPT", "LOAD", src)
+        sha = self.r.cmd("SCRIPT", "LOAD", harness.script_source("event_put"))
         stage = ["usher:{%s}:stage:t:seats" % self.e, "usher:{%s}:stage:t:layout" % self.e]
         self.r.cmd("HSET", stage[0], "a", "0", "b", "1")
         self.r.cmd("SET", stage[1], "0\t\"id\":\"a\"}\n")
         with self.assertRaises(RuntimeError) as cm:
-            self.r.cmd("EVALSHA", sha, "14", *(event_keys(self.e) + stage),
+            self.r.cmd("EVALSHA", sha, str(len(event_keys(self.e)) + 2), *(event_keys(self.e) + stage),
                        "n", "600", "1800", "10", "[]", "3", "1000", "0")
         self.assertIn("STAGE_INCOMPLETE", str(cm.exception))
         self.assertEqual(self.r.cmd("EXISTS", *stage), 0)

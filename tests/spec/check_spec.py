@@ -50,6 +50,16 @@ class SpecInStep(unittest.TestCase):
         self.assertGreaterEqual(len(code), 20)
         self.assertEqual(code, enum)
 
+    def test_keys_documented_in_order(self):
+        """lua/README.md's table of an event's keys names lua/keys.list's
+        keys, in its order (the list is the one the code is made from)."""
+        names = [l.strip() for l in read("lua/keys.list").splitlines()
+                 if l.strip() and not l.strip().startswith("#")]
+        doc = re.findall(r"^\| (\d+) \| `usher:\{E\}:(\w+)` \|", read("lua/README.md"), re.M)
+        self.assertGreaterEqual(len(names), 12)
+        self.assertEqual([n for _, n in doc], names)
+        self.assertEqual([int(i) for i, _ in doc], list(range(1, len(names) + 1)))
+
     def test_scripts_documented(self):
         names = re.search(r"set\(USHER_SCRIPTS([^)]*)\)", read("CMakeLists.txt")).group(1).split()
         doc = read("lua/README.md")
