@@ -11,51 +11,44 @@
 #include "app.h"
 #include "config.h"
 #include "events.h"
+#include "replies.h"
 #include "seatmap.h"
 #include "util.h"
 
 /* The GET /v1/events/{event} body from an event_read reply; with
  * `brief` only {"event","name","counts"}. NULL when the reply is damaged. */
-static json_t *api_event_json(const char *event, const redisReply *reply, int brief)
+static json_t *event_json(const char *event, const redisReply *reply, int brief)
 {
-    const redisReply *status = reply->element[5];
+    struct event_view v;
     json_t *sections, *sec, *out, *secs;
     size_t i, at = 0;
 
-    if (reply->element[0]->type != REDIS_REPLY_STRING ||
-        reply->element[4]->type != REDIS_REPLY_STRING ||
-        status->type != REDIS_REPLY_STRING)
+    if (replies_event(reply, &v) < 0)
         return NULL;
-    for (i = 1; i <= 3; i++)
-        if (reply->element[i]->type != REDIS_REPLY_INTEGER)
-            return NULL;
-    sections = json_loadb(reply->element[4]->str, reply->element[4]->len, 0, NULL);
+    sections = json_loadb(v.sections.s, v.sections.len, 0, NULL);
     if (!json_is_array(sections)) {
         json_decref(sections);
         return NULL;
     }
-    out = json_pack("{s:s, s:s%, s:o}", "event", event, "name",
-                    reply->element[0]->str, reply->element[0]->len,
-                    "counts", api_counts(status->str, 0, status->len));
+    out = json_pack("{s:s, s:s%, s:o}", "event", event, "name", v.name.s, v.name.len,
+                    "counts", api_counts(v.status.s, 0, v.status.len));
     if (brief) {
         json_decref(sections);
         return out;
     }
-    json_object_set_new(out, "hold_ttl_s", json_integer(reply->element[1]->integer));
-    json_object_set_new(out, "max_hold_ttl_s", json_integer(reply->element[2]->integer));
-    json_object_set_new(out, "max_seats_per_hold", json_integer(reply->element[3]->integer));
-    if (reply->elements > 8 && reply->element[8]->type == REDIS_REPLY_INTEGER &&
-        reply->element[8]->integer > 0)
-        json_object_set_new(out, "max_seats_per_holder",
-                            json_integer(reply->element[8]->integer));
+    json_object_set_new(out, "hold_ttl_s", json_integer(v.hold_ttl_s));
+    json_object_set_new(out, "max_hold_ttl_s", json_integer(v.max_hold_ttl_s));
+    json_object_set_new(out, "max_seats_per_hold", json_integer(v.max_seats_per_hold));
+    if (v.max_seats_per_holder > 0)
+        json_object_set_new(out, "max_seats_per_holder", json_integer(v.max_seats_per_holder));
     secs = json_array();
     json_array_foreach(sections, i, sec) {
         size_t n = (size_t)json_integer_value(json_object_get(sec, "n"));
-        if (at + n > status->len)
-            n = status->len - at;
+        if (at + n > v.status.len)
+            n = v.status.len - at;
         json_array_append_new(secs, json_pack("{s:O, s:O, s:o}",
             "id", json_object_get(sec, "id"), "name", json_object_get(sec, "name"),
-            "counts", api_counts(status->str, at, at + n)));
+            "counts", api_counts(v.status.s, at, at + n)));
         at += n;
     }
     json_object_set_new(out, "sections", secs);
@@ -257,9 +250,9 @@ static void on_event_get(void *arg, enum store_status st, const redisReply *repl
     struct req *r = arg;
     json_t *body;
 
-    if (!api_reply_ok(r, st, reply, REDIS_REPLY_ARRAY, 7))
+    if (!api_reply_ok(r, st, reply, REDIS_REPLY_ARRAY, 0))
         return;
-    body = api_event_json(r->event, reply, 0);
+    body = event_json(r->event, reply, 0);
     if (!body) {
         http_reply_error(r, ERR_INTERNAL, NULL, NULL);
         return;
@@ -414,8 +407,8 @@ static void on_list_item(void *arg, enum store_status st, const redisReply *repl
 
     if (st != STORE_OK)
         l->failed = 1;
-    else if (reply->type == REDIS_REPLY_ARRAY && reply->elements >= 7) {
-        json_t *e = api_event_json(it->id, reply, 1);
+    else if (reply->type == REDIS_REPLY_ARRAY) {
+        json_t *e = event_json(it->id, reply, 1);
         if (e)
             json_array_append_new(l->events, e);
     } else if (reply->type == REDIS_REPLY_ERROR &&

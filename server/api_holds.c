@@ -9,77 +9,65 @@
 #include "validate.h"
 #include "guard.h"
 #include "metrics.h"
+#include "replies.h"
 #include "util.h"
 
 #define HOLD_SEATS_MAX 1000     /* hard cap; events set a lower one */
 #define TTL_MAX 7 * 86400
 
-/* Reply of the hold scripts (lua/lib/common.lua hold_reply):
- * {hold_id, state, created_ms, expires_ms, now_ms, holder, order,
- *  refunded ("a b c", "" = none), seats...}; for a reserved (or refunded)
- * hold, seats are those still sold to its order. */
-enum { H_ID, H_STATE, H_CREATED, H_EXPIRES, H_NOW, H_HOLDER, H_ORDER, H_REFUNDED, H_SEATS };
-
-/* A JSON array of the space-separated words of s[0..len). */
-static json_t *words(const char *s, size_t len)
+/* A JSON array of the space-separated words of s. */
+static json_t *words(struct rstr s)
 {
     json_t *a = json_array();
     size_t i = 0, start;
 
-    while (i < len) {
-        while (i < len && s[i] == ' ')
+    while (i < s.len) {
+        while (i < s.len && s.s[i] == ' ')
             i++;
         start = i;
-        while (i < len && s[i] != ' ')
+        while (i < s.len && s.s[i] != ' ')
             i++;
         if (i > start)
-            json_array_append_new(a, json_stringn(s + start, i - start));
+            json_array_append_new(a, json_stringn(s.s + start, i - start));
     }
     return a;
 }
 
-/* Adds "refunded": [...] to o when the reply names refunded seats. */
-static void add_refunded(json_t *o, const redisReply *reply)
+/* The seats of a hold view, as a JSON array. */
+static json_t *hold_seats(const struct hold_view *v)
 {
-    const redisReply *rf = reply->element[H_REFUNDED];
+    json_t *a = json_array();
+    size_t i;
 
-    if (rf->len)
-        json_object_set_new(o, "refunded", words(rf->str, rf->len));
+    for (i = 0; i < v->nseats; i++)
+        json_array_append_new(a, json_stringn(v->seats[i]->str, v->seats[i]->len));
+    return a;
 }
 
-static int is_str(const redisReply *r, const char *s)
+/* Adds "refunded": [...] to o when the hold names refunded seats. */
+static void add_refunded(json_t *o, const struct hold_view *v)
 {
-    return r->type == REDIS_REPLY_STRING && r->len == strlen(s) &&
-           memcmp(r->str, s, r->len) == 0;
+    if (v->refunded.len)
+        json_object_set_new(o, "refunded", words(v->refunded));
 }
 
-/* The hold's JSON from a hold_reply, or NULL when the reply is damaged. */
-static json_t *hold_json(const char *event, const redisReply *reply)
+/* The hold's JSON: held with its expiry, or reserved (refunded) with its
+ * order and the seats still sold to it. */
+static json_t *hold_json(const char *event, const struct hold_view *v)
 {
-    const redisReply **el = (const redisReply **)reply->element;
-    json_t *h;
-    int i;
+    json_t *h = json_pack("{s:s%, s:s, s:s%, s:o}", "hold_id", v->id.s, v->id.len,
+                          "event", event, "status", v->state.s, v->state.len,
+                          "seats", hold_seats(v));
 
-    for (i = H_CREATED; i <= H_NOW; i++)
-        if (el[i]->type != REDIS_REPLY_INTEGER)
-            return NULL;
-    if (el[H_ID]->type != REDIS_REPLY_STRING || el[H_HOLDER]->type != REDIS_REPLY_STRING ||
-        el[H_ORDER]->type != REDIS_REPLY_STRING || el[H_STATE]->type != REDIS_REPLY_STRING ||
-        el[H_REFUNDED]->type != REDIS_REPLY_STRING)
-        return NULL;
-    h = json_pack("{s:s%, s:s, s:s%, s:o}",
-                  "hold_id", el[H_ID]->str, el[H_ID]->len, "event", event,
-                  "status", el[H_STATE]->str, el[H_STATE]->len,
-                  "seats", api_strings(reply, H_SEATS));
-    if (el[H_HOLDER]->len)
-        json_object_set_new(h, "holder", json_stringn(el[H_HOLDER]->str, el[H_HOLDER]->len));
-    if (is_str(el[H_STATE], "reserved") || is_str(el[H_STATE], "refunded")) {
-        json_object_set_new(h, "order_id", json_stringn(el[H_ORDER]->str, el[H_ORDER]->len));
-        add_refunded(h, reply);
+    if (v->holder.len)
+        json_object_set_new(h, "holder", json_stringn(v->holder.s, v->holder.len));
+    if (replies_is(v->state, "reserved") || replies_is(v->state, "refunded")) {
+        json_object_set_new(h, "order_id", json_stringn(v->order.s, v->order.len));
+        add_refunded(h, v);
     } else {
         char when[40];
-        long long left = el[H_EXPIRES]->integer - el[H_NOW]->integer;
-        util_format_rfc3339(el[H_EXPIRES]->integer, when, sizeof when);
+        long long left = v->expires_ms - v->now_ms;
+        util_format_rfc3339(v->expires_ms, when, sizeof when);
         json_object_set_new(h, "expires_at", json_string(when));
         json_object_set_new(h, "expires_in_s",
                             json_integer(left > 0 ? (left + 999) / 1000 : 0));
@@ -87,32 +75,42 @@ static json_t *hold_json(const char *event, const redisReply *reply)
     return h;
 }
 
+/* Decodes a hold-script reply into v, or answers r (the script's error,
+ * or 500 for a reply of another shape) and returns 0. */
+static int hold_reply_ok(struct req *r, enum store_status st, const redisReply *reply,
+                         struct hold_view *v)
+{
+    if (!api_reply_ok(r, st, reply, REDIS_REPLY_ARRAY, 0))
+        return 0;
+    if (replies_hold(reply, v) < 0) {
+        http_reply_error(r, ERR_INTERNAL, NULL, NULL);
+        return 0;
+    }
+    return 1;
+}
+
 /* Answers `status` with the hold of a successful hold-script reply. */
 static void reply_hold(struct req *r, int status, enum store_status st,
                        const redisReply *reply)
 {
-    json_t *h;
+    struct hold_view v;
 
-    if (!api_reply_ok(r, st, reply, REDIS_REPLY_ARRAY, H_SEATS))
-        return;
-    h = hold_json(r->event, reply);
-    if (!h) {
-        http_reply_error(r, ERR_INTERNAL, NULL, NULL);
-        return;
-    }
-    http_reply_json(r, status, h);
+    if (hold_reply_ok(r, st, reply, &v))
+        http_reply_json(r, status, hold_json(r->event, &v));
 }
 
 /* ---- POST /v1/events/{event}/holds ---- */
 
 static void on_hold_create(void *arg, enum store_status st, const redisReply *reply)
 {
-    /* the last element is 1 for the replay of an idempotent retry */
-    if (st == STORE_OK && reply->type == REDIS_REPLY_ARRAY && reply->elements > H_SEATS &&
-        reply->element[reply->elements - 1]->type == REDIS_REPLY_INTEGER &&
-        reply->element[reply->elements - 1]->integer == 0)
+    struct req *r = arg;
+    struct hold_view v;
+
+    if (!hold_reply_ok(r, st, reply, &v))
+        return;
+    if (v.replay == 0)          /* not the replay of an idempotent retry */
         metrics_hold(HOLD_CREATED, 1);
-    reply_hold(arg, 201, st, reply);
+    http_reply_json(r, 201, hold_json(r->event, &v));
 }
 
 int api_hold_create_args(json_t *body, struct hold_args *a, struct verr *e)
@@ -227,9 +225,13 @@ static void on_hold_ok(void *arg, enum store_status st, const redisReply *reply)
 
 static void on_hold_extend(void *arg, enum store_status st, const redisReply *reply)
 {
-    if (st == STORE_OK && reply->type == REDIS_REPLY_ARRAY)
-        metrics_hold(HOLD_EXTENDED, 1);
-    reply_hold(arg, 200, st, reply);
+    struct req *r = arg;
+    struct hold_view v;
+
+    if (!hold_reply_ok(r, st, reply, &v))
+        return;
+    metrics_hold(HOLD_EXTENDED, 1);
+    http_reply_json(r, 200, hold_json(r->event, &v));
 }
 
 void api_hold_get(struct req *r)
@@ -264,22 +266,16 @@ static void on_hold_reserve(void *arg, enum store_status st, const redisReply *r
 {
     struct req *r = arg;
 
+    struct hold_view v;
     json_t *body;
 
-    if (!api_reply_ok(r, st, reply, REDIS_REPLY_ARRAY, H_SEATS))
+    if (!hold_reply_ok(r, st, reply, &v))
         return;
-    if (reply->element[H_ORDER]->type != REDIS_REPLY_STRING ||
-        reply->element[H_ID]->type != REDIS_REPLY_STRING ||
-        reply->element[H_REFUNDED]->type != REDIS_REPLY_STRING) {
-        http_reply_error(r, ERR_INTERNAL, NULL, NULL);
-        return;
-    }
     metrics_hold(HOLD_RESERVED, 1);
     body = json_pack("{s:s, s:s%, s:s%, s:o}", "event", r->event,
-        "order_id", reply->element[H_ORDER]->str, reply->element[H_ORDER]->len,
-        "hold_id", reply->element[H_ID]->str, reply->element[H_ID]->len,
-        "seats", api_strings(reply, H_SEATS));
-    add_refunded(body, reply);
+                     "order_id", v.order.s, v.order.len, "hold_id", v.id.s, v.id.len,
+                     "seats", hold_seats(&v));
+    add_refunded(body, &v);
     http_reply_json(r, 200, body);
 }
 

@@ -10,6 +10,7 @@
 #include "app.h"
 #include "layouts.h"
 #include "query.h"
+#include "replies.h"
 #include "util.h"
 
 #define ADMIN_SEATS_MAX 5000
@@ -32,23 +33,20 @@ static void seat_filter_free(void *p)
 
 /* The layout to list: the cached one when event_read left it out because
  * the read named its id, else the reply's, cached for the next read. */
-static void seats_layout(struct req *r, struct seat_filter *f, const redisReply *reply,
+static void seats_layout(struct req *r, struct seat_filter *f, const struct event_view *v,
                          const char **data, size_t *len)
 {
-    const redisReply *layout = reply->element[6];
-    const redisReply *id = reply->elements > 9 && reply->element[9]->type == REDIS_REPLY_STRING
-                           ? reply->element[9] : NULL;
-
-    if (f->layout && id && layout->len == 0 && strcmp(f->layout->id, id->str) == 0) {
+    if (f->layout && v->layout_id.len && v->layout.len == 0 &&
+        strcmp(f->layout->id, v->layout_id.s) == 0) {
         *data = f->layout->data;
         *len = f->layout->len;
         return;
     }
-    *data = layout->str;
-    *len = layout->len;
+    *data = v->layout.s;
+    *len = v->layout.len;
     layouts_release(f->layout);
-    f->layout = id && id->len ? layouts_put(r->app->layouts, r->event, id->str,
-                                            layout->str, layout->len) : NULL;
+    f->layout = v->layout_id.len ? layouts_put(r->app->layouts, r->event, v->layout_id.s,
+                                               v->layout.s, v->layout.len) : NULL;
 }
 
 static const char *status_name(char c)
@@ -63,7 +61,7 @@ static const char *status_name(char c)
 
 /* Section index of filter->section in the sections JSON; -1 = all,
  * -2 = no such section. */
-static long section_index(const redisReply *sections, const char *id)
+static long section_index(struct rstr sections, const char *id)
 {
     json_t *a, *s;
     size_t i;
@@ -71,7 +69,7 @@ static long section_index(const redisReply *sections, const char *id)
 
     if (!id[0])
         return -1;
-    a = json_loadb(sections->str, sections->len, 0, NULL);
+    a = json_loadb(sections.s, sections.len, 0, NULL);
     json_array_foreach(a, i, s) {
         if (strcmp(json_string_value(json_object_get(s, "id")), id) == 0) {
             found = (long)i;
@@ -86,7 +84,8 @@ static void on_seats_list(void *arg, enum store_status st, const redisReply *rep
 {
     struct req *r = arg;
     struct seat_filter *f = r->data;
-    const redisReply *status, *layout;
+    struct event_view ev;
+    struct rstr status;
     struct evbuffer *out;
     struct evbuffer_iovec v;
     const char *p, *end, *ldata;
@@ -95,22 +94,20 @@ static void on_seats_list(void *arg, enum store_status st, const redisReply *rep
     long want;
     int first = 1;
 
-    if (!api_reply_ok(r, st, reply, REDIS_REPLY_ARRAY, 7))
+    if (!api_reply_ok(r, st, reply, REDIS_REPLY_ARRAY, 0))
         return;
-    status = reply->element[5];
-    layout = reply->element[6];
-    if (status->type != REDIS_REPLY_STRING || layout->type != REDIS_REPLY_STRING ||
-        reply->element[4]->type != REDIS_REPLY_STRING) {
+    if (replies_event(reply, &ev) < 0) {
         http_reply_error(r, ERR_INTERNAL, NULL, NULL);
         return;
     }
-    seats_layout(r, f, reply, &ldata, &llen);
-    want = section_index(reply->element[4], f->section);
+    status = ev.status;
+    seats_layout(r, f, &ev, &ldata, &llen);
+    want = section_index(ev.sections, f->section);
     /* Written straight into one reserved extent, no printf: a 120,000-seat
      * map is 8 MB, and formatting it seat by seat held the event loop for
      * tens of milliseconds. Per seat at most the layout line's tail plus
      * 23 bytes (",{\"status\":\"available\","). */
-    cap = llen + status->len * 24 + strlen(r->event) + 32;
+    cap = llen + status.len * 24 + strlen(r->event) + 32;
     out = evbuffer_new();
     if (!out || evbuffer_reserve_space(out, (ev_ssize_t)cap, &v, 1) != 1) {
         if (out)
@@ -124,10 +121,10 @@ static void on_seats_list(void *arg, enum store_status st, const redisReply *rep
     util_put(&w, wend, r->event, strlen(r->event));
     util_put(&w, wend, "\",\"seats\":[", 11);
     /* Each layout line: "<section index>\t<tail of the seat's object>\n". */
-    for (p = ldata, end = p + llen; p < end && i < status->len; i++) {
+    for (p = ldata, end = p + llen; p < end && i < status.len; i++) {
         const char *tab = memchr(p, '\t', (size_t)(end - p));
         const char *nl = tab ? memchr(tab, '\n', (size_t)(end - tab)) : NULL;
-        char c = status->str[i];
+        char c = status.s[i];
         if (!nl)
             break;
         if ((want == -1 || strtol(p, NULL, 10) == want) && (!f->status || f->status == c)) {

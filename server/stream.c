@@ -9,6 +9,7 @@
 #include "api_common.h"
 #include "app.h"
 #include "conn.h"
+#include "replies.h"
 #include "validate.h"
 #include "util.h"
 
@@ -581,20 +582,20 @@ static void open_from_snapshot(struct req *r, enum store_status st, const redisR
     char event[ID_MAX + 1], *msg;
     struct sid resume = op->resume, snap = {0, 0};
     int resuming = op->resuming;
+    struct event_view ev;
     struct watcher *w;
     struct client *c;
     json_t *counts;
 
-    if (!api_reply_ok(r, st, reply, REDIS_REPLY_ARRAY, 8))
+    if (!api_reply_ok(r, st, reply, REDIS_REPLY_ARRAY, 0))
         return;
-    if (reply->element[5]->type != REDIS_REPLY_STRING ||
-        reply->element[7]->type != REDIS_REPLY_STRING) {
+    if (replies_event(reply, &ev) < 0) {
         http_reply_error(r, ERR_INTERNAL, NULL, NULL);
         return;
     }
     snprintf(event, sizeof event, "%s", r->event);
-    sid_parse(reply->element[7]->str, reply->element[7]->len, &snap);
-    counts = api_counts(reply->element[5]->str, 0, reply->element[5]->len);
+    sid_parse(ev.journal_id.s, ev.journal_id.len, &snap);
+    counts = api_counts(ev.status.s, 0, ev.status.len);
     w = watcher_get(ss, event);
     c = calloc(1, sizeof *c);
     if (!w || !c) {

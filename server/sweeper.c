@@ -6,6 +6,7 @@
 
 #include "events.h"
 #include "metrics.h"
+#include "replies.h"
 #include "util.h"
 
 #define SWEEP_BATCH "500"
@@ -43,12 +44,12 @@ static void tick_done(struct sweeper *sw)
 static void on_swept(void *arg, enum store_status st, const redisReply *r)
 {
     struct sweep_job *j = arg;
+    struct sweep_view v;
+    int ok = st == STORE_OK && replies_sweep(r, &v) == 0;
 
-    if (st == STORE_OK && r->type == REDIS_REPLY_ARRAY && r->elements == 3 &&
-        r->element[0]->type == REDIS_REPLY_INTEGER)
-        metrics_hold(HOLD_EXPIRED, (uint64_t)r->element[0]->integer);
-    if (st == STORE_OK && r->type == REDIS_REPLY_ARRAY && r->elements == 3 &&
-        r->element[2]->integer == 1 && ++j->rounds < SWEEP_ROUNDS_MAX && !j->sw->dead) {
+    if (ok)
+        metrics_hold(HOLD_EXPIRED, (uint64_t)v.expired);
+    if (ok && v.more && ++j->rounds < SWEEP_ROUNDS_MAX && !j->sw->dead) {
         sweep_send(j);          /* more due: keep going this tick */
         return;
     }

@@ -1,0 +1,61 @@
+/* replies — the shapes of the Lua scripts' replies, each decoded in this
+ * one place into a typed view (as hiredis keeps its parser apart from
+ * its reply objects): no caller indexes a script reply by number. The
+ * positions follow the scripts' contracts (lua/README.md): event_read's
+ * list, hold_reply's list (plus hold_create's replay flag), sweep's three
+ * counts. A view borrows every string from the reply: it lives as long
+ * as the reply, that is for the store callback only. */
+#ifndef USHER_REPLIES_H
+#define USHER_REPLIES_H
+
+#include <hiredis/hiredis.h>
+#include <stddef.h>
+
+/* A byte string borrowed from a reply ("" when the script sent ""),
+ * NUL-terminated as hiredis keeps every string. */
+struct rstr {
+    const char *s;
+    size_t len;
+};
+
+/* event_read: an event's settings and the live status of every seat. */
+struct event_view {
+    struct rstr name;
+    long long hold_ttl_s, max_hold_ttl_s, max_seats_per_hold;
+    long long max_seats_per_holder;   /* 0 = no limit */
+    struct rstr sections;             /* JSON [{"id","name","n"}] */
+    struct rstr status;               /* one status byte per seat */
+    struct rstr layout;               /* "" when left out (the caller's id is current) */
+    struct rstr journal_id;           /* the journal's last entry id, "" = none */
+    struct rstr layout_id;            /* "" = none (an event made before layout ids) */
+};
+
+/* hold_reply: one hold, as hold_get, hold_extend, hold_reserve and
+ * hold_create answer it. */
+struct hold_view {
+    struct rstr id, state;            /* state: held, reserved or refunded */
+    long long created_ms, expires_ms, now_ms;
+    struct rstr holder, order;        /* "" = none */
+    struct rstr refunded;             /* space-separated seat ids, "" = none */
+    const redisReply *const *seats;   /* string replies: held seats, or those still sold */
+    size_t nseats;
+    int replay;                       /* hold_create: 1 = an idempotent replay, 0 = new; else -1 */
+};
+
+/* sweep: what one call did. */
+struct sweep_view {
+    long long expired, purged;
+    int more;                         /* work is left */
+};
+
+/* Each fills v from a successful (non-error) script reply of its shape:
+ * 0, or -1 when the reply is not of that shape (a bug or a script of
+ * another version: answer 500). */
+int replies_event(const redisReply *r, struct event_view *v);
+int replies_hold(const redisReply *r, struct hold_view *v);
+int replies_sweep(const redisReply *r, struct sweep_view *v);
+
+/* 1 when s equals the NUL-terminated lit. */
+int replies_is(struct rstr s, const char *lit);
+
+#endif
