@@ -108,8 +108,12 @@ static void conn_unlink(struct conn *c)
     c->s = NULL;
 }
 
+/* Frees a connection whose socket is gone and that nothing refers to:
+ * no handler owes it an answer, conn_process is not on the stack. */
 static void conn_free(struct conn *c)
 {
+    USHER_ASSERT(c->dead && c->fd < 0);
+    USHER_ASSERT(!c->in_process && c->state != C_BUSY);
     wire_deinit(&c->w);
     free(c);
 }
@@ -289,9 +293,11 @@ static void write_head(struct conn *c, int status, const char *extra,
     evbuffer_add(c->out, buf, (size_t)(p - buf));
 }
 
-/* After an answer: next request, or close. */
+/* After an answer: next request, or close. Only a request being
+ * handled is answered, and once: a second answer finds it moved on. */
 static void conn_next(struct conn *c)
 {
+    USHER_ASSERT(c->state == C_BUSY);
     c->state = c->w.keep_alive ? C_HEAD : C_CLOSING;
     if (c->fd >= 0 && c->w.keep_alive && !c->eof && !event_pending(c->rev, EV_READ, NULL)) {
         struct timeval tv = {c->s->lim.idle_timeout_s, 0};
@@ -422,6 +428,8 @@ static void conn_dispatch(struct conn *c)
 
     struct wire_request *rq = &c->w.rq;
 
+    USHER_ASSERT(!c->dead && c->in_process);
+    USHER_ASSERT(c->state == C_HEAD || c->state == C_BODY || c->state == C_CHUNKED);
     rq->body = NULL;
     rq->body_len = 0;
     if (c->state == C_BODY) {

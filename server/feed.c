@@ -109,8 +109,11 @@ void feed_client_deliver(struct feed_client *c, const redisReply *entries)
 
 /* ---- clients ---- */
 
+/* Frees a client that has left its feed, or marks it closed for the
+ * call out for it to free. */
 static void client_free(struct feed_client *c)
 {
+    USHER_ASSERT(c->feed == NULL);
     if (c->inflight) {          /* the call's return frees it */
         c->closed = 1;
         return;
@@ -169,6 +172,7 @@ void feed_client_attach(struct feed_client *c, struct conn *conn)
 {
     struct feed *f = c->feed;
 
+    USHER_ASSERT(f != NULL && c->conn == NULL && conn != NULL);
     c->conn = conn;
     c->next = f->clients;
     if (c->next)
@@ -182,12 +186,14 @@ void feed_client_abandon(struct feed_client *c)
 {
     struct feed *f = c->feed;
 
+    USHER_ASSERT(c->conn == NULL && !c->inflight);
     free(c);
     feed_release(f);
 }
 
 int feed_client_returned(struct feed_client *c)
 {
+    USHER_ASSERT(c->inflight);
     c->inflight = 0;
     if (c->closed) {
         free(c);
@@ -198,6 +204,7 @@ int feed_client_returned(struct feed_client *c)
 
 void feed_client_go_live(struct feed_client *c)
 {
+    USHER_ASSERT(!c->closed && c->feed != NULL && !c->inflight);
     c->live = 1;
     feed_start_at(c->feed, c->cursor);
     feed_read(c->feed);
@@ -327,6 +334,7 @@ static void feed_destroy(struct feed *f)
 {
     struct feeds *fs = f->fs;
 
+    USHER_ASSERT(f->nclients == 0);
     if (f->prev)
         f->prev->next = f->next;
     else
@@ -426,6 +434,7 @@ void feeds_destroy(struct feeds *fs)
             f->clients = c->next;
             conn_stream_end(c->conn);
             c->closed = 1;
+            c->feed = NULL;
             client_free(c);
         }
         f->nclients = 0;

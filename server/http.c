@@ -18,6 +18,7 @@
 #include "util.h"
 #include "validate.h"
 
+/* Frees r and everything hung on it, once its one answer is out. */
 static void req_finish(struct req *r)
 {
     if (r->counted)

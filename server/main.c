@@ -27,9 +27,6 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     event_base_loopexit(arg, NULL);
 }
 
-/* An event base whose epoll backend batches changes: hiredis turns write
- * interest on and off for every command, and with the changelist only the
- * net change of one loop iteration reaches epoll_ctl. */
 /* Raises the open-file limit to its hard cap and lowers max_connections
  * to fit it, keeping room for Redis connections, logs, listeners and
  * refused connections lingering. */
@@ -53,6 +50,9 @@ static void fit_connections(struct config *c)
     }
 }
 
+/* An event base whose epoll backend batches changes: hiredis turns write
+ * interest on and off for every command, and with the changelist only the
+ * net change of one loop iteration reaches epoll_ctl. */
 static struct event_base *base_create(void)
 {
     struct event_config *ec = event_config_new();

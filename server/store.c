@@ -89,11 +89,13 @@ void store_event_stage_keys(struct event_keys *k, const char *event, const char 
     k->n = STORE_KEYS_MAX;
 }
 
-/* Runs the call's callback once, then frees the call. */
+/* Runs the call's callback unless a timeout already answered it, then
+ * frees the call: hiredis hands each call back exactly once. */
 static void call_finish(struct call *c, enum store_status st, const redisReply *r)
 {
     store_cb *cb = c->cb;
 
+    USHER_ASSERT(c->timer != NULL);
     if (c->script >= 0 && cb)
         metrics_script((enum script_id)c->script, util_now_us() - c->t0_us, st == STORE_OK);
     c->cb = NULL;
@@ -104,8 +106,8 @@ static void call_finish(struct call *c, enum store_status st, const redisReply *
     free(c);
 }
 
-/* Forgets the current connection: every call queued on it fails with
- * STORE_DOWN (via on_reply with a NULL reply), then a reconnect follows. */
+/* The connection is gone (hiredis frees it): arms the reconnect timer
+ * with the current backoff, and doubles the backoff up to its cap. */
 static void schedule_reconnect(struct store *s)
 {
     struct timeval tv;
@@ -162,6 +164,8 @@ static void on_timeout(evutil_socket_t fd, short what, void *arg)
     struct call *c = arg;
     store_cb *cb = c->cb;
 
+    /* the timer fires once, and only for a call not yet answered */
+    USHER_ASSERT(cb != NULL);
     /* Answer now; the call itself stays queued in hiredis until the drop
      * below flushes it through on_reply, which frees it. */
     c->cb = NULL;

@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
@@ -42,12 +43,6 @@ void util_format_rfc3339(int64_t ms, char *buf, size_t len)
     snprintf(buf + n, len - n, ".%03dZ", (int)(ms % 1000));
 }
 
-/* Random bytes are drawn from getrandom(2) a pool at a time; each token
- * takes 16 fresh bytes that are then wiped, so no bits are ever reused. One
- * syscall serves 256 tokens instead of one. Single-threaded by design. */
-static unsigned char pool[4096];
-static size_t pool_left;
-
 void util_put(char **p, const char *end, const char *s, size_t n)
 {
     if (n > (size_t)(end - *p))
@@ -69,6 +64,12 @@ char *util_put_uint(char *p, unsigned long long n)
         *p++ = tmp[--i];
     return p;
 }
+
+/* Random bytes are drawn from getrandom(2) a pool at a time; each token
+ * takes 16 fresh bytes that are then wiped, so no bits are ever reused. One
+ * syscall serves 256 tokens instead of one. Single-threaded by design. */
+static unsigned char pool[4096];
+static size_t pool_left;
 
 int util_random_token(char out[23])
 {
@@ -97,4 +98,10 @@ int util_random_token(char out[23])
     }
     out[22] = '\0';
     return 0;
+}
+
+void util_assert_fail(const char *cond, const char *file, int line)
+{
+    util_log("fatal", "broken rule at %s:%d: %s", file, line, cond);
+    abort();
 }

@@ -1,6 +1,6 @@
 /* util — small helpers shared by every module: logging to stderr, clock
- * and time formatting, decimal numbers without printf, and unguessable
- * tokens from the OS random source.
+ * and time formatting, decimal numbers without printf, unguessable
+ * tokens from the OS random source, and executable rules (USHER_ASSERT).
  * Nothing here allocates or blocks. */
 #ifndef USHER_UTIL_H
 #define USHER_UTIL_H
@@ -26,6 +26,18 @@ char *util_put_uint(char *p, unsigned long long n);
 /* Appends n bytes of s at *p and advances it, never past end (a longer s
  * is cut there): for answers written by hand into a buffer sized ahead. */
 void util_put(char **p, const char *end, const char *s, size_t n);
+
+/* USHER_ASSERT(rule): a lifetime rule made executable, at the entry of
+ * the functions that drop, finish or free. On in the Debug, sanitizer and
+ * fuzz builds (CMake defines USHER_ASSERTS), compiled out otherwise; a
+ * broken rule is logged and aborts. */
+#ifdef USHER_ASSERTS
+#define USHER_ASSERT(rule) ((rule) ? (void)0 : util_assert_fail(#rule, __FILE__, __LINE__))
+#else
+#define USHER_ASSERT(rule) ((void)0)
+#endif
+void util_assert_fail(const char *rule, const char *file, int line)
+    __attribute__((noreturn));
 
 /* Fills out[0..22] with a NUL-terminated URL-safe token of 128 random bits
  * from getrandom(2). Returns 0, or -1 when the OS random source fails. */
