@@ -14,12 +14,12 @@
 #include <time.h>
 #include <unistd.h>
 
-enum conn_state { C_DOWN, C_CONNECTING, C_IDLE, C_BUSY };
+enum hc_conn_state { C_DOWN, C_CONNECTING, C_IDLE, C_BUSY };
 
-struct conn {
+struct hc_conn {
     struct hc_pool *pool;
     int fd;
-    enum conn_state state;
+    enum hc_conn_state state;
     struct event *rev, *wev, *timer;
     char *rbuf;
     size_t rlen, rcap;
@@ -39,17 +39,17 @@ struct hc_pool {
     size_t fixed_len;
     const struct timeval *timeout;   /* a libevent common timeout */
     int nconns;
-    struct conn *conns;
-    struct conn **free;      /* idle or closed connections without a request */
+    struct hc_conn *conns;
+    struct hc_conn **free;      /* idle or closed connections without a request */
     int nfree;               /* (a stack: a scan per answer showed in profiles) */
     struct hc_req *head, *tail;
     size_t queued, busy;
 };
 
-static void conn_dispatch(struct conn *c);
+static void hc_conn_dispatch(struct hc_conn *c);
 static void pool_dispatch(struct hc_pool *p);
 
-static void pool_put_free(struct hc_pool *p, struct conn *c)
+static void pool_put_free(struct hc_pool *p, struct hc_conn *c)
 {
     if (!c->on_free) {
         c->on_free = 1;
@@ -83,7 +83,7 @@ int hc_parse_url(const char *url, char *host, int *port)
     return *port > 0 && *port < 65536 ? 0 : -1;
 }
 
-static void conn_close(struct conn *c)
+static void hc_conn_close(struct hc_conn *c)
 {
     if (c->fd >= 0) {
         event_del(c->rev);
@@ -96,7 +96,7 @@ static void conn_close(struct conn *c)
 }
 
 /* Ends the connection's current request with `status` and frees it. */
-static void conn_finish(struct conn *c, int status, const char *body, size_t len)
+static void hc_conn_finish(struct hc_conn *c, int status, const char *body, size_t len)
 {
     struct hc_req *r = c->req;
     uint64_t now = hc_now_us();
@@ -111,14 +111,14 @@ static void conn_finish(struct conn *c, int status, const char *body, size_t len
     /* the callback owns r now; body is ours */
 }
 
-static void conn_fail(struct conn *c, int status)
+static void hc_conn_fail(struct hc_conn *c, int status)
 {
-    conn_close(c);
+    hc_conn_close(c);
     if (c->req)
-        conn_finish(c, status, NULL, 0);
+        hc_conn_finish(c, status, NULL, 0);
 }
 
-static int conn_flush(struct conn *c)
+static int hc_conn_flush(struct hc_conn *c)
 {
     while (c->woff < c->wlen) {
         ssize_t n = write(c->fd, c->wbuf + c->woff, c->wlen - c->woff);
@@ -160,7 +160,7 @@ static size_t put(char *dst, const char *src, size_t n)
 
 /* Formats the request into wbuf with memcpy (snprintf showed in profiles)
  * and writes as much as the socket takes. */
-static void conn_send(struct conn *c)
+static void hc_conn_send(struct hc_conn *c)
 {
     struct hc_req *r = c->req;
     struct hc_pool *p = c->pool;
@@ -182,17 +182,17 @@ static void conn_send(struct conn *c)
         n += put(c->wbuf + n, r->body, r->body_len);
     c->wlen = n;
     c->woff = 0;
-    if (conn_flush(c) == 0)
+    if (hc_conn_flush(c) == 0)
         return;
 fail:
-    /* report from the loop: conn_send may run inside hc_submit */
+    /* report from the loop: hc_conn_send may run inside hc_submit */
     c->fail_status = HC_ERR_READ;
     event_active(c->timer, EV_TIMEOUT, 1);
 }
 
 /* Parses a complete response at the start of rbuf. Returns its total
  * length, 0 when more bytes are needed, -1 when it is malformed. */
-static long parse_response(struct conn *c, int *status, size_t *body_off,
+static long parse_response(struct hc_conn *c, int *status, size_t *body_off,
                            size_t *body_len, int *close_after)
 {
     char *end, *line;
@@ -236,12 +236,12 @@ static long parse_response(struct conn *c, int *status, size_t *body_off,
 
 static void on_read(evutil_socket_t fd, short what, void *arg)
 {
-    struct conn *c = arg;
+    struct hc_conn *c = arg;
 
     for (;;) {
         ssize_t n;
         if (buf_reserve(&c->rbuf, &c->rcap, c->rlen + 16384) < 0) {
-            conn_fail(c, HC_ERR_READ);
+            hc_conn_fail(c, HC_ERR_READ);
             return;
         }
         n = read(fd, c->rbuf + c->rlen, c->rcap - c->rlen);
@@ -250,7 +250,7 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
         if (n < 0 && errno == EAGAIN)
             break;
         if (n <= 0) {
-            conn_fail(c, HC_ERR_READ);
+            hc_conn_fail(c, HC_ERR_READ);
             pool_dispatch(c->pool);
             return;
         }
@@ -259,7 +259,7 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
             break;
     }
     if (!c->req) {           /* bytes nobody asked for */
-        conn_close(c);
+        hc_conn_close(c);
         return;
     }
     {
@@ -269,7 +269,7 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
         if (total == 0)
             return;
         if (total < 0) {
-            conn_fail(c, HC_ERR_READ);
+            hc_conn_fail(c, HC_ERR_READ);
             pool_dispatch(c->pool);
             return;
         }
@@ -277,49 +277,49 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
          * after it returns. */
         c->rlen = 0;
         if (close_after)
-            conn_close(c);
-        conn_finish(c, status, c->rbuf + off, len);
+            hc_conn_close(c);
+        hc_conn_finish(c, status, c->rbuf + off, len);
     }
     pool_dispatch(c->pool);
 }
 
 static void on_write(evutil_socket_t fd, short what, void *arg)
 {
-    struct conn *c = arg;
+    struct hc_conn *c = arg;
 
     if (c->state == C_CONNECTING) {
         int err = 0;
         socklen_t len = sizeof err;
         getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
         if (err) {
-            conn_fail(c, HC_ERR_CONNECT);
+            hc_conn_fail(c, HC_ERR_CONNECT);
             pool_dispatch(c->pool);
             return;
         }
         c->state = C_BUSY;
         event_add(c->rev, NULL);
         event_del(c->wev);
-        conn_send(c);
+        hc_conn_send(c);
         return;
     }
-    if (conn_flush(c) < 0) {
-        conn_fail(c, HC_ERR_READ);
+    if (hc_conn_flush(c) < 0) {
+        hc_conn_fail(c, HC_ERR_READ);
         pool_dispatch(c->pool);
     }
 }
 
 static void on_timeout(evutil_socket_t fd, short what, void *arg)
 {
-    struct conn *c = arg;
+    struct hc_conn *c = arg;
     int st = c->fail_status ? c->fail_status : HC_ERR_TIMEOUT;
 
     c->fail_status = 0;
-    conn_fail(c, st);
+    hc_conn_fail(c, st);
     pool_dispatch(c->pool);
 }
 
 /* Opens the socket and starts a non-blocking connect. 0 or -1. */
-static int conn_open(struct conn *c)
+static int hc_conn_open(struct hc_conn *c)
 {
     struct hc_pool *p = c->pool;
     int one = 1;
@@ -341,7 +341,7 @@ static int conn_open(struct conn *c)
 }
 
 /* Gives the next queued request to idle or closed connection c. */
-static void conn_dispatch(struct conn *c)
+static void hc_conn_dispatch(struct hc_conn *c)
 {
     struct hc_pool *p = c->pool;
     struct hc_req *r = p->head;
@@ -354,7 +354,7 @@ static void conn_dispatch(struct conn *c)
     c->req = r;
     r->sent_us = hc_now_us();
     if (c->state == C_DOWN) {
-        if (conn_open(c) < 0) {
+        if (hc_conn_open(c) < 0) {
             /* report from the loop, not from inside hc_submit */
             c->fail_status = HC_ERR_CONNECT;
             event_active(c->timer, EV_TIMEOUT, 1);
@@ -364,16 +364,16 @@ static void conn_dispatch(struct conn *c)
         return;
     }
     c->state = C_BUSY;
-    conn_send(c);
+    hc_conn_send(c);
 }
 
 static void pool_dispatch(struct hc_pool *p)
 {
     while (p->head && p->nfree > 0) {
-        struct conn *c = p->free[--p->nfree];
+        struct hc_conn *c = p->free[--p->nfree];
         c->on_free = 0;
         if (!c->req && (c->state == C_IDLE || c->state == C_DOWN))
-            conn_dispatch(c);
+            hc_conn_dispatch(c);
     }
 }
 
@@ -452,7 +452,7 @@ struct hc_pool *hc_pool_create(struct event_base *base, const char *host, int po
         return NULL;
     }
     for (i = connections - 1; i >= 0; i--) {   /* conns[0] on top */
-        struct conn *c = &p->conns[i];
+        struct hc_conn *c = &p->conns[i];
         pool_put_free(p, c);
         c->pool = p;
         c->fd = -1;
@@ -470,8 +470,8 @@ void hc_pool_destroy(struct hc_pool *p)
     if (!p)
         return;
     for (i = 0; i < p->nconns; i++) {
-        struct conn *c = &p->conns[i];
-        conn_close(c);
+        struct hc_conn *c = &p->conns[i];
+        hc_conn_close(c);
         if (c->req) {
             struct hc_req *r = c->req;
             free(r->body);
