@@ -38,6 +38,16 @@ local function journal(seats, status, cause, now)
              'ts', string.format('%d', now))
 end
 
+-- A hold record, usher:{E}:holds[hold id], is cjson of:
+--   s      state: 'held', 'reserved' or 'expired' (a tombstone)
+--   seats  the seat ids, in the order they were asked for
+--   c, e   created and expires, ms since the epoch (Redis TIME)
+--   holder the holder id, when the hold has one
+--   o      the order id, once reserved
+--   k      the Idempotency-Key field in usher:{E}:idem (scoped), if any
+--   f      the request's fingerprint (seats|holder|ttl), for key reuse
+--   t      1 while the hold is on its holder's list in usher:{E}:holders
+-- Short names: every hold call decodes and encodes one (lua/README.md).
 local function hold_load(hid)
   local raw = redis.call('HGET', K_HOLDS, hid)
   if not raw then return nil end
