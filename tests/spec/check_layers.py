@@ -26,24 +26,25 @@ def read(name):
         return f.read()
 
 
-def declared(text):
-    names = set()
+def names(text, definitions):
+    """The functions text declares (a ";" ends the declaration before any
+    "{"), or with `definitions` those it defines (a "{" comes first)."""
+    found = set()
     for m in PROTO.finditer(text):
         rest = text[m.end():]
         semi, brace = rest.find(";"), rest.find("{")
-        if semi >= 0 and (brace < 0 or semi < brace):
-            names.add(m.group(1))
-    return names
+        body_first = brace >= 0 and (semi < 0 or brace < semi)
+        if body_first == definitions and (semi >= 0 or brace >= 0):
+            found.add(m.group(1))
+    return found
+
+
+def declared(text):
+    return names(text, False)
 
 
 def defined(text):
-    names = set()
-    for m in PROTO.finditer(text):
-        rest = text[m.end():]
-        semi, brace = rest.find(";"), rest.find("{")
-        if brace >= 0 and (semi < 0 or brace < semi):
-            names.add(m.group(1))
-    return names
+    return names(text, True)
 
 
 def includes(text):

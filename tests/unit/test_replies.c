@@ -8,39 +8,8 @@
 
 #include <cmocka.h>
 
+#include "fake_reply.h"
 #include "replies.h"
-
-static redisReply S(const char *s)
-{
-    redisReply r = {0};
-
-    r.type = REDIS_REPLY_STRING;
-    r.str = (char *)s;
-    r.len = strlen(s);
-    return r;
-}
-
-static redisReply I(long long n)
-{
-    redisReply r = {0};
-
-    r.type = REDIS_REPLY_INTEGER;
-    r.integer = n;
-    return r;
-}
-
-static redisReply A(redisReply *items, redisReply **ptrs, size_t n)
-{
-    redisReply r = {0};
-    size_t i;
-
-    for (i = 0; i < n; i++)
-        ptrs[i] = &items[i];
-    r.type = REDIS_REPLY_ARRAY;
-    r.elements = n;
-    r.element = ptrs;
-    return r;
-}
 
 static void test_event_read(void **state)
 {
@@ -49,7 +18,7 @@ static void test_event_read(void **state)
 
     it[0] = S("Gala"), it[1] = I(600), it[2] = I(1800), it[3] = I(6), it[4] = S("[]");
     it[5] = S("..hr"), it[6] = S(""), it[7] = S("17-0"), it[8] = I(8), it[9] = S("tok");
-    r = A(it, p, 10);
+    r = AV(it, p, 10);
     assert_int_equal(replies_event(&r, &v), 0);
     assert_true(replies_is(v.name, "Gala"));
     assert_int_equal(v.hold_ttl_s, 600);
@@ -64,7 +33,7 @@ static void test_event_read(void **state)
     it[5] = I(1);
     assert_int_equal(replies_event(&r, &v), -1);
     it[5] = S("..hr");
-    r = A(it, p, 9);
+    r = AV(it, p, 9);
     assert_int_equal(replies_event(&r, &v), -1);
 }
 
@@ -75,7 +44,7 @@ static void test_hold_reply(void **state)
 
     it[0] = S("h1"), it[1] = S("reserved"), it[2] = I(1), it[3] = I(2), it[4] = I(3);
     it[5] = S(""), it[6] = S("ord-1"), it[7] = S("A-2"), it[8] = S("A-1"), it[9] = S("A-3");
-    r = A(it, p, 10);
+    r = AV(it, p, 10);
     assert_int_equal(replies_hold(&r, &v), 0);
     assert_true(replies_is(v.state, "reserved"));
     assert_true(replies_is(v.order, "ord-1"));
@@ -85,7 +54,7 @@ static void test_hold_reply(void **state)
     assert_int_equal(v.replay, -1);
     /* hold_create's trailing replay flag */
     it[10] = I(1);
-    r = A(it, p, 11);
+    r = AV(it, p, 11);
     assert_int_equal(replies_hold(&r, &v), 0);
     assert_int_equal(v.replay, 1);
     assert_int_equal(v.nseats, 2);
@@ -93,13 +62,13 @@ static void test_hold_reply(void **state)
     assert_int_equal(replies_hold(&r, &v), 0);
     assert_int_equal(v.replay, 0);
     /* no seat list at all is a hold without seats; a number among them is no hold */
-    r = A(it, p, 8);
+    r = AV(it, p, 8);
     assert_int_equal(replies_hold(&r, &v), 0);
     assert_int_equal(v.nseats, 0);
     it[8] = I(5);
-    r = A(it, p, 10);
+    r = AV(it, p, 10);
     assert_int_equal(replies_hold(&r, &v), -1);
-    r = A(it, p, 7);
+    r = AV(it, p, 7);
     assert_int_equal(replies_hold(&r, &v), -1);
 }
 
@@ -109,14 +78,14 @@ static void test_sweep(void **state)
     struct sweep_view v;
 
     it[0] = I(500), it[1] = I(3), it[2] = I(1);
-    r = A(it, p, 3);
+    r = AV(it, p, 3);
     assert_int_equal(replies_sweep(&r, &v), 0);
     assert_int_equal(v.expired, 500);
     assert_int_equal(v.purged, 3);
     assert_int_equal(v.more, 1);
     it[2] = S("1");
     assert_int_equal(replies_sweep(&r, &v), -1);
-    r = A(it, p, 2);
+    r = AV(it, p, 2);
     assert_int_equal(replies_sweep(&r, &v), -1);
 }
 

@@ -7,27 +7,8 @@
 
 #include <cmocka.h>
 
+#include "fake_reply.h"
 #include "sse.h"
-
-static redisReply S(const char *s)
-{
-    redisReply r = {0};
-
-    r.type = REDIS_REPLY_STRING;
-    r.str = (char *)s;
-    r.len = strlen(s);
-    return r;
-}
-
-static redisReply A(redisReply **ptrs, size_t n)
-{
-    redisReply r = {0};
-
-    r.type = REDIS_REPLY_ARRAY;
-    r.elements = n;
-    r.element = ptrs;
-    return r;
-}
 
 static void test_ids(void **state)
 {
