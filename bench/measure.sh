@@ -59,15 +59,17 @@ done
 # before any seat work.
 HID=$(curl -fs -X POST "http://127.0.0.1:$HPORT/v1/events/bench/holds" -d '{"seats":["S-R1-1"]}' |
       sed 's/.*"hold_id":"\([^"]*\)".*/\1/')
-SHA=$(redis-cli -p "$RPORT" script load "$(cat lua/lib/common.lua lua/hold_get.lua)")
-K=""
-for k in meta seats layout status owner holds expiry tombs orders idem journal; do K+=" usher:{bench}:$k"; done
+# the script as usherd embeds it, and the event's keys (lua/keys.list)
+py_harness() { python3 -c "import sys; sys.path.insert(0, 'tests/integration'); import harness; $1"; }
+SHA=$(redis-cli -p "$RPORT" script load "$(py_harness 'print(harness.script_source("hold_get"))')")
+K=$(py_harness 'print(" ".join(harness.event_keys("bench")))')
+NK=$(py_harness 'print(len(harness.key_names()))')
 echo "== redis-benchmark: EVALSHA hold_get (-c$CONNS -n 200000), $RUNS runs"
 for run in $(seq "$RUNS"); do
   redis-cli -p "$RPORT" config resetstat >/dev/null
   r0=$(ticks "$RPID")
   # shellcheck disable=SC2086
-  out=$(redis-benchmark -p "$RPORT" -c "$CONNS" -n 200000 -q EVALSHA "$SHA" 11 $K "$HID" |
+  out=$(redis-benchmark -p "$RPORT" -c "$CONNS" -n 200000 -q EVALSHA "$SHA" "$NK" $K "$HID" |
         tr '\r' '\n' | tail -1)
   r1=$(ticks "$RPID")
   evalsha=$(redis-cli -p "$RPORT" info commandstats | tr -d '\r' | grep '^cmdstat_evalsha' | sed 's/.*usec_per_call=\([0-9.]*\).*/\1/')
