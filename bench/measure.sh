@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Measures hold+release through usherd (wrk) next to the same hold_create
-# EVALSHA sent to Redis directly (redis-benchmark), with per-process CPU
+# Measures hold+release through usherd (wrk) next to the same hold_batch
+# EVALSHA calls sent to Redis directly, with per-process CPU
 # time of usherd and redis-server over each run. Private redis-server and
 # usherd on loopback; everything started here is stopped on exit.
 #
@@ -39,13 +39,14 @@ for run in $(seq "$RUNS"); do
       us_u, us_r, ev, 2 * (us_u + us_r) }'
 done
 
-# Redis alone, the same work: hold_create + hold_release pairs sent with
-# EVALSHA straight to Redis, pipelined 64 deep (bench/redis_direct.py).
-echo "== direct: EVALSHA hold_create + hold_release pairs to Redis, no HTTP (${SECS}s), $RUNS runs"
+# Redis alone, the same work: hold + release pairs sent as hold_batch
+# calls straight to Redis, 64 operations in flight (bench/redis_direct.py),
+# BENCH_BATCH operations a call (default 1: each alone).
+echo "== direct: hold + release pairs as EVALSHA hold_batch, ${BENCH_BATCH:-1} a call, no HTTP (${SECS}s), $RUNS runs"
 for run in $(seq "$RUNS"); do
   redis-cli -p "$RPORT" config resetstat >/dev/null
   r0=$(ticks "$RPID")
-  out=$(python3 bench/redis_direct.py "$RPORT" bench "$SECS")
+  out=$(python3 bench/redis_direct.py "$RPORT" bench "$SECS" "${BENCH_BATCH:-1}")
   r1=$(ticks "$RPID")
   evalsha=$(redis-cli -p "$RPORT" info commandstats | tr -d '\r' | grep '^cmdstat_evalsha' | sed 's/.*usec_per_call=\([0-9.]*\).*/\1/')
   pairs=${out#pairs=}; pairs=${pairs%% *}
@@ -54,22 +55,22 @@ for run in $(seq "$RUNS"); do
       p / s, r / t * 1e6 / p, ev }'
 done
 
-# The bare EVALSHA floor: redis-benchmark running hold_get on one live hold
-# (EXISTS, TIME, HGET, decode, reply): what Redis does per script call
-# before any seat work.
+# The bare EVALSHA floor: redis-benchmark reading one live hold through
+# hold_batch (HMGET meta, TIME, HGET, decode, reply): what Redis does per
+# script call before any seat work.
 HID=$(curl -fs -X POST "http://127.0.0.1:$HPORT/v1/events/bench/holds" -d '{"seats":["S-R1-1"]}' |
       sed 's/.*"hold_id":"\([^"]*\)".*/\1/')
 # the script as usherd embeds it, and the event's keys (lua/keys.list)
 py_harness() { python3 -c "import sys; sys.path.insert(0, 'tests/integration'); import harness; $1"; }
-SHA=$(redis-cli -p "$RPORT" script load "$(py_harness 'print(harness.script_source("hold_get"))')")
+SHA=$(redis-cli -p "$RPORT" script load "$(py_harness 'print(harness.script_source("hold_batch"))')")
 K=$(py_harness 'print(" ".join(harness.event_keys("bench")))')
 NK=$(py_harness 'print(len(harness.key_names()))')
-echo "== redis-benchmark: EVALSHA hold_get (-c$CONNS -n 200000), $RUNS runs"
+echo "== redis-benchmark: EVALSHA hold_batch 1 G (-c$CONNS -n 200000), $RUNS runs"
 for run in $(seq "$RUNS"); do
   redis-cli -p "$RPORT" config resetstat >/dev/null
   r0=$(ticks "$RPID")
   # shellcheck disable=SC2086
-  out=$(redis-benchmark -p "$RPORT" -c "$CONNS" -n 200000 -q EVALSHA "$SHA" "$NK" $K "$HID" |
+  out=$(redis-benchmark -p "$RPORT" -c "$CONNS" -n 200000 -q EVALSHA "$SHA" "$NK" $K 1 G "$HID" |
         tr '\r' '\n' | tail -1)
   r1=$(ticks "$RPID")
   evalsha=$(redis-cli -p "$RPORT" info commandstats | tr -d '\r' | grep '^cmdstat_evalsha' | sed 's/.*usec_per_call=\([0-9.]*\).*/\1/')

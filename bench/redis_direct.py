@@ -1,9 +1,10 @@
-"""Sends hold_create + hold_release pairs straight to Redis with EVALSHA,
-pipelined, as usherd would: the same scripts, keys and arguments, no HTTP.
-bench/measure.sh reads redis-server's CPU time around it, so the Python
-client's own cost does not enter the figure.
+"""Sends hold + release pairs straight to Redis as usherd does (EVALSHA
+hold_batch with the same keys and arguments, no HTTP), BATCH operations a
+call (as usherd coalesces one event's operations; 1 = each alone), a
+round of calls pipelined. bench/measure.sh reads redis-server's CPU time
+around it, so the Python client's own cost does not enter the figure.
 
-Usage: redis_direct.py PORT EVENT SECONDS  (seats S-R<row>-<n>, 100 x 1000)"""
+Usage: redis_direct.py PORT EVENT SECONDS [BATCH=1]  (seats S-R<row>-<n>, 100 x 1000)"""
 import os
 import random
 import sys
@@ -14,10 +15,11 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
 from harness import Redis, event_keys, script_source  # noqa: E402
 
 port, event, secs = int(sys.argv[1]), sys.argv[2], float(sys.argv[3])
+batch = int(sys.argv[4]) if len(sys.argv) > 4 else 1
 r = Redis(port)
-sha_hold = r.cmd("SCRIPT", "LOAD", script_source("hold_create"))
-sha_rel = r.cmd("SCRIPT", "LOAD", script_source("hold_release"))
+sha = r.cmd("SCRIPT", "LOAD", script_source("hold_batch"))
 keys = event_keys(event)
+ROUND = 64                      # operations in flight per round
 
 
 def pack(*args):
@@ -28,24 +30,45 @@ def pack(*args):
     return b"".join(out)
 
 
+def calls(ops):
+    """EVALSHA hold_batch calls of `batch` operations each."""
+    out = []
+    for i in range(0, len(ops), batch):
+        part = ops[i:i + batch]
+        args = [str(len(part))]
+        for op in part:
+            args += op
+        out.append(pack("EVALSHA", sha, str(len(keys)), *keys, *args))
+    return out
+
+
+def replies(n_calls):
+    got = []
+    for _ in range(n_calls):
+        try:
+            got.append(r._read())
+        except RuntimeError:
+            got.append(None)
+    return got
+
+
 rnd = random.Random(7)
-pairs = 0
-batch = 64
+pairs = ncalls = 0
 end = time.time() + secs
 while time.time() < end:
-    ids = ["d%d-%d" % (pairs, i) for i in range(batch)]
-    seats = ["S-R%d-%d" % (rnd.randint(1, 100), rnd.randint(1, 1000)) for _ in range(batch)]
-    r.sock.sendall(b"".join(pack("EVALSHA", sha_hold, str(len(keys)), *keys, h, "", "", "", "fp", s)
-                            for h, s in zip(ids, seats)))
+    ids = ["d%d-%d" % (pairs, i) for i in range(ROUND)]
+    ops = [["H", h, "", "", "", "", "1", "S-R%d-%d" % (rnd.randint(1, 100), rnd.randint(1, 1000))]
+           for h in ids]
+    cs = calls(ops)
+    r.sock.sendall(b"".join(cs))
     ok = []
-    for h in ids:
-        try:
-            r._read()
-            ok.append(h)
-        except RuntimeError:
-            pass                         # 409: seat taken, counted as one call
-    r.sock.sendall(b"".join(pack("EVALSHA", sha_rel, str(len(keys)), *keys, h) for h in ok))
-    for _ in ok:
-        r._read()
+    for res in replies(len(cs)):
+        for one in res or []:
+            if isinstance(one, list):
+                ok.append(one[0])        # held: release it below
+    cs = calls([["D", h] for h in ok])
+    r.sock.sendall(b"".join(cs))
+    replies(len(cs))
     pairs += len(ok)
-print("pairs=%d calls=%d" % (pairs, pairs * 2))
+    ncalls += len(cs) * 2
+print("pairs=%d calls=%d" % (pairs, ncalls))

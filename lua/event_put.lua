@@ -22,7 +22,8 @@ end
 local now = now_ms()
 local existed = redis.call('EXISTS', K_META) == 1
 if existed then
-  while sweep_expired(now, 1000) == 1000 do end
+  while sweep_expired(1000) == 1000 do end
+  flush()                      -- expiry as the sweep left it
   if redis.call('ZCARD', K_EXPIRY) > 0 or redis.call('HLEN', K_ORDERS) > 0 then
     redis.call('UNLINK', K_STAGE_SEATS, K_STAGE_LAYOUT)
     return fail('EVENT_IN_USE')
@@ -40,12 +41,12 @@ redis.call('PERSIST', K_SEATS)
 redis.call('PERSIST', K_LAYOUT)
 redis.call('HSET', K_META, 'name', ARGV[1], 'hold_ttl_s', ARGV[2],
            'max_hold_ttl_s', ARGV[3], 'max_seats_per_hold', ARGV[4],
-           'sections', ARGV[5], 'total', n, 'created_ms', now,
+           'sections', ARGV[5], 'total', n, 'created_ms', NOW_S,
            'journal_max', ARGV[7], 'max_seats_per_holder', ARGV[8],
            'layout_id', ARGV[9])
 redis.call('SET', K_STATUS, string.rep('.', n))
 -- Say why in the journal: watchers of a replaced map must reload.
 redis.call('XADD', K_JOURNAL, 'MAXLEN', '~', ARGV[7], '*', 'seats', '', 'status', '',
-           'cause', existed and 'replace' or 'create', 'ts', string.format('%d', now))
+           'cause', existed and 'replace' or 'create', 'ts', NOW_S)
 if existed then return 0 end
 return 1

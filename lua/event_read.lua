@@ -15,12 +15,13 @@ local m = redis.call('HMGET', K_META, 'name', 'hold_ttl_s', 'max_hold_ttl_s',
                      'max_seats_per_hold', 'sections', 'max_seats_per_holder',
                      'layout_id')
 if not m[1] then return fail('EVENT_NOT_FOUND') end
-sweep_expired(now_ms(), READ_SWEEP)
+sweep_expired(READ_SWEEP)
+flush()
 local layout = ''
 if ARGV[1] == '1' and not (m[7] and m[7] == ARGV[2]) then
   layout = redis.call('GET', K_LAYOUT) or ''
 end
 local last = redis.call('XREVRANGE', K_JOURNAL, '+', '-', 'COUNT', 1)
-return {m[1], tonumber(m[2]), tonumber(m[3]), tonumber(m[4]), m[5],
+return finish({m[1], tonumber(m[2]), tonumber(m[3]), tonumber(m[4]), m[5],
         redis.call('GET', K_STATUS) or '', layout, last[1] and last[1][1] or '',
-        tonumber(m[6] or '0'), m[7] or ''}
+        tonumber(m[6] or '0'), m[7] or ''})

@@ -4,14 +4,13 @@
 -- Errors: EVENT_NOT_FOUND, UNKNOWN_SEATS ids, SEATS_UNAVAILABLE ids.
 -- Work: O(seats).
 if redis.call('EXISTS', K_META) == 0 then return fail('EVENT_NOT_FOUND') end
-local now = now_ms()
-local idx, err = seats_resolve(1)
-if err then return err end
+local idx, err = seats_resolve(ARGV, 1, #ARGV)
+if err then return finish(err) end
 local bad = {}
 for i = 1, #ARGV do
-  if seat_status(ARGV[i], idx[i], now) ~= '.' then bad[#bad + 1] = ARGV[i] end
+  if seat_status(ARGV[i], idx[i]) ~= '.' then bad[#bad + 1] = ARGV[i] end
 end
-if #bad > 0 then return fail('SEATS_UNAVAILABLE', bad) end
+if #bad > 0 then return finish(fail('SEATS_UNAVAILABLE', bad)) end
 for i = 1, #ARGV do redis.call('SETRANGE', K_STATUS, idx[i], 'b') end
-journal(ARGV, 'blocked', 'block', now)
-return ARGV
+journal(ARGV, 'blocked', 'block')
+return finish(ARGV)

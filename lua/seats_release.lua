@@ -4,10 +4,9 @@
 -- Errors: EVENT_NOT_FOUND, UNKNOWN_SEATS ids, SEATS_NOT_RESERVED ids.
 -- Work: O(seats * order size).
 if redis.call('EXISTS', K_META) == 0 then return fail('EVENT_NOT_FOUND') end
-local now = now_ms()
-local idx, err = seats_resolve(1)
+local idx, err = seats_resolve(ARGV, 1, #ARGV)
 if err then return err end
-local bad = seats_not_in(idx, 'r')
+local bad = seats_not_in(ARGV, idx, 'r')
 if #bad > 0 then return fail('SEATS_NOT_RESERVED', bad) end
 for i = 1, #ARGV do
   local s = ARGV[i]
@@ -26,5 +25,5 @@ for i = 1, #ARGV do
   redis.call('SETRANGE', K_STATUS, idx[i], '.')
   redis.call('HDEL', K_OWNER, s)
 end
-journal(ARGV, 'available', 'admin_release', now)
-return ARGV
+journal(ARGV, 'available', 'admin_release')
+return finish(ARGV)

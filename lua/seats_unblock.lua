@@ -3,11 +3,10 @@
 -- Errors: EVENT_NOT_FOUND, UNKNOWN_SEATS ids, SEATS_NOT_BLOCKED ids.
 -- Work: O(seats).
 if redis.call('EXISTS', K_META) == 0 then return fail('EVENT_NOT_FOUND') end
-local now = now_ms()
-local idx, err = seats_resolve(1)
+local idx, err = seats_resolve(ARGV, 1, #ARGV)
 if err then return err end
-local bad = seats_not_in(idx, 'b')
+local bad = seats_not_in(ARGV, idx, 'b')
 if #bad > 0 then return fail('SEATS_NOT_BLOCKED', bad) end
 for i = 1, #ARGV do redis.call('SETRANGE', K_STATUS, idx[i], '.') end
-journal(ARGV, 'available', 'unblock', now)
-return ARGV
+journal(ARGV, 'available', 'unblock')
+return finish(ARGV)

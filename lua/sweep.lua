@@ -4,15 +4,15 @@
 -- Returns {expired, purged, more} where more = 1 when work is left.
 -- Work: O(limit * max_seats_per_hold).
 if redis.call('EXISTS', K_META) == 0 then return {0, 0, 0} end
-local now = now_ms()
 local limit = tonumber(ARGV[1])
-local expired = sweep_expired(now, limit)
-local old = redis.call('ZRANGEBYSCORE', K_TOMBS, '-inf', now, 'LIMIT', 0, limit)
+local expired = sweep_expired(limit)
+flush()
+local old = redis.call('ZRANGEBYSCORE', K_TOMBS, '-inf', NOW_S, 'LIMIT', 0, limit)
 for _, hid in ipairs(old) do
   local h = hold_load(hid)
   if h and h.s == 'expired' then redis.call('HDEL', K_HOLDS, hid) end
-  redis.call('ZREM', K_TOMBS, hid)
+  zset_del(TOMBS, hid)
 end
 local more = 0
 if expired == limit or #old == limit then more = 1 end
-return {expired, #old, more}
+return finish({expired, #old, more})

@@ -52,6 +52,13 @@ json_t *api_counts(const char *status, size_t from, size_t to)
                      "blocked", (json_int_t)n[SEAT_BLOCKED]);
 }
 
+void api_batch(struct req *r, enum batch_op op, int argc, const char **argv, size_t seats,
+               store_cb *cb)
+{
+    if (batcher_submit(r->app->batcher, &r->keys, op, argc, argv, NULL, seats, cb, r) < 0)
+        http_reply_error(r, ERR_REDIS_UNAVAILABLE, NULL, NULL);
+}
+
 void api_command(struct req *r, int argc, const char **argv, const size_t *lens, store_cb *cb)
 {
     if (store_command(r->app->store, argc, argv, lens, cb, r) < 0)

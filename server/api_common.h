@@ -8,6 +8,7 @@
 #include <hiredis/hiredis.h>
 #include <jansson.h>
 
+#include "batch.h"
 #include "http.h"
 
 /* Status bytes of the status string (lua/README.md). */
@@ -35,5 +36,11 @@ json_t *api_counts(const char *status, size_t from, size_t to);
 void api_eval(struct req *r, enum script_id id, int argc, const char **argv,
               const size_t *lens, store_cb *cb);
 void api_command(struct req *r, int argc, const char **argv, const size_t *lens, store_cb *cb);
+/* Hands hold operation `op` of r's event to the batcher (batch.h), which
+ * sends it to Redis with the event's others of this loop turn: cb gets r
+ * and this operation's own reply. `seats`: how many it names. As
+ * api_eval when it cannot be taken. */
+void api_batch(struct req *r, enum batch_op op, int argc, const char **argv, size_t seats,
+               store_cb *cb);
 
 #endif

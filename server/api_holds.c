@@ -169,7 +169,7 @@ void api_hold_create(struct req *r)
     struct hold_args a;
     const char **argv = NULL, *holder, *ikey;
     size_t i, fplen = 0;
-    char hid[23], ttlbuf[24] = "", *fp = NULL;
+    char hid[23], ttlbuf[24] = "", count[24], *fp = NULL;
     char scoped[GUARD_KEY_ID_LEN + ID_MAX * 2 + 4];
 
     if (api_hold_create_args(r->body, &a, &e) < 0)
@@ -187,26 +187,32 @@ void api_hold_create(struct req *r)
         http_reply_error(r, ERR_INTERNAL, NULL, NULL);
         goto done;
     }
-    /* The fingerprint tells a retry (same body) from a reuse of the key. */
-    for (i = 0; i < a.nseats; i++)
+    /* The fingerprint tells a retry (same body) from a reuse of the key:
+     * only a request with a key needs one. */
+    for (i = 0; ikey && i < a.nseats; i++)
         fplen += strlen(a.seats[i]) + 1;
     fp = malloc(fplen + ID_MAX + 32);
-    argv = malloc(sizeof *argv * (a.nseats + 5));
+    argv = malloc(sizeof *argv * (a.nseats + 6));
     if (!fp || !argv) {
         http_reply_error(r, ERR_INTERNAL, NULL, NULL);
         goto done;
     }
-    fplen = 0;
-    for (i = 0; i < a.nseats; i++)
-        fplen += (size_t)sprintf(fp + fplen, "%s,", a.seats[i]);
-    sprintf(fp + fplen, "|%s|%s", holder, ttlbuf);
+    fp[0] = '\0';
+    if (ikey) {
+        fplen = 0;
+        for (i = 0; i < a.nseats; i++)
+            fplen += (size_t)sprintf(fp + fplen, "%s,", a.seats[i]);
+        sprintf(fp + fplen, "|%s|%s", holder, ttlbuf);
+    }
+    snprintf(count, sizeof count, "%zu", a.nseats);
     argv[0] = hid;
     argv[1] = holder;
     argv[2] = ttlbuf;
     argv[3] = ikey ? idem_scope(r, ikey, holder, scoped, sizeof scoped) : "";
     argv[4] = fp;
-    memcpy(argv + 5, a.seats, sizeof *a.seats * a.nseats);
-    api_eval(r, SCRIPT_HOLD_CREATE, (int)(a.nseats + 5), argv, NULL, on_hold_create);
+    argv[5] = count;
+    memcpy(argv + 6, a.seats, sizeof *a.seats * a.nseats);
+    api_batch(r, BATCH_HOLD, (int)(a.nseats + 6), argv, a.nseats, on_hold_create);
     goto done;
 invalid:
     http_reply_verr(r, &e);
@@ -238,7 +244,7 @@ void api_hold_get(struct req *r)
 {
     const char *argv[] = {r->hold};
 
-    api_eval(r, SCRIPT_HOLD_GET, 1, argv, NULL, on_hold_ok);
+    api_batch(r, BATCH_GET, 1, argv, 0, on_hold_ok);
 }
 
 /* ---- POST /v1/events/{event}/holds/{hold}/extend ---- */
@@ -257,7 +263,7 @@ void api_hold_extend(struct req *r)
     snprintf(buf, sizeof buf, "%lld", (long long)ttl);
     argv[0] = r->hold;
     argv[1] = buf;
-    api_eval(r, SCRIPT_HOLD_EXTEND, 2, argv, NULL, on_hold_extend);
+    api_batch(r, BATCH_EXTEND, 2, argv, 0, on_hold_extend);
 }
 
 /* ---- POST /v1/events/{event}/holds/{hold}/reserve ---- */
@@ -290,7 +296,7 @@ void api_hold_reserve(struct req *r)
     }
     argv[0] = r->hold;
     argv[1] = order;
-    api_eval(r, SCRIPT_HOLD_RESERVE, 2, argv, NULL, on_hold_reserve);
+    api_batch(r, BATCH_RESERVE, 2, argv, 0, on_hold_reserve);
 }
 
 /* ---- DELETE /v1/events/{event}/holds/{hold} ---- */
@@ -309,5 +315,5 @@ void api_hold_release(struct req *r)
 {
     const char *argv[] = {r->hold};
 
-    api_eval(r, SCRIPT_HOLD_RELEASE, 1, argv, NULL, on_hold_release);
+    api_batch(r, BATCH_RELEASE, 1, argv, 0, on_hold_release);
 }

@@ -9,6 +9,7 @@
 #include "api_common.h"
 #include "api_events.h"
 #include "app.h"
+#include "batch.h"
 #include "conn.h"
 #include "guard.h"
 #include "metrics.h"
@@ -58,6 +59,11 @@ static void on_metrics_events(struct req *r, json_t *events)
                                r->app->guard ? guard_retry_after(r->app->guard) : 1);
     if (r->app->access_log)
         metrics_render_access_log(out, accesslog_dropped(r->app->access_log));
+    {
+        unsigned long long calls, ops;
+        batcher_counts(r->app->batcher, &calls, &ops);
+        metrics_render_batches(out, calls, ops);
+    }
     http_reply_typed(r, 200, "text/plain; version=0.0.4; charset=utf-8", out);
     evbuffer_free(out);
 }

@@ -7,6 +7,7 @@
 #include <event2/event.h>
 
 struct accesslog;
+struct batcher;
 struct config;
 struct conn_server;
 struct guard;
@@ -23,6 +24,7 @@ struct app {
     struct conn_server *admin_http;   /* --admin-listen, or NULL */
     struct guard *guard;
     struct store *store;              /* the Redis connection of requests */
+    struct batcher *batcher;          /* hold operations, coalesced per event */
     struct streams *streams;
     struct accesslog *access_log;     /* NULL: no access log */
     struct layouts *layouts;          /* seat-map layouts read lately */

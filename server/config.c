@@ -189,6 +189,9 @@ static void print_help(void)
 "                           ones get a canned 503 and are closed (env\n"
 "                           USHER_MAX_CONNECTIONS, default 16384, lowered to\n"
 "                           fit the open-file limit)\n"
+"  --batch-max N            hold operations of one event sent to Redis in one\n"
+"                           call, at most; 1 = each alone (env\n"
+"                           USHER_BATCH_MAX, default 64)\n"
 "  --idle-timeout S         close a connection idle, or stalled in the middle\n"
 "                           of a request or reply, this long (env\n"
 "                           USHER_IDLE_TIMEOUT, default 30 s)\n"
@@ -242,6 +245,7 @@ static int apply(struct config *c, int opt, const char *v)
     case 'T': return parse_count(v, 1, 3600, &c->idle_timeout_s);
     case 'C': return parse_count(v, 1, 10000000, &c->max_connections);
     case 'L': return parse_ms(v, 0, &c->shed_latency_ms);
+    case 'B': return parse_count(v, 1, 256, &c->batch_max);
     case 'j': {
         char *end;
         long n = strtol(v, &end, 10);
@@ -282,6 +286,7 @@ int config_load(struct config *c, int argc, char **argv, char *err, int errlen)
         {"idle-timeout", required_argument, NULL, 'T'},
         {"max-connections", required_argument, NULL, 'C'},
         {"shed-latency", required_argument, NULL, 'L'},
+        {"batch-max", required_argument, NULL, 'B'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -294,7 +299,7 @@ int config_load(struct config *c, int argc, char **argv, char *err, int errlen)
         {'k', "USHER_KEYS_FILE"}, {'A', "USHER_ADMIN_LISTEN"}, {'I', "USHER_IP_RATE"},
         {'K', "USHER_KEY_RATE"}, {'F', "USHER_MAX_INFLIGHT"}, {'T', "USHER_IDLE_TIMEOUT"},
         {'C', "USHER_MAX_CONNECTIONS"}, {'L', "USHER_SHED_LATENCY"},
-        {'P', "USHER_TRUSTED_PROXIES"},
+        {'P', "USHER_TRUSTED_PROXIES"}, {'B', "USHER_BATCH_MAX"},
     };
     size_t i;
     int opt;
@@ -311,6 +316,7 @@ int config_load(struct config *c, int argc, char **argv, char *err, int errlen)
     c->idle_timeout_s = 30;
     c->max_connections = 16384;
     c->shed_latency_ms = 5;
+    c->batch_max = 64;
     c->keys_list = getenv("USHER_KEYS");
     for (i = 0; i < sizeof envs / sizeof envs[0]; i++) {
         const char *v = getenv(envs[i].env);

@@ -22,6 +22,7 @@ struct config {
     int redis_timeout_ms;    /* per Redis call; 503 after it */
     int sweep_interval_ms;   /* period of the expired-hold sweep */
     int journal_max;         /* change journal entries kept per event (about) */
+    int batch_max;           /* hold operations per Redis call, at most (batch.h) */
     int sse_heartbeat_ms;    /* comment line to every stream client this often */
     int sse_max_buffer;      /* unsent bytes after which a stream client is dropped */
     char access_log[512];    /* "" none, "-" stdout, else a file */

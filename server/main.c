@@ -9,6 +9,7 @@
 
 #include "accesslog.h"
 #include "app.h"
+#include "batch.h"
 #include "config.h"
 #include "conn.h"
 #include "guard.h"
@@ -97,8 +98,9 @@ int main(int argc, char **argv)
         .timeout_ms = cfg.redis_timeout_ms,
     };
     app.store = store_create(app.base, &sc);
+    app.batcher = app.store ? batcher_create(app.base, app.store, cfg.batch_max) : NULL;
     app.layouts = layouts_create(LAYOUTS_MAX_BYTES);
-    if (!app.store || !app.layouts)
+    if (!app.store || !app.batcher || !app.layouts)
         goto done;
     if (cfg.access_log[0] && !(app.access_log = accesslog_open(cfg.access_log)))
         goto done;
@@ -146,7 +148,8 @@ done:
     streams_destroy(app.streams);
     /* The store first: its pending calls answer their requests with 503
      * while the HTTP side still exists. */
-    store_destroy(app.store);
+    store_destroy(app.store);           /* answers the batches out */
+    batcher_destroy(app.batcher);
     conn_server_free(app.http);
     conn_server_free(app.admin_http);
     guard_destroy(app.guard);

@@ -167,6 +167,18 @@ void metrics_render_access_log(struct evbuffer *out, uint64_t dropped)
                              "usher_access_log_dropped_total %llu\n", (unsigned long long)dropped);
 }
 
+void metrics_render_batches(struct evbuffer *out, uint64_t calls, uint64_t ops)
+{
+    evbuffer_add_printf(out, "# HELP usher_redis_batches_total Calls of hold_batch: the hold "
+                             "operations of one event sent together.\n"
+                             "# TYPE usher_redis_batches_total counter\n"
+                             "usher_redis_batches_total %llu\n"
+                             "# HELP usher_redis_batch_ops_total Hold operations sent in "
+                             "those calls.\n# TYPE usher_redis_batch_ops_total counter\n"
+                             "usher_redis_batch_ops_total %llu\n",
+                        (unsigned long long)calls, (unsigned long long)ops);
+}
+
 void metrics_render_connections(struct evbuffer *out, size_t open, uint64_t refused,
                                 int inflight_limit, int retry_after_s)
 {

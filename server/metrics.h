@@ -43,5 +43,7 @@ void metrics_render_connections(struct evbuffer *out, size_t open, uint64_t refu
                                 int inflight_limit, int retry_after_s);
 /* Lines the access log had to drop (the disk could not keep up). */
 void metrics_render_access_log(struct evbuffer *out, uint64_t dropped);
+/* Calls of hold_batch and the operations in them (batch.h). */
+void metrics_render_batches(struct evbuffer *out, uint64_t calls, uint64_t ops);
 
 #endif

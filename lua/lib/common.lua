@@ -7,14 +7,25 @@
 -- build puts a local K_<NAME> for each in front of this file (K_META =
 -- KEYS[1], ...) and EVENT_KEYS, their count; lua/README.md documents what
 -- each holds.
+--
+-- Every script ends in `return finish(result)`: the writes no later read
+-- of the same call needs (journal entries, the expiry and tombstone
+-- zsets) are collected while it runs and made there, merged into a few
+-- commands. What a call reads, it has written already.
 
 local TOMB_MS = 3600000      -- expired holds answer 410 for an hour
-local SWEEP_PER_WRITE = 2    -- expired holds cleaned by each hold call
+local JOURNAL_MAX_DEFAULT = '100000'
 
 -- Milliseconds since the epoch, from Redis: every usherd agrees on it.
+-- One TIME per call: every change of one call shares its instant.
+local NOW, NOW_S
 local function now_ms()
-  local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  if not NOW then
+    local t = redis.call('TIME')
+    NOW = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+    NOW_S = string.format('%d', NOW)
+  end
+  return NOW
 end
 
 local function fail(code, list)
@@ -24,44 +35,156 @@ local function fail(code, list)
   return redis.error_reply(code)
 end
 
--- Appends one change to the event's journal, a stream trimmed to about
--- the event's journal_max entries: the seats (ids only: never hold or
--- order ids), their new status, the cause and the time.
+-- ---- deferred writes ----
+
+-- The journal: each entry is one change of seat status, its seats (ids
+-- only: never hold or order ids), the new status, the cause and the time.
+-- A change joins an earlier entry of this call with the same status and
+-- cause when no entry since touched any of its seats, so every seat's
+-- changes keep their order while a call of many requests adds a few
+-- entries instead of one each.
+local J = {}            -- {seats = {...}, status, cause}
+local J_LAST = {}       -- status .. ' ' .. cause -> index in J
+local J_SEAT = {}       -- seat -> index in J of its last change
 local journal_max
-local function journal(seats, status, cause, now)
+
+local function journal(seats, status, cause)
   if #seats == 0 then return end
-  if not journal_max then
-    journal_max = redis.call('HGET', K_META, 'journal_max') or '100000'
+  local key = status .. ' ' .. cause
+  local at = J_LAST[key]
+  if at then
+    for _, s in ipairs(seats) do
+      if (J_SEAT[s] or 0) > at then at = nil break end
+    end
   end
-  redis.call('XADD', K_JOURNAL, 'MAXLEN', '~', journal_max, '*', 'seats',
-             table.concat(seats, ' '), 'status', status, 'cause', cause,
-             'ts', string.format('%d', now))
+  if not at then
+    at = #J + 1
+    J[at] = {seats = {}, status = status, cause = cause}
+    J_LAST[key] = at
+  end
+  local list = J[at].seats
+  for _, s in ipairs(seats) do
+    list[#list + 1] = s
+    J_SEAT[s] = at
+  end
 end
 
--- A hold record, usher:{E}:holds[hold id], is cjson of:
---   s      state: 'held', 'reserved' or 'expired' (a tombstone)
---   seats  the seat ids, in the order they were asked for
---   c, e   created and expires, ms since the epoch (Redis TIME)
---   holder the holder id, when the hold has one
---   o      the order id, once reserved
---   k      the Idempotency-Key field in usher:{E}:idem (scoped), if any
---   f      the request's fingerprint (seats|holder|ttl), for key reuse
---   t      1 while the hold is on its holder's list in usher:{E}:holders
--- Short names: every hold call decodes and encodes one (lua/README.md).
+-- The expiry zset (live holds by expiry) and the tombstones (expired
+-- holds by when they may be forgotten): member -> score string, or true
+-- for a removal.
+local EXP, TOMBS = {}, {}
+
+local function zset_put(t, hid, score) t[hid] = score end
+local function zset_del(t, hid) t[hid] = true end
+
+-- Sends `cmd key` with args[from..] in pieces of at most `step` (Lua's
+-- unpack takes a few thousand values at most).
+local function call_chunked(cmd, key, args)
+  local step = 4000
+  for i = 1, #args, step do
+    local last = i + step - 1
+    if last > #args then last = #args end
+    redis.call(cmd, key, unpack(args, i, last))
+  end
+end
+
+local function zset_flush(key, t)
+  local rem, add = {}, {}
+  for hid, v in pairs(t) do
+    if v == true then
+      rem[#rem + 1] = hid
+    else
+      add[#add + 1] = v
+      add[#add + 1] = hid
+    end
+  end
+  if #rem > 0 then call_chunked('ZREM', key, rem) end
+  if #add > 0 then call_chunked('ZADD', key, add) end
+end
+
+-- Makes every deferred write: the zsets, then the journal in order.
+local function flush()
+  if next(EXP) then zset_flush(K_EXPIRY, EXP) EXP = {} end
+  if next(TOMBS) then zset_flush(K_TOMBS, TOMBS) TOMBS = {} end
+  if #J > 0 then
+    if not journal_max then
+      journal_max = redis.call('HGET', K_META, 'journal_max') or JOURNAL_MAX_DEFAULT
+    end
+    now_ms()
+    for _, e in ipairs(J) do
+      redis.call('XADD', K_JOURNAL, 'MAXLEN', '~', journal_max, '*', 'seats',
+                 table.concat(e.seats, ' '), 'status', e.status, 'cause', e.cause,
+                 'ts', NOW_S)
+    end
+    J, J_LAST, J_SEAT = {}, {}, {}
+  end
+end
+
+local function finish(result)
+  flush()
+  return result
+end
+
+-- ---- hold records ----
+
+-- A hold record, usher:{E}:holds[hold id], is MessagePack (cmsgpack, in
+-- Redis' Lua: decoding one is about a tenth of cjson's and of splitting a
+-- string in Lua) of ten values in this order:
+--   state    'held', 'reserved' or 'expired' (a tombstone)
+--   created  ms since the epoch (Redis TIME)
+--   expires  likewise
+--   listed   true while the hold is on its holder's list in usher:{E}:holders
+--   holder   the holder id, '' for none
+--   order    the order id once reserved, ''
+--   key      its Idempotency-Key's field in usher:{E}:idem (scoped), ''
+--   print    the request's fingerprint (seats|holder|ttl), with a key, ''
+--   seats    the seat ids, in the order they were asked for
+--   indexes  their indexes in the status string (freeing needs no lookup)
+-- Records an older usherd wrote as cjson are still read.
+-- In Lua a hold is {s, c, e, t, holder, o, k, f, seats, idx}.
+
+local function hold_decode(raw)
+  if string.byte(raw, 1) == 123 then          -- '{': an older usherd's cjson
+    local h = cjson.decode(raw)
+    h.idx = {}
+    return h
+  end
+  local s, c, e, t, holder, o, k, f, seats, idx = cmsgpack.unpack(raw)
+  return {s = s, c = c, e = e, t = t, holder = holder ~= '' and holder or nil,
+          o = o ~= '' and o or nil, k = k ~= '' and k or nil, f = f ~= '' and f or nil,
+          seats = seats, idx = idx}
+end
+
+local function hold_encode(h)
+  return cmsgpack.pack(h.s, h.c, h.e, h.t and true or false, h.holder or '', h.o or '',
+                       h.k or '', h.f or '', h.seats, h.idx)
+end
+
 local function hold_load(hid)
   local raw = redis.call('HGET', K_HOLDS, hid)
   if not raw then return nil end
-  return cjson.decode(raw)
+  return hold_decode(raw)
 end
 
 local function hold_store(hid, h)
-  redis.call('HSET', K_HOLDS, hid, cjson.encode(h))
+  redis.call('HSET', K_HOLDS, hid, hold_encode(h))
+end
+
+-- The status-string index of the hold's i-th seat (a record from an
+-- older usherd has none: asked of the seat index then).
+local function hold_idx(h, i)
+  local ix = h.idx[i]
+  if not ix then
+    ix = redis.call('HGET', K_SEATS, h.seats[i])
+    h.idx[i] = ix
+  end
+  return ix
 end
 
 -- The per-holder limit (max_seats_per_holder) is kept exact with a list
 -- per holder of the holds that may count: usher:{E}:holders, holder ->
 -- space-separated hold ids, kept only while the event has a limit (holds
--- on that list carry t = 1).
+-- on that list have t set).
 local function holder_drop(h, hid)
   if not h.t or not h.holder then return end
   local left = {}
@@ -77,43 +200,43 @@ end
 
 -- Turns live hold `hid` into a tombstone: its seats become available,
 -- its idempotency key is forgotten, and GET answers 410 for TOMB_MS.
-local function hold_expire(hid, h, now)
+local function hold_expire(hid, h)
   local freed = {}
-  for _, s in ipairs(h.seats) do
+  for i, s in ipairs(h.seats) do
     if redis.call('HGET', K_OWNER, s) == hid then
-      redis.call('SETRANGE', K_STATUS, redis.call('HGET', K_SEATS, s), '.')
+      redis.call('SETRANGE', K_STATUS, hold_idx(h, i), '.')
       redis.call('HDEL', K_OWNER, s)
       freed[#freed + 1] = s
     end
   end
-  journal(freed, 'available', 'expire', now)
+  journal(freed, 'available', 'expire')
   if h.k and redis.call('HGET', K_IDEM, h.k) == hid then
     redis.call('HDEL', K_IDEM, h.k)
   end
   holder_drop(h, hid)
   h.s = 'expired'
   hold_store(hid, h)
-  redis.call('ZREM', K_EXPIRY, hid)
-  redis.call('ZADD', K_TOMBS, now + TOMB_MS, hid)
+  zset_del(EXP, hid)
+  zset_put(TOMBS, hid, string.format('%d', now_ms() + TOMB_MS))
 end
 
 -- Expires up to `limit` holds whose time has passed; returns how many.
-local function sweep_expired(now, limit)
-  local due = redis.call('ZRANGEBYSCORE', K_EXPIRY, '-inf', now,
-                         'LIMIT', 0, limit)
+local function sweep_expired(limit)
+  flush()                      -- the expiry zset as this call left it
+  local due = redis.call('ZRANGEBYSCORE', K_EXPIRY, '-inf', now_ms(), 'LIMIT', 0, limit)
   for _, hid in ipairs(due) do
     local h = hold_load(hid)
-    if h then hold_expire(hid, h, now) else redis.call('ZREM', K_EXPIRY, hid) end
+    if h and h.s == 'held' then hold_expire(hid, h) else zset_del(EXP, hid) end
   end
   return #due
 end
 
 -- Loads hold `hid`, expiring it first when its time has passed (lazy
 -- expiry). Returns the hold or nil, and an error reply or nil.
-local function hold_fetch(hid, now)
+local function hold_fetch(hid)
   local h = hold_load(hid)
   if not h then return nil, fail('HOLD_NOT_FOUND') end
-  if h.s == 'held' and h.e <= now then hold_expire(hid, h, now) end
+  if h.s == 'held' and h.e <= now_ms() then hold_expire(hid, h) end
   if h.s == 'expired' then return nil, fail('HOLD_EXPIRED') end
   return h, nil
 end
@@ -121,13 +244,13 @@ end
 -- Seats that count against `holder`'s limit now: every seat of its live
 -- holds and every seat of its reserved holds still sold to their order
 -- (a refund gives the seat back to the count). Expires its due holds.
-local function holder_seats(holder, now)
+local function holder_seats(holder)
   local total, list = 0, redis.call('HGET', K_HOLDERS, holder)
   if not list then return 0 end
   for hid in string.gmatch(list, '%S+') do
     local h = hold_load(hid)
-    if h and h.s == 'held' and h.e <= now then
-      hold_expire(hid, h, now)
+    if h and h.s == 'held' and h.e <= now_ms() then
+      hold_expire(hid, h)
     elseif h and h.s == 'held' then
       total = total + #h.seats
     elseif h and h.s == 'reserved' then
@@ -141,37 +264,37 @@ end
 
 -- Status byte of seat `s` at index `idx` after lazy expiry:
 -- '.' available, 'h' held, 'r' reserved, 'b' blocked.
-local function seat_status(s, idx, now)
+local function seat_status(s, idx)
   local st = redis.call('GETRANGE', K_STATUS, idx, idx)
   if st == 'h' then
     local hid = redis.call('HGET', K_OWNER, s)
     local h = hid and hold_load(hid)
-    if h and h.s == 'held' and h.e <= now then
-      hold_expire(hid, h, now)
+    if h and h.s == 'held' and h.e <= now_ms() then
+      hold_expire(hid, h)
       st = '.'
     end
   end
   return st
 end
 
--- Resolves seat ids ARGV[first..] to their indexes. Returns the list of
+-- Resolves the seat ids list[first..last] to their indexes. Returns the
 -- indexes, or nil and an UNKNOWN_SEATS error naming the unknown ids.
-local function seats_resolve(first)
+local function seats_resolve(list, first, last)
   local idx, unknown = {}, {}
-  for i = first, #ARGV do
-    local v = redis.call('HGET', K_SEATS, ARGV[i])
-    if v then idx[#idx + 1] = v else unknown[#unknown + 1] = ARGV[i] end
+  for i = first, last do
+    local v = redis.call('HGET', K_SEATS, list[i])
+    if v then idx[#idx + 1] = v else unknown[#unknown + 1] = list[i] end
   end
   if #unknown > 0 then return nil, fail('UNKNOWN_SEATS', unknown) end
   return idx, nil
 end
 
--- The ids among ARGV[1..] (indexes idx) whose status byte is not `want`.
-local function seats_not_in(idx, want)
+-- The ids among list (indexes idx) whose status byte is not `want`.
+local function seats_not_in(list, idx, want)
   local bad = {}
-  for i = 1, #ARGV do
+  for i = 1, #list do
     if redis.call('GETRANGE', K_STATUS, idx[i], idx[i]) ~= want then
-      bad[#bad + 1] = ARGV[i]
+      bad[#bad + 1] = list[i]
     end
   end
   return bad
@@ -193,20 +316,20 @@ local function hold_sold(h)
   return sold, refunded
 end
 
--- Reply shape shared by hold scripts:
+-- Reply shape shared by hold operations:
 -- {hold_id, state, created_ms, expires_ms, now_ms, holder, order,
 --  refunded (space-separated ids, '' = none), seats...}
 -- state is held, reserved, or refunded (reserved, every seat given back
 -- since); for a reserved hold, seats are those still sold to its order.
 -- `sold`, `refunded`: hold_sold()'s lists when the caller has them.
-local function hold_reply(hid, h, now, sold, refunded)
+local function hold_reply(hid, h, sold, refunded)
   local state, seats = h.s, h.seats
   if h.s == 'reserved' then
     if not sold then sold, refunded = hold_sold(h) end
     seats = sold
     if #sold == 0 then state = 'refunded' end
   end
-  local r = {hid, state, h.c, h.e, now, h.holder or '', h.o or '',
+  local r = {hid, state, h.c, h.e, now_ms(), h.holder or '', h.o or '',
              refunded and table.concat(refunded, ' ') or ''}
   for _, s in ipairs(seats) do r[#r + 1] = s end
   return r

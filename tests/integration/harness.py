@@ -168,12 +168,17 @@ class Redis:
         line, self.buf = self.buf.split(b"\r\n", 1)
         return line
 
-    def _read(self):
+    def _read(self, nested=False):
+        """One reply. An error reply raises RuntimeError; inside an array
+        (nested) it is returned as a RuntimeError instead, so the rest of
+        the array is still read."""
         line = self._line()
         kind, rest = line[:1], line[1:]
         if kind in (b"+",):
             return rest.decode()
         if kind == b"-":
+            if nested:
+                return RuntimeError(rest.decode())
             raise RuntimeError(rest.decode())
         if kind == b":":
             return int(rest)
@@ -184,10 +189,10 @@ class Redis:
             while len(self.buf) < n + 2:
                 self.buf += self.sock.recv(max(65536, n + 2 - len(self.buf)))
             data, self.buf = self.buf[:n], self.buf[n + 2:]
-            return data.decode()
+            return data.decode("utf-8", "surrogateescape")   # hold records are binary
         if kind == b"*":
             n = int(rest)
-            return None if n < 0 else [self._read() for _ in range(n)]
+            return None if n < 0 else [self._read(True) for _ in range(n)]
         raise RuntimeError("bad RESP: %r" % line)
 
     def cmd(self, *args):

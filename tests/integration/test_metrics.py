@@ -104,7 +104,10 @@ class Metrics(unittest.TestCase):
         self.assertGreaterEqual(d("usher_http_request_duration_seconds_count", route=H), 4)
         self.assertEqual(value(s, "usher_http_request_duration_seconds_bucket", route=H, le="+Inf"),
                          value(s, "usher_http_request_duration_seconds_count", route=H))
-        self.assertGreaterEqual(d("usher_redis_script_duration_seconds_count", script="hold_create"), 4)
+        # the hold routes' operations go to Redis as hold_batch calls
+        self.assertGreaterEqual(d("usher_redis_script_duration_seconds_count", script="hold_batch"), 4)
+        self.assertGreaterEqual(d("usher_redis_batch_ops_total"), d("usher_redis_batches_total"))
+        self.assertGreaterEqual(d("usher_redis_batches_total"), 4)
         self.assertEqual(value(s, "usher_redis_up"), 1)
         self.assertEqual(value(s, "usher_build_info", version=value_version(s)), 1)
         self.assertEqual(value(s, "usher_seats", event="m1", status="available"), 18)
