@@ -28,8 +28,11 @@ bench_redis() {
   echo "redis-server did not start" >&2; exit 1
 }
 
+# BENCH_USHERD_FLAGS: more usherd flags (e.g. --max-inflight 0: no shedding)
 bench_usherd() { # binary
-  "$1" --listen "127.0.0.1:$HPORT" --redis "redis://127.0.0.1:$RPORT" 2>>"$TMP/usherd.log" &
+  # shellcheck disable=SC2086
+  "$1" --listen "127.0.0.1:$HPORT" --redis "redis://127.0.0.1:$RPORT" ${BENCH_USHERD_FLAGS:-} \
+    2>>"$TMP/usherd.log" &
   UPID=$!; bench_pids+=("$UPID")
   for _ in $(seq 50); do curl -fs "http://127.0.0.1:$HPORT/readyz" >/dev/null 2>&1 && return; sleep 0.1; done
   echo "usherd did not become ready" >&2; exit 1
