@@ -92,8 +92,10 @@ enum router_result router_match(const struct router *rt, const char *method, con
         return ROUTER_NOT_FOUND;
     /* "%65vents" is "events": escapes of unreserved characters name the
      * same resource (RFC 3986 6.2.2.2); no other escape is decoded here */
-    len = query_normalize_path(path, len, norm);
-    path = norm;
+    if (memchr(path, '%', len)) {    /* most paths have no escape to decode */
+        len = query_normalize_path(path, len, norm);
+        path = norm;
+    }
     /* A trailing slash is not a different resource: "/v1/events/" is
      * "/v1/events". */
     if (len > 1 && path[len - 1] == '/')

@@ -34,13 +34,30 @@ uint64_t util_now_us(void)
 
 void util_format_rfc3339(int64_t ms, char *buf, size_t len)
 {
-    time_t secs = (time_t)(ms / 1000);
-    struct tm tm;
-    size_t n;
+    /* the seconds part is formatted once per second asked for: every hold
+     * answer carries one, and strftime with snprintf cost more than the
+     * rest of the answer (callgrind) */
+    static int64_t last_secs = -1;
+    static char last[24];
+    int64_t secs = ms / 1000;
+    int msec = (int)(ms % 1000);
 
-    gmtime_r(&secs, &tm);
-    n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf + n, len - n, ".%03dZ", (int)(ms % 1000));
+    if (len < 25)
+        return;
+    if (secs != last_secs) {
+        time_t t = (time_t)secs;
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(last, sizeof last, "%Y-%m-%dT%H:%M:%S", &tm);
+        last_secs = secs;
+    }
+    memcpy(buf, last, 19);
+    buf[19] = '.';
+    buf[20] = (char)('0' + msec / 100);
+    buf[21] = (char)('0' + msec / 10 % 10);
+    buf[22] = (char)('0' + msec % 10);
+    buf[23] = 'Z';
+    buf[24] = '\0';
 }
 
 void util_put(char **p, const char *end, const char *s, size_t n)
