@@ -64,8 +64,8 @@ while time.time() < end:
     ok = []
     for res in replies(len(cs)):
         for one in res or []:
-            if isinstance(one, list):
-                ok.append(one[0])        # held: release it below
+            if isinstance(one, str):     # held ("replay id state ..."): release it below
+                ok.append(one.split(" ")[1])
     cs = calls([["D", h] for h in ok])
     r.sock.sendall(b"".join(cs))
     replies(len(cs))

@@ -12,8 +12,8 @@
 --   R hold_id order_id                         reserve (sell to an order)
 --   D hold_id                                  release
 -- Returns n results in order, each an error reply or:
---   H: hold_reply() plus a last element 1 when it replays an earlier hold
---      made with the same Idempotency-Key field, else 0
+--   H: hold_reply() with replay 1 when it replays an earlier hold made with
+--      the same Idempotency-Key field, else 0
 --   G, X, R: hold_reply() (R: a replay lists only the seats still sold)
 --   D: the number of seats released
 -- Errors (per operation): EVENT_NOT_FOUND; H: IDEMPOTENCY_KEY_REUSED,
@@ -41,9 +41,7 @@ local function op_hold(a, at)
       if h and h.s == 'held' and h.e <= now then hold_expire(old, h) end
       if h and h.s ~= 'expired' then
         if h.f ~= fp then return fail('IDEMPOTENCY_KEY_REUSED') end
-        local r = hold_reply(old, h)
-        r[#r + 1] = 1
-        return r
+        return hold_reply(old, h, '1')
       end
       redis.call('HDEL', K_IDEM, ikey)
     end
@@ -70,7 +68,8 @@ local function op_hold(a, at)
     redis.call('SETRANGE', K_STATUS, idx[i], 'h')
     redis.call('HSET', K_OWNER, seats[i], hid)
   end
-  local h = {s = 'held', seats = seats, idx = idx, c = now, e = now + ttl * 1000}
+  local e = now + ttl * 1000
+  local h = {s = 'held', seats = seats, idx = idx, c = NOW_S, e = e, es = string.format('%d', e)}
   if holder ~= '' then h.holder = holder end
   if LIMIT > 0 then
     h.t = true
@@ -82,11 +81,9 @@ local function op_hold(a, at)
     redis.call('HSET', K_IDEM, ikey, hid)
   end
   hold_store(hid, h)
-  zset_put(EXP, hid, string.format('%d', h.e))
+  zset_put(EXP, hid, h.es)
   journal(seats, 'held', 'hold')
-  local r = hold_reply(hid, h)
-  r[#r + 1] = 0
-  return r
+  return hold_reply(hid, h, '0')
 end
 
 local function op_get(hid)
@@ -100,11 +97,11 @@ local function op_extend(hid, ttl)
   if err then return err end
   if h.s == 'reserved' then return fail('HOLD_ALREADY_RESERVED') end
   local e = now_ms() + tonumber(ttl) * 1000
-  local cap = h.c + MAX_TTL * 1000
+  local cap = tonumber(h.c) + MAX_TTL * 1000
   if e > cap then e = cap end
-  h.e = e
+  h.e, h.es = e, string.format('%d', e)
   hold_store(hid, h)
-  zset_put(EXP, hid, string.format('%d', e))
+  zset_put(EXP, hid, h.es)
   journal(h.seats, 'held', 'extend')
   return hold_reply(hid, h)
 end
@@ -116,7 +113,7 @@ local function op_reserve(hid, oid)
     if h.o ~= oid then return fail('HOLD_ALREADY_RESERVED') end
     local sold, refunded = hold_sold(h)
     if #sold == 0 then return fail('SEATS_REFUNDED', refunded) end
-    return hold_reply(hid, h, sold, refunded)
+    return hold_reply(hid, h, nil, sold, refunded)
   end
   for i, s in ipairs(h.seats) do
     redis.call('SETRANGE', K_STATUS, hold_idx(h, i), 'r')
@@ -130,7 +127,7 @@ local function op_reserve(hid, oid)
   hold_store(hid, h)
   zset_del(EXP, hid)
   journal(h.seats, 'reserved', 'reserve')
-  return hold_reply(hid, h, h.seats, {})
+  return hold_reply(hid, h, nil, h.seats, {})
 end
 
 local function op_release(hid)

@@ -37,40 +37,28 @@ static void put_field(char **p, const char *end, const char *key, const char *s,
     put_str(p, end, s, n);
 }
 
-static void put_seats(char **p, const char *end, const struct hold_view *v)
-{
-    size_t i;
-
-    PUT(p, end, ",\"seats\":[");
-    for (i = 0; i < v->nseats; i++) {
-        if (i)
-            PUT(p, end, ",");
-        put_str(p, end, v->seats[i]->str, v->seats[i]->len);
-    }
-    PUT(p, end, "]");
-}
-
-/* ,"refunded":[...] from the space-separated list, when it names any. */
-static void put_refunded(char **p, const char *end, struct rstr rf)
+/* ,"key":[...] from a comma-separated list; with `always`, also when empty. */
+static void put_list(char **p, const char *end, const char *key, struct rstr list, int always)
 {
     size_t i = 0, start;
     int first = 1;
 
-    if (!rf.len)
+    if (!list.len && !always)
         return;
-    PUT(p, end, ",\"refunded\":[");
-    while (i < rf.len) {
-        while (i < rf.len && rf.s[i] == ' ')
-            i++;
+    PUT(p, end, ",\"");
+    util_put(p, end, key, strlen(key));
+    PUT(p, end, "\":[");
+    while (i < list.len) {
         start = i;
-        while (i < rf.len && rf.s[i] != ' ')
+        while (i < list.len && list.s[i] != ',')
             i++;
         if (i > start) {
             if (!first)
                 PUT(p, end, ",");
-            put_str(p, end, rf.s + start, i - start);
+            put_str(p, end, list.s + start, i - start);
             first = 0;
         }
+        i++;
     }
     PUT(p, end, "]");
 }
@@ -78,12 +66,9 @@ static void put_refunded(char **p, const char *end, struct rstr rf)
 /* Room enough for any answer about hold v of `event`. */
 static size_t hold_cap(const char *event, const struct hold_view *v)
 {
-    size_t n = 256 + strlen(event) + v->id.len + v->holder.len + v->order.len +
-               2 * v->refunded.len, i;
-
-    for (i = 0; i < v->nseats; i++)
-        n += v->seats[i]->len + 3;
-    return n;
+    /* a list of k ids in l bytes takes at most l + 2k + 2 written */
+    return 256 + strlen(event) + v->id.len + v->holder.len + v->order.len +
+           3 * v->refunded.len + 3 * v->seats.len;
 }
 
 /* The hold's JSON (held with its expiry, or reserved/refunded with its
@@ -98,12 +83,12 @@ static char *hold_write(char *p, size_t cap, const char *event, const struct hol
     put_str(&p, end, v->id.s, v->id.len);
     put_field(&p, end, "event", event, strlen(event));
     put_field(&p, end, "status", v->state.s, v->state.len);
-    put_seats(&p, end, v);
+    put_list(&p, end, "seats", v->seats, 1);
     if (v->holder.len)
         put_field(&p, end, "holder", v->holder.s, v->holder.len);
     if (replies_is(v->state, "reserved") || replies_is(v->state, "refunded")) {
         put_field(&p, end, "order_id", v->order.s, v->order.len);
-        put_refunded(&p, end, v->refunded);
+        put_list(&p, end, "refunded", v->refunded, 0);
     } else {
         char when[40];
         long long left = v->expires_ms - v->now_ms;
@@ -126,8 +111,8 @@ static char *reservation_write(char *p, size_t cap, const char *event,
     put_str(&p, end, event, strlen(event));
     put_field(&p, end, "order_id", v->order.s, v->order.len);
     put_field(&p, end, "hold_id", v->id.s, v->id.len);
-    put_seats(&p, end, v);
-    put_refunded(&p, end, v->refunded);
+    put_list(&p, end, "seats", v->seats, 1);
+    put_list(&p, end, "refunded", v->refunded, 0);
     PUT(&p, end, "}\n");
     return p;
 }
@@ -156,7 +141,7 @@ static void reply_written(struct req *r, int status, const struct hold_view *v,
 static int hold_reply_ok(struct req *r, enum store_status st, const redisReply *reply,
                          struct hold_view *v)
 {
-    if (!api_reply_ok(r, st, reply, REDIS_REPLY_ARRAY, 0))
+    if (!api_reply_ok(r, st, reply, REDIS_REPLY_STRING, 0))
         return 0;
     if (replies_hold(reply, v) < 0) {
         http_reply_error(r, ERR_INTERNAL, NULL, NULL);

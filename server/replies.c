@@ -6,8 +6,9 @@
 /* event_read's reply (lua/event_read.lua) */
 enum { E_NAME, E_HOLD_TTL, E_MAX_HOLD_TTL, E_MAX_SEATS, E_SECTIONS, E_STATUS, E_LAYOUT,
        E_JOURNAL_ID, E_MAX_PER_HOLDER, E_LAYOUT_ID, E__COUNT };
-/* hold_reply (lua/lib/common.lua): the seats follow H__FIXED */
-enum { H_ID, H_STATE, H_CREATED, H_EXPIRES, H_NOW, H_HOLDER, H_ORDER, H_REFUNDED, H__FIXED };
+/* hold_reply (lua/lib/common.lua): ten fields, one space between */
+enum { H_REPLAY, H_ID, H_STATE, H_CREATED, H_EXPIRES, H_NOW, H_HOLDER, H_ORDER, H_REFUNDED,
+       H_SEATS, H__COUNT };
 /* sweep (lua/sweep.lua) */
 enum { S_EXPIRED, S_PURGED, S_MORE, S__COUNT };
 
@@ -55,30 +56,53 @@ int replies_event(const redisReply *r, struct event_view *v)
     return 0;
 }
 
+/* Parses the decimal s[0..n) (digits only) into *out. 0 or -1. */
+static int get_num(struct rstr s, long long *out)
+{
+    long long n = 0;
+    size_t i;
+
+    if (s.len == 0 || s.len > 18)
+        return -1;
+    for (i = 0; i < s.len; i++) {
+        if (s.s[i] < '0' || s.s[i] > '9')
+            return -1;
+        n = n * 10 + (s.s[i] - '0');
+    }
+    *out = n;
+    return 0;
+}
+
 int replies_hold(const redisReply *r, struct hold_view *v)
 {
-    size_t end, i;
+    struct rstr f[H__COUNT];
+    const char *p, *end, *sp;
+    int i;
 
     memset(v, 0, sizeof *v);
-    v->replay = -1;
-    if (r->type != REDIS_REPLY_ARRAY || r->elements < H__FIXED)
+    if (r->type != REDIS_REPLY_STRING)
         return -1;
-    if (get_str(r, H_ID, &v->id) < 0 || get_str(r, H_STATE, &v->state) < 0 ||
-        get_int(r, H_CREATED, &v->created_ms) < 0 || get_int(r, H_EXPIRES, &v->expires_ms) < 0 ||
-        get_int(r, H_NOW, &v->now_ms) < 0 || get_str(r, H_HOLDER, &v->holder) < 0 ||
-        get_str(r, H_ORDER, &v->order) < 0 || get_str(r, H_REFUNDED, &v->refunded) < 0)
-        return -1;
-    end = r->elements;
-    /* hold_create ends its reply with the replay flag */
-    if (end > H__FIXED && r->element[end - 1]->type == REDIS_REPLY_INTEGER) {
-        v->replay = r->element[end - 1]->integer != 0;
-        end--;
-    }
-    for (i = H__FIXED; i < end; i++)
-        if (r->element[i]->type != REDIS_REPLY_STRING)
+    p = r->str;
+    end = r->str + r->len;
+    for (i = 0; i < H__COUNT - 1; i++) {     /* the last field takes the rest */
+        if (!(sp = memchr(p, ' ', (size_t)(end - p))))
             return -1;
-    v->seats = (const redisReply *const *)r->element + H__FIXED;
-    v->nseats = end - H__FIXED;
+        f[i].s = p;
+        f[i].len = (size_t)(sp - p);
+        p = sp + 1;
+    }
+    f[H_SEATS].s = p;
+    f[H_SEATS].len = (size_t)(end - p);
+    if (get_num(f[H_CREATED], &v->created_ms) < 0 || get_num(f[H_EXPIRES], &v->expires_ms) < 0 ||
+        get_num(f[H_NOW], &v->now_ms) < 0 || !f[H_ID].len || !f[H_STATE].len)
+        return -1;
+    v->replay = replies_is(f[H_REPLAY], "1") ? 1 : replies_is(f[H_REPLAY], "0") ? 0 : -1;
+    v->id = f[H_ID];
+    v->state = f[H_STATE];
+    v->holder = f[H_HOLDER];
+    v->order = f[H_ORDER];
+    v->refunded = f[H_REFUNDED];
+    v->seats = f[H_SEATS];
     return 0;
 }
 

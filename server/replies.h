@@ -2,8 +2,7 @@
  * one place into a typed view (as hiredis keeps its parser apart from
  * its reply objects): no caller indexes a script reply by number. The
  * positions follow the scripts' contracts (lua/README.md): event_read's
- * list, hold_reply's list (plus hold_create's replay flag), sweep's three
- * counts. A view borrows every string from the reply: it lives as long
+ * list, hold_reply's string of ten fields, sweep's three counts. A view borrows every string from the reply: it lives as long
  * as the reply, that is for the store callback only. */
 #ifndef USHER_REPLIES_H
 #define USHER_REPLIES_H
@@ -12,7 +11,7 @@
 #include <stddef.h>
 
 /* A byte string borrowed from a reply ("" when the script sent ""),
- * NUL-terminated as hiredis keeps every string. */
+ * NUL-terminated as hiredis keeps every string (but a hold_view's parts). */
 struct rstr {
     const char *s;
     size_t len;
@@ -30,16 +29,15 @@ struct event_view {
     struct rstr layout_id;            /* "" = none (an event made before layout ids) */
 };
 
-/* hold_reply: one hold, as hold_get, hold_extend, hold_reserve and
- * hold_create answer it. */
+/* hold_reply: one hold, as hold_batch's operations answer it. The
+ * strings are not NUL-terminated (they are parts of one reply string). */
 struct hold_view {
     struct rstr id, state;            /* state: held, reserved or refunded */
     long long created_ms, expires_ms, now_ms;
     struct rstr holder, order;        /* "" = none */
-    struct rstr refunded;             /* space-separated seat ids, "" = none */
-    const redisReply *const *seats;   /* string replies: held seats, or those still sold */
-    size_t nseats;
-    int replay;                       /* hold_create: 1 = an idempotent replay, 0 = new; else -1 */
+    struct rstr refunded;             /* comma-separated seat ids, "" = none */
+    struct rstr seats;                /* comma-separated: held seats, or those still sold */
+    int replay;                       /* a hold operation: 1 = an idempotent replay, 0 = new; else -1 */
 };
 
 /* sweep: what one call did. */

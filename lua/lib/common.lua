@@ -131,8 +131,9 @@ end
 -- Redis' Lua: decoding one is about a tenth of cjson's and of splitting a
 -- string in Lua) of ten values in this order:
 --   state    'held', 'reserved' or 'expired' (a tombstone)
---   created  ms since the epoch (Redis TIME)
---   expires  likewise
+--   created  ms since the epoch (Redis TIME), as a decimal string
+--   expires  likewise (strings: the answers and the expiry zset take them
+--            as they are, with no number formatting)
 --   listed   true while the hold is on its holder's list in usher:{E}:holders
 --   holder   the holder id, '' for none
 --   order    the order id once reserved, ''
@@ -141,22 +142,26 @@ end
 --   seats    the seat ids, in the order they were asked for
 --   indexes  their indexes in the status string (freeing needs no lookup)
 -- Records an older usherd wrote as cjson are still read.
--- In Lua a hold is {s, c, e, t, holder, o, k, f, seats, idx}.
+-- In Lua a hold is {s, c, e (a number), es (its string), t, holder, o,
+-- k, f, seats, idx}.
 
 local function hold_decode(raw)
   if string.byte(raw, 1) == 123 then          -- '{': an older usherd's cjson
     local h = cjson.decode(raw)
     h.idx = {}
+    h.c = string.format('%d', h.c)
+    h.es = string.format('%d', h.e)
     return h
   end
-  local s, c, e, t, holder, o, k, f, seats, idx = cmsgpack.unpack(raw)
-  return {s = s, c = c, e = e, t = t, holder = holder ~= '' and holder or nil,
+  local s, c, es, t, holder, o, k, f, seats, idx = cmsgpack.unpack(raw)
+  return {s = s, c = c, e = tonumber(es), es = es, t = t,
+          holder = holder ~= '' and holder or nil,
           o = o ~= '' and o or nil, k = k ~= '' and k or nil, f = f ~= '' and f or nil,
           seats = seats, idx = idx}
 end
 
 local function hold_encode(h)
-  return cmsgpack.pack(h.s, h.c, h.e, h.t and true or false, h.holder or '', h.o or '',
+  return cmsgpack.pack(h.s, h.c, h.es, h.t and true or false, h.holder or '', h.o or '',
                        h.k or '', h.f or '', h.seats, h.idx)
 end
 
@@ -316,21 +321,26 @@ local function hold_sold(h)
   return sold, refunded
 end
 
--- Reply shape shared by hold operations:
--- {hold_id, state, created_ms, expires_ms, now_ms, holder, order,
---  refunded (space-separated ids, '' = none), seats...}
--- state is held, reserved, or refunded (reserved, every seat given back
--- since); for a reserved hold, seats are those still sold to its order.
--- `sold`, `refunded`: hold_sold()'s lists when the caller has them.
-local function hold_reply(hid, h, sold, refunded)
+-- Reply shared by hold operations, one string of ten fields separated by
+-- single spaces (decoded by server/replies.c):
+--   replay hold_id state created_ms expires_ms now_ms holder order refunded seats
+-- replay is 1 or 0 for a hold operation (the replay of an earlier hold made
+-- with the same Idempotency-Key field, or not), else empty; holder and
+-- order are empty for none; refunded and seats are comma-separated. state
+-- is held, reserved, or refunded (reserved, every seat given back since);
+-- for a reserved hold, seats are those still sold to its order.
+-- One string, not a list: building and sending ten values per operation
+-- cost more than the operation. `sold`, `refunded`: hold_sold()'s lists
+-- when the caller has them.
+local function hold_reply(hid, h, replay, sold, refunded)
   local state, seats = h.s, h.seats
   if h.s == 'reserved' then
     if not sold then sold, refunded = hold_sold(h) end
     seats = sold
     if #sold == 0 then state = 'refunded' end
   end
-  local r = {hid, state, h.c, h.e, now_ms(), h.holder or '', h.o or '',
-             refunded and table.concat(refunded, ' ') or ''}
-  for _, s in ipairs(seats) do r[#r + 1] = s end
-  return r
+  now_ms()
+  return (replay or '') .. ' ' .. hid .. ' ' .. state .. ' ' .. h.c .. ' ' .. h.es .. ' ' ..
+         NOW_S .. ' ' .. (h.holder or '') .. ' ' .. (h.o or '') .. ' ' ..
+         (refunded and table.concat(refunded, ',') or '') .. ' ' .. table.concat(seats, ',')
 end

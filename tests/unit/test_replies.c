@@ -39,36 +39,34 @@ static void test_event_read(void **state)
 
 static void test_hold_reply(void **state)
 {
-    redisReply it[11], *p[11], r;
+    redisReply r;
     struct hold_view v;
 
-    it[0] = S("h1"), it[1] = S("reserved"), it[2] = I(1), it[3] = I(2), it[4] = I(3);
-    it[5] = S(""), it[6] = S("ord-1"), it[7] = S("A-2"), it[8] = S("A-1"), it[9] = S("A-3");
-    r = AV(it, p, 10);
+    r = S(" h1 reserved 1 2 3  ord-1 A-2 A-1,A-3");
     assert_int_equal(replies_hold(&r, &v), 0);
+    assert_true(replies_is(v.id, "h1"));
     assert_true(replies_is(v.state, "reserved"));
     assert_true(replies_is(v.order, "ord-1"));
     assert_true(replies_is(v.refunded, "A-2"));
-    assert_int_equal(v.nseats, 2);
-    assert_string_equal(v.seats[1]->str, "A-3");
+    assert_true(replies_is(v.seats, "A-1,A-3"));
+    assert_int_equal(v.holder.len, 0);
+    assert_int_equal(v.created_ms + v.expires_ms + v.now_ms, 6);
     assert_int_equal(v.replay, -1);
-    /* hold_create's trailing replay flag */
-    it[10] = I(1);
-    r = AV(it, p, 11);
+    /* a hold operation's replay flag */
+    r = S("1 h2 held 1796155600713 1796156200713 1796155600713 b7   S0-R0-1");
     assert_int_equal(replies_hold(&r, &v), 0);
     assert_int_equal(v.replay, 1);
-    assert_int_equal(v.nseats, 2);
-    it[10] = I(0);
+    assert_int_equal(v.expires_ms, 1796156200713LL);
+    assert_true(replies_is(v.holder, "b7"));
+    r = S("0 h2 held 1 2 3    S0-R0-1");
     assert_int_equal(replies_hold(&r, &v), 0);
     assert_int_equal(v.replay, 0);
-    /* no seat list at all is a hold without seats; a number among them is no hold */
-    r = AV(it, p, 8);
-    assert_int_equal(replies_hold(&r, &v), 0);
-    assert_int_equal(v.nseats, 0);
-    it[8] = I(5);
-    r = AV(it, p, 10);
+    /* too few fields, a number that is not, an array: not a hold */
+    r = S("0 h2 held 1 2 3");
     assert_int_equal(replies_hold(&r, &v), -1);
-    r = AV(it, p, 7);
+    r = S("0 h2 held 1 x 3    S0-R0-1");
+    assert_int_equal(replies_hold(&r, &v), -1);
+    r = I(5);
     assert_int_equal(replies_hold(&r, &v), -1);
 }
 
