@@ -65,8 +65,8 @@ local function op_hold(a, at)
   local seats = {}
   for i = 1, n do
     seats[i] = a[first + i - 1]
-    redis.call('SETRANGE', K_STATUS, idx[i], 'h')
-    redis.call('HSET', K_OWNER, seats[i], hid)
+    status_set(idx[i], 'h')
+    owner_set(seats[i], hid)
   end
   local e = now + ttl * 1000
   local h = {s = 'held', seats = seats, idx = idx, c = NOW_S, e = e, es = string.format('%d', e)}
@@ -116,8 +116,8 @@ local function op_reserve(hid, oid)
     return hold_reply(hid, h, nil, sold, refunded)
   end
   for i, s in ipairs(h.seats) do
-    redis.call('SETRANGE', K_STATUS, hold_idx(h, i), 'r')
-    redis.call('HSET', K_OWNER, s, oid)
+    status_set(hold_idx(h, i), 'r')
+    owner_set(s, oid)
   end
   local prev = redis.call('HGET', K_ORDERS, oid)
   local list = table.concat(h.seats, ' ')
@@ -135,14 +135,14 @@ local function op_release(hid)
   if err then return err end
   if h.s == 'reserved' then return fail('HOLD_ALREADY_RESERVED') end
   for i, s in ipairs(h.seats) do
-    redis.call('SETRANGE', K_STATUS, hold_idx(h, i), '.')
-    redis.call('HDEL', K_OWNER, s)
+    status_set(hold_idx(h, i), '.')
+    owner_del(s)
   end
   if h.k and redis.call('HGET', K_IDEM, h.k) == hid then
     redis.call('HDEL', K_IDEM, h.k)
   end
   holder_drop(h, hid)
-  redis.call('HDEL', K_HOLDS, hid)
+  hold_forget(hid)
   zset_del(EXP, hid)
   journal(h.seats, 'available', 'release')
   return #h.seats

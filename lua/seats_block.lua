@@ -11,6 +11,6 @@ for i = 1, #ARGV do
   if seat_status(ARGV[i], idx[i]) ~= '.' then bad[#bad + 1] = ARGV[i] end
 end
 if #bad > 0 then return finish(fail('SEATS_UNAVAILABLE', bad)) end
-for i = 1, #ARGV do redis.call('SETRANGE', K_STATUS, idx[i], 'b') end
+for i = 1, #ARGV do status_set(idx[i], 'b') end
 journal(ARGV, 'blocked', 'block')
 return finish(ARGV)

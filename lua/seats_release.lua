@@ -10,7 +10,7 @@ local bad = seats_not_in(ARGV, idx, 'r')
 if #bad > 0 then return fail('SEATS_NOT_RESERVED', bad) end
 for i = 1, #ARGV do
   local s = ARGV[i]
-  local oid = redis.call('HGET', K_OWNER, s)
+  local oid = owner_get(s)
   if oid then
     local left = {}
     for t in string.gmatch(redis.call('HGET', K_ORDERS, oid) or '', '%S+') do
@@ -22,8 +22,8 @@ for i = 1, #ARGV do
       redis.call('HDEL', K_ORDERS, oid)
     end
   end
-  redis.call('SETRANGE', K_STATUS, idx[i], '.')
-  redis.call('HDEL', K_OWNER, s)
+  status_set(idx[i], '.')
+  owner_del(s)
 end
 journal(ARGV, 'available', 'admin_release')
 return finish(ARGV)

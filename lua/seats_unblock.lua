@@ -7,6 +7,6 @@ local idx, err = seats_resolve(ARGV, 1, #ARGV)
 if err then return err end
 local bad = seats_not_in(ARGV, idx, 'b')
 if #bad > 0 then return fail('SEATS_NOT_BLOCKED', bad) end
-for i = 1, #ARGV do redis.call('SETRANGE', K_STATUS, idx[i], '.') end
+for i = 1, #ARGV do status_set(idx[i], '.') end
 journal(ARGV, 'available', 'unblock')
 return finish(ARGV)

@@ -10,7 +10,7 @@ flush()
 local old = redis.call('ZRANGEBYSCORE', K_TOMBS, '-inf', NOW_S, 'LIMIT', 0, limit)
 for _, hid in ipairs(old) do
   local h = hold_load(hid)
-  if h and h.s == 'expired' then redis.call('HDEL', K_HOLDS, hid) end
+  if h and h.s == 'expired' then hold_forget(hid) end
   zset_del(TOMBS, hid)
 end
 local more = 0

@@ -102,8 +102,58 @@ local function zset_flush(key, t)
   if #add > 0 then call_chunked('ZADD', key, add) end
 end
 
--- Makes every deferred write: the zsets, then the journal in order.
+-- The hold records, seat owners and status bytes this call wrote, read
+-- back by its later operations before Redis is asked: hid -> encoded
+-- record or false (deleted); seat -> owner or false; status index ->
+-- byte. Made at the end in one HSET, HDEL and BITFIELD each (a redis.call
+-- costs about a microsecond, most of a small operation's work).
+local HOLDS_W, OWNER_W, STATUS_W = {}, {}, {}
+local BYTE = {['.'] = '46', h = '104', r = '114', b = '98'}
+
+local function owner_get(seat)
+  local w = OWNER_W[seat]
+  if w ~= nil then return w or nil end
+  return redis.call('HGET', K_OWNER, seat)
+end
+local function owner_set(seat, who) OWNER_W[seat] = who end
+local function owner_del(seat) OWNER_W[seat] = false end
+
+local function status_get(idx)
+  return STATUS_W[idx] or redis.call('GETRANGE', K_STATUS, idx, idx)
+end
+local function status_set(idx, byte) STATUS_W[idx] = byte end
+
+local function hash_flush(key, t)
+  local set, del = {}, {}
+  for f, v in pairs(t) do
+    if v == false then
+      del[#del + 1] = f
+    else
+      set[#set + 1] = f
+      set[#set + 1] = v
+    end
+  end
+  if #del > 0 then call_chunked('HDEL', key, del) end
+  if #set > 0 then call_chunked('HSET', key, set) end
+end
+
+local function status_flush()
+  local args = {}
+  for idx, byte in pairs(STATUS_W) do
+    args[#args + 1] = 'SET'
+    args[#args + 1] = 'u8'
+    args[#args + 1] = '#' .. idx
+    args[#args + 1] = BYTE[byte]
+  end
+  call_chunked('BITFIELD', K_STATUS, args)
+end
+
+-- Makes every deferred write: records, owners and statuses, the zsets,
+-- then the journal in order.
 local function flush()
+  if next(HOLDS_W) then hash_flush(K_HOLDS, HOLDS_W) HOLDS_W = {} end
+  if next(OWNER_W) then hash_flush(K_OWNER, OWNER_W) OWNER_W = {} end
+  if next(STATUS_W) then status_flush() STATUS_W = {} end
   if next(EXP) then zset_flush(K_EXPIRY, EXP) EXP = {} end
   if next(TOMBS) then zset_flush(K_TOMBS, TOMBS) TOMBS = {} end
   if #J > 0 then
@@ -166,13 +216,18 @@ local function hold_encode(h)
 end
 
 local function hold_load(hid)
-  local raw = redis.call('HGET', K_HOLDS, hid)
+  local raw = HOLDS_W[hid]
+  if raw == nil then raw = redis.call('HGET', K_HOLDS, hid) end
   if not raw then return nil end
   return hold_decode(raw)
 end
 
 local function hold_store(hid, h)
-  redis.call('HSET', K_HOLDS, hid, hold_encode(h))
+  HOLDS_W[hid] = hold_encode(h)
+end
+
+local function hold_forget(hid)
+  HOLDS_W[hid] = false
 end
 
 -- The status-string index of the hold's i-th seat (a record from an
@@ -208,9 +263,9 @@ end
 local function hold_expire(hid, h)
   local freed = {}
   for i, s in ipairs(h.seats) do
-    if redis.call('HGET', K_OWNER, s) == hid then
-      redis.call('SETRANGE', K_STATUS, hold_idx(h, i), '.')
-      redis.call('HDEL', K_OWNER, s)
+    if owner_get(s) == hid then
+      status_set(hold_idx(h, i), '.')
+      owner_del(s)
       freed[#freed + 1] = s
     end
   end
@@ -260,7 +315,7 @@ local function holder_seats(holder)
       total = total + #h.seats
     elseif h and h.s == 'reserved' then
       for _, s in ipairs(h.seats) do
-        if redis.call('HGET', K_OWNER, s) == h.o then total = total + 1 end
+        if owner_get(s) == h.o then total = total + 1 end
       end
     end
   end
@@ -270,9 +325,9 @@ end
 -- Status byte of seat `s` at index `idx` after lazy expiry:
 -- '.' available, 'h' held, 'r' reserved, 'b' blocked.
 local function seat_status(s, idx)
-  local st = redis.call('GETRANGE', K_STATUS, idx, idx)
+  local st = status_get(idx)
   if st == 'h' then
-    local hid = redis.call('HGET', K_OWNER, s)
+    local hid = owner_get(s)
     local h = hid and hold_load(hid)
     if h and h.s == 'held' and h.e <= now_ms() then
       hold_expire(hid, h)
@@ -298,7 +353,7 @@ end
 local function seats_not_in(list, idx, want)
   local bad = {}
   for i = 1, #list do
-    if redis.call('GETRANGE', K_STATUS, idx[i], idx[i]) ~= want then
+    if status_get(idx[i]) ~= want then
       bad[#bad + 1] = list[i]
     end
   end
@@ -312,7 +367,7 @@ end
 local function hold_sold(h)
   local sold, refunded = {}, {}
   for _, s in ipairs(h.seats) do
-    if redis.call('HGET', K_OWNER, s) == h.o then
+    if owner_get(s) == h.o then
       sold[#sold + 1] = s
     else
       refunded[#refunded + 1] = s
