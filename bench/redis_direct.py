@@ -4,20 +4,37 @@ call (as usherd coalesces one event's operations; 1 = each alone), a
 round of calls pipelined. bench/measure.sh reads redis-server's CPU time
 around it, so the Python client's own cost does not enter the figure.
 
-Usage: redis_direct.py PORT EVENT SECONDS [BATCH=1]  (seats S-R<row>-<n>, 100 x 1000)"""
+Usage: redis_direct.py PORT EVENT SECONDS|rounds=N [BATCH=1]
+  (seats S-R<row>-<n>, 100 x 1000; rounds=N: a fixed amount of work, N
+  rounds of 64 holds then their releases, for bench/redis_callgrind.sh)
+Env BENCH_CUT_AFTER: a line of lua/hold_batch.lua (whole, without its
+  newline; the first one) after which each operation stops and answers
+  'x': only holds are sent then, and the count printed is of holds. Comparing cuts at successive lines of
+  op_hold gives what each step costs.
+Env BENCH_LUA_ROOT: send the scripts of that checkout instead."""
 import os
 import random
 import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+# BENCH_LUA_ROOT: another checkout, whose scripts (and harness) to send
+sys.path.insert(0, os.path.join(os.environ.get("BENCH_LUA_ROOT") or
+                                os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                                 "tests", "integration"))
 from harness import Redis, event_keys, script_source  # noqa: E402
 
-port, event, secs = int(sys.argv[1]), sys.argv[2], float(sys.argv[3])
+port, event = int(sys.argv[1]), sys.argv[2]
+rounds = int(sys.argv[3][7:]) if sys.argv[3].startswith("rounds=") else None
+secs = 0 if rounds else float(sys.argv[3])
 batch = int(sys.argv[4]) if len(sys.argv) > 4 else 1
+cut = os.environ.get("BENCH_CUT_AFTER")
+source = script_source("hold_batch")
+if cut:   # the first such line of hold_batch.lua itself, after the prelude
+    body = source.index("-- hold_batch:")
+    at = source.index(cut + "\n", body) + len(cut) + 1
+    source = source[:at] + "  do return 'x' end\n" + source[at:]
 r = Redis(port)
-sha = r.cmd("SCRIPT", "LOAD", script_source("hold_batch"))
+sha = r.cmd("SCRIPT", "LOAD", source)
 keys = event_keys(event)
 ROUND = 64                      # operations in flight per round
 
@@ -52,11 +69,12 @@ def replies(n_calls):
     return got
 
 
-rnd = random.Random(7)
-pairs = ncalls = 0
+rnd = random.Random(os.getpid())   # a run after a warm-up picks other seats
+pairs = ncalls = done = 0
 end = time.time() + secs
-while time.time() < end:
-    ids = ["d%d-%d" % (pairs, i) for i in range(ROUND)]
+while (done < rounds) if rounds else (time.time() < end):
+    done += 1
+    ids = ["d%d-%d-%d" % (os.getpid(), done, i) for i in range(ROUND)]
     ops = [["H", h, "", "", "", "", "1", "S-R%d-%d" % (rnd.randint(1, 100), rnd.randint(1, 1000))]
            for h in ids]
     cs = calls(ops)
@@ -64,7 +82,9 @@ while time.time() < end:
     ok = []
     for res in replies(len(cs)):
         for one in res or []:
-            if isinstance(one, str):     # held ("replay id state ..."): release it below
+            if cut and one == "x":
+                pairs += 1
+            elif isinstance(one, str):   # held ("replay id state ..."): release it below
                 ok.append(one.split(" ")[1])
     cs = calls([["D", h] for h in ok])
     r.sock.sendall(b"".join(cs))
