@@ -70,12 +70,12 @@ local function journal(seats, status, cause)
 end
 
 -- The expiry zset (live holds by expiry) and the tombstones (expired
--- holds by when they may be forgotten): member -> score string, or true
+-- holds by when they may be forgotten): member -> score string, or false
 -- for a removal.
 local EXP, TOMBS = {}, {}
 
 local function zset_put(t, hid, score) t[hid] = score end
-local function zset_del(t, hid) t[hid] = true end
+local function zset_del(t, hid) t[hid] = false end
 
 -- Sends `cmd key` with args[from..] in pieces of at most `step` (Lua's
 -- unpack takes a few thousand values at most).
@@ -88,18 +88,24 @@ local function call_chunked(cmd, key, args)
   end
 end
 
-local function zset_flush(key, t)
-  local rem, add = {}, {}
-  for hid, v in pairs(t) do
-    if v == true then
-      rem[#rem + 1] = hid
+-- Makes the deferred changes of map t (member -> value, false for a
+-- removal) to `key`: one removing command, then one setting command
+-- (ZADD takes the score before the member, HSET the field first).
+local function map_flush(key, t, del_cmd, set_cmd, value_first)
+  local del, set = {}, {}
+  for m, v in pairs(t) do
+    if v == false then
+      del[#del + 1] = m
+    elseif value_first then
+      set[#set + 1] = v
+      set[#set + 1] = m
     else
-      add[#add + 1] = v
-      add[#add + 1] = hid
+      set[#set + 1] = m
+      set[#set + 1] = v
     end
   end
-  if #rem > 0 then call_chunked('ZREM', key, rem) end
-  if #add > 0 then call_chunked('ZADD', key, add) end
+  if #del > 0 then call_chunked(del_cmd, key, del) end
+  if #set > 0 then call_chunked(set_cmd, key, set) end
 end
 
 -- The hold records, seat owners and status bytes this call wrote, read
@@ -123,20 +129,6 @@ local function status_get(idx)
 end
 local function status_set(idx, byte) STATUS_W[idx] = byte end
 
-local function hash_flush(key, t)
-  local set, del = {}, {}
-  for f, v in pairs(t) do
-    if v == false then
-      del[#del + 1] = f
-    else
-      set[#set + 1] = f
-      set[#set + 1] = v
-    end
-  end
-  if #del > 0 then call_chunked('HDEL', key, del) end
-  if #set > 0 then call_chunked('HSET', key, set) end
-end
-
 local function status_flush()
   local args = {}
   for idx, byte in pairs(STATUS_W) do
@@ -151,11 +143,11 @@ end
 -- Makes every deferred write: records, owners and statuses, the zsets,
 -- then the journal in order.
 local function flush()
-  if next(HOLDS_W) then hash_flush(K_HOLDS, HOLDS_W) HOLDS_W = {} end
-  if next(OWNER_W) then hash_flush(K_OWNER, OWNER_W) OWNER_W = {} end
+  if next(HOLDS_W) then map_flush(K_HOLDS, HOLDS_W, 'HDEL', 'HSET') HOLDS_W = {} end
+  if next(OWNER_W) then map_flush(K_OWNER, OWNER_W, 'HDEL', 'HSET') OWNER_W = {} end
   if next(STATUS_W) then status_flush() STATUS_W = {} end
-  if next(EXP) then zset_flush(K_EXPIRY, EXP) EXP = {} end
-  if next(TOMBS) then zset_flush(K_TOMBS, TOMBS) TOMBS = {} end
+  if next(EXP) then map_flush(K_EXPIRY, EXP, 'ZREM', 'ZADD', true) EXP = {} end
+  if next(TOMBS) then map_flush(K_TOMBS, TOMBS, 'ZREM', 'ZADD', true) TOMBS = {} end
   if #J > 0 then
     if not journal_max then
       journal_max = redis.call('HGET', K_META, 'journal_max') or JOURNAL_MAX_DEFAULT
