@@ -51,7 +51,8 @@ struct store {
     unsigned gen;             /* connection attempt number */
     int ready;
     int loads_left;
-    char sha[SCRIPT__COUNT][41];
+    int functions;            /* the library is in: calls are FCALL */
+    char sha[SCRIPT__COUNT][41];   /* else EVALSHA of these */
     struct event *reconnect;
     int backoff_ms;
 };
@@ -145,14 +146,22 @@ static void on_reply(redisAsyncContext *ac, void *r, void *priv)
 
     if (reply && reply->type == REDIS_REPLY_ERROR && c->script >= 0 &&
         !c->retried && c->cb && ac == s->ac &&
-        strncmp(reply->str, "NOSCRIPT", 8) == 0) {
-        /* Redis lost its script cache (restart, SCRIPT FLUSH): load the
-         * script again and resend; both run in order on this connection. */
+        (s->functions ? strncmp(reply->str, "ERR Function not found", 22) == 0
+                      : strncmp(reply->str, "NOSCRIPT", 8) == 0)) {
+        /* Redis lost its functions or script cache (a restart without
+         * persistence, FUNCTION FLUSH, SCRIPT FLUSH, a failover to a
+         * replica that never had them): load again and resend; both run
+         * in order on this connection. A FUNCTION LOAD that finds the
+         * library back (another usherd was quicker) fails harmlessly. */
         const struct script_src *src = &script_table[c->script];
+        int rc;
         c->retried = 1;
-        util_log("warn", "redis NOSCRIPT for %s, reloading", src->name);
-        if (redisAsyncCommand(ac, NULL, NULL, "SCRIPT LOAD %b", src->src,
-                              src->len) == REDIS_OK &&
+        util_log("warn", "redis lost %s, reloading", src->name);
+        rc = s->functions
+                 ? redisAsyncCommand(ac, NULL, NULL, "FUNCTION LOAD %b", script_library,
+                                     script_library_len)
+                 : redisAsyncCommand(ac, NULL, NULL, "SCRIPT LOAD %b", src->src, src->len);
+        if (rc == REDIS_OK &&
             redisAsyncFormattedCommand(ac, on_reply, c, c->cmd, c->cmdlen) == REDIS_OK)
             return;
     }
@@ -282,6 +291,37 @@ static void on_loaded(void *arg, enum store_status st, const redisReply *r)
     free(l);
 }
 
+static void queue_script_loads(struct store *s);
+
+/* The answer to FUNCTION LOAD: the library is in (loaded now, or already
+ * by another usherd of this version), or this Redis has no FUNCTION
+ * (before 7.0, or the command renamed away): then every script is sent
+ * with SCRIPT LOAD and called with EVALSHA, as before Functions. */
+static void on_library(void *arg, enum store_status st, const redisReply *r)
+{
+    struct loader *l = arg;
+    struct store *s = l->s;
+    int current = l->gen == s->gen && s->ac;
+
+    free(l);
+    if (!current || st != STORE_OK)
+        return;
+    if (r->type == REDIS_REPLY_STRING ||
+        (r->type == REDIS_REPLY_ERROR && strstr(r->str, "already exists"))) {
+        s->functions = 1;
+        s->ready = 1;
+        s->backoff_ms = BACKOFF_MIN_MS;
+        util_log("info", "redis ready: functions library %s", script_library_name);
+    } else if (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "ERR unknown command", 19) == 0) {
+        util_log("info", "redis has no FUNCTION; loading %d scripts instead", SCRIPT__COUNT);
+        queue_script_loads(s);
+    } else {
+        util_log("error", "redis refused the functions library: %s",
+                 r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+        store_drop(s, "library load failed");
+    }
+}
+
 static void on_setup(void *arg, enum store_status st, const redisReply *r)
 {
     struct loader *l = arg;
@@ -328,12 +368,29 @@ static void on_reconnect_timer(evutil_socket_t fd, short what, void *arg)
     store_connect(arg);
 }
 
-/* Starts one connection attempt and queues AUTH, SELECT and every
- * SCRIPT LOAD on it; store_ready() turns true when the loads are in. */
+/* Queues SCRIPT LOAD of every script (a Redis without FUNCTION). */
+static void queue_script_loads(struct store *s)
+{
+    int i;
+
+    s->loads_left = SCRIPT__COUNT;
+    for (i = 0; i < SCRIPT__COUNT && s->ac; i++) {
+        struct loader *l = malloc(sizeof *l);
+        const char *argv[3] = {"SCRIPT", "LOAD", script_table[i].src};
+        size_t lens[3] = {6, 4, script_table[i].len};
+        *l = (struct loader){s, s->gen, i};
+        if (send_argv(s, -1, 3, argv, lens, on_loaded, l) < 0) {
+            free(l);
+            store_drop(s, "could not queue SCRIPT LOAD");
+        }
+    }
+}
+
+/* Starts one connection attempt and queues AUTH, SELECT and FUNCTION
+ * LOAD of the library on it; store_ready() turns true when it is in. */
 static void store_connect(struct store *s)
 {
     redisAsyncContext *ac;
-    int i;
 
     ac = s->unix_path[0] ? redisAsyncConnectUnix(s->unix_path)
                          : redisAsyncConnect(s->host, s->port);
@@ -349,7 +406,8 @@ static void store_connect(struct store *s)
     s->ac = ac;
     s->gen++;
     s->ready = 0;
-    s->loads_left = s->no_scripts ? 0 : SCRIPT__COUNT;
+    s->loads_left = 0;
+    s->functions = 0;
     s->ready = s->no_scripts;   /* plain commands may queue at once */
     redisLibeventAttach(ac, s->base);
     redisAsyncSetConnectCallback(ac, on_connect);
@@ -379,14 +437,14 @@ static void store_connect(struct store *s)
                 free(l);
         }
     }
-    for (i = 0; i < SCRIPT__COUNT && s->ac && !s->no_scripts; i++) {
+    if (s->ac && !s->no_scripts) {
         struct loader *l = malloc(sizeof *l);
-        const char *argv[3] = {"SCRIPT", "LOAD", script_table[i].src};
-        size_t lens[3] = {6, 4, script_table[i].len};
-        *l = (struct loader){s, s->gen, i};
-        if (send_argv(s, -1, 3, argv, lens, on_loaded, l) < 0) {
+        const char *argv[3] = {"FUNCTION", "LOAD", script_library};
+        size_t lens[3] = {8, 4, script_library_len};
+        *l = (struct loader){s, s->gen, -1};
+        if (send_argv(s, -1, 3, argv, lens, on_library, l) < 0) {
             free(l);
-            store_drop(s, "could not queue SCRIPT LOAD");
+            store_drop(s, "could not queue FUNCTION LOAD");
         }
     }
 }
@@ -479,8 +537,13 @@ int store_eval(struct store *s, enum script_id id, const struct event_keys *k,
         rc = -1;
         goto done;
     }
-    v[0] = "EVALSHA"; l[0] = 7;
-    v[1] = s->sha[id]; l[1] = 40;
+    if (s->functions) {
+        v[0] = "FCALL"; l[0] = 5;
+        v[1] = script_table[id].fn; l[1] = strlen(v[1]);
+    } else {
+        v[0] = "EVALSHA"; l[0] = 7;
+        v[1] = s->sha[id]; l[1] = 40;
+    }
     snprintf(nkeys, sizeof nkeys, "%d", k->n);
     v[2] = nkeys; l[2] = strlen(nkeys);
     for (i = 0; i < k->n; i++) {

@@ -1,7 +1,9 @@
 /* store — usherd's one Redis connection (hiredis async on the libevent
  * loop). It connects and reconnects with backoff, authenticates, loads
- * every script of lua/ with SCRIPT LOAD, runs them with EVALSHA (reloading
- * on NOSCRIPT), and bounds every call with a libevent timer because
+ * the scripts of lua/ as one Functions library (FUNCTION LOAD) and runs
+ * them with FCALL, or on a Redis without FUNCTION each with SCRIPT LOAD
+ * and EVALSHA (reloading what Redis lost and resending once), and
+ * bounds every call with a libevent timer because
  * hiredis 0.14 has no command timeouts. A call that times out drops the
  * connection, which fails every call still queued on it, and reconnects.
  *

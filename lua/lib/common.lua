@@ -4,14 +4,32 @@
 --
 -- Every script is called with the same keys of one event, all sharing the
 -- Cluster hash tag {event}. Their names and order are lua/keys.list's: the
--- build puts a local K_<NAME> for each in front of this file (K_META =
--- KEYS[1], ...) and EVENT_KEYS, their count; lua/README.md documents what
--- each holds.
+-- build puts a local K_<NAME> for each in front of this file, bound to
+-- KEYS by keys_bind (K_META = KEYS[1], ...), and EVENT_KEYS, their
+-- count; lua/README.md documents what each holds.
 --
--- Every script ends in `return finish(result)`: the writes no later read
+-- usherd loads all scripts as one Redis Functions library: this file
+-- then runs once, when the library loads, and its functions and the
+-- state below live from call to call; call_begin() makes that state the
+-- call's own. Sent as EVAL scripts (tests, bench, a Redis without
+-- FUNCTION), it runs on every call, as before.
+--
+-- Every script starts with call_begin(KEYS) (the build puts it there) and
+-- ends in `return finish(result)`: the writes no later read
 -- of the same call needs (journal entries, the expiry and tombstone
 -- zsets) are collected while it runs and made there, merged into a few
 -- commands. What a call reads, it has written already.
+
+-- The globals the scripts use, as locals: a global is a table lookup at
+-- every use, and in a Functions library a second one through the
+-- library's environment (about 2,700 instructions an operation). A
+-- library's load sees none of them, so call_begin takes them, every call.
+local function globals_get()
+  return redis, string, table, math, cmsgpack, cjson,
+         tonumber, tostring, ipairs, pairs, next, unpack, type
+end
+local redis, string, table, math, cmsgpack, cjson,
+      tonumber, tostring, ipairs, pairs, next, unpack, type
 
 local TOMB_MS = 3600000      -- expired holds answer 410 for an hour
 local JOURNAL_MAX_DEFAULT = '100000'
@@ -43,9 +61,9 @@ end
 -- cause when no entry since touched any of its seats, so every seat's
 -- changes keep their order while a call of many requests adds a few
 -- entries instead of one each.
-local J = {}            -- {seats = {...}, status, cause}
-local J_LAST = {}       -- status .. ' ' .. cause -> index in J
-local J_SEAT = {}       -- seat -> index in J of its last change
+local J                 -- {seats = {...}, status, cause}
+local J_LAST            -- status .. ' ' .. cause -> index in J
+local J_SEAT            -- seat -> index in J of its last change
 local journal_max
 
 local function journal(seats, status, cause)
@@ -72,7 +90,7 @@ end
 -- The expiry zset (live holds by expiry) and the tombstones (expired
 -- holds by when they may be forgotten): member -> score string, or false
 -- for a removal.
-local EXP, TOMBS = {}, {}
+local EXP, TOMBS
 
 local function zset_put(t, hid, score) t[hid] = score end
 local function zset_del(t, hid) t[hid] = false end
@@ -113,7 +131,7 @@ end
 -- record or false (deleted); seat -> owner or false; status index ->
 -- byte. Made at the end in one HSET, HDEL and BITFIELD each (a redis.call
 -- costs about a microsecond, most of a small operation's work).
-local HOLDS_W, OWNER_W, STATUS_W = {}, {}, {}
+local HOLDS_W, OWNER_W, STATUS_W
 local BYTE = {['.'] = '46', h = '104', r = '114', b = '98'}
 
 local function owner_get(seat)
@@ -390,4 +408,19 @@ local function hold_reply(hid, h, replay, sold, refunded)
   return (replay or '') .. ' ' .. hid .. ' ' .. state .. ' ' .. h.c .. ' ' .. h.es .. ' ' ..
          NOW_S .. ' ' .. (h.holder or '') .. ' ' .. (h.o or '') .. ' ' ..
          (refunded and table.concat(refunded, ',') or '') .. ' ' .. table.concat(seats, ',')
+end
+
+-- ---- one call ----
+
+-- Binds the event's keys and forgets what an earlier call left (as a
+-- Functions library, even a call that failed halfway). Every script's
+-- first line.
+local function call_begin(keys)
+  redis, string, table, math, cmsgpack, cjson,
+    tonumber, tostring, ipairs, pairs, next, unpack, type = globals_get()
+  keys_bind(keys)
+  NOW, NOW_S, journal_max = nil, nil, nil
+  J, J_LAST, J_SEAT = {}, {}, {}
+  EXP, TOMBS = {}, {}
+  HOLDS_W, OWNER_W, STATUS_W = {}, {}, {}
 end

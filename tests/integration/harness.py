@@ -74,18 +74,40 @@ def event_keys(event):
     return ["usher:{%s}:%s" % (event, k) for k in key_names()]
 
 
-def script_source(name):
-    """lua/<name>.lua as the build embeds it: the key locals of
-    lua/keys.list, lua/lib/common.lua, then the script."""
-    names = key_names()
+def _common_source():
+    """The key locals of lua/keys.list and keys_bind, then
+    lua/lib/common.lua, as server/embed_scripts.cmake writes them."""
+    names = ["K_" + k.upper() for k in key_names()]
     prelude = ("-- Generated from lua/keys.list: the event's keys, in the order of KEYS.\n"
-               "local %s =\n  %s\nlocal EVENT_KEYS = %d\n" %
-               (", ".join("K_" + k.upper() for k in names),
-                ", ".join("KEYS[%d]" % (i + 1) for i in range(len(names))), len(names)))
+               "local %s\nlocal EVENT_KEYS = %d\nlocal function keys_bind(keys)\n"
+               "  %s =\n    %s\nend\n" %
+               (", ".join(names), len(names), ", ".join(names),
+                ", ".join("keys[%d]" % (i + 1) for i in range(len(names)))))
     with open(os.path.join(ROOT, "lua", "lib", "common.lua")) as f:
-        common = f.read()
+        return prelude + f.read()
+
+
+def _body(name):
     with open(os.path.join(ROOT, "lua", name + ".lua")) as f:
-        return prelude + common + f.read()
+        return "call_begin(KEYS)\n" + f.read()
+
+
+def script_source(name):
+    """lua/<name>.lua as an EVAL script, as the build embeds it: the
+    common part, call_begin(KEYS), then the script."""
+    return _common_source() + _body(name)
+
+
+def library_source(suffix, names=("hold_batch",)):
+    """Scripts `names` as one Functions library usher_<suffix> with
+    functions <name>_<suffix>, made as the build makes usherd's (there
+    the suffix is a hash of the sources)."""
+    out = ["#!lua name=usher_%s\nlocal register_function = redis.register_function\n"
+           % suffix, _common_source()]
+    for n in names:
+        out.append("register_function{function_name = '%s_%s', callback = "
+                   "function(KEYS, ARGV)\n%s\nend}\n" % (n, suffix, _body(n)))
+    return "".join(out)
 
 
 # Every status each operation answered in the suite, for the check that

@@ -740,9 +740,9 @@ class Holds(Base):
         # the record (MessagePack) starts with its state, a 7-byte string
         self.assertEqual(self.r.cmd("HGET", k + "holds", h["hold_id"])[:8], "\udca7expired")
 
-    def test_noscript_reload(self):
+    def test_functions_reload(self):
         self.make_event()
-        self.assertEqual(self.r.cmd("SCRIPT", "FLUSH"), "OK")
+        self.assertEqual(self.r.cmd("FUNCTION", "FLUSH"), "OK")
         h = self.hold(["S0-R0-1"])
         st, _, _ = self.call("GET", self.ev("/holds/" + h["hold_id"]))
         self.assertEqual(st, 200)

@@ -2,7 +2,9 @@
 redis_unavailable fast (never hang, never crash), tell the truth on /readyz,
 reconnect by itself with backoff and reload its scripts."""
 import os
+import shutil
 import signal
+import tempfile
 import time
 import unittest
 
@@ -87,12 +89,69 @@ class Faults(unittest.TestCase):
         self.assertEqual(r.cmd("GETRANGE", "usher:{f}:status", 0, 0), "h")
         r.close()
 
-    def test_script_cache_flushed(self):
+    def test_functions_flushed(self):
+        # Redis lost the library (FUNCTION FLUSH; as after a restart
+        # without persistence): the call that finds it gone loads it again
+        # and is answered as if nothing happened
         r = self.stack.redis()
-        r.cmd("SCRIPT", "FLUSH")
+        self.assertEqual(r.cmd("FUNCTION", "FLUSH"), "OK")
         st, b, _ = self.c.request("POST", "/v1/events/f/holds", {"seats": ["S0-R0-5"]})
         self.assertEqual(st, 201, b)
-        self.assertIn("NOSCRIPT", self.stack.log_tail())
+        self.assertIn("redis lost hold_batch, reloading", self.stack.log_tail())
+        self.assertEqual(len(r.cmd("FUNCTION", "LIST")), 1)
+        self.assertEqual(r.cmd("HGET", "usher:{f}:owner", "S0-R0-5"), b["hold_id"])
+        r.close()
+
+    def test_library_is_versioned(self):
+        # one library, its name and every function's ending in the hash of
+        # the sources: two usherd versions on one Redis never run each
+        # other's code; a read-only script is flagged so
+        r = self.stack.redis()
+        (lib,) = r.cmd("FUNCTION", "LIST")
+        lib = dict(zip(lib[::2], lib[1::2]))
+        self.assertRegex(lib["library_name"], r"^usher_[0-9a-f]{12}$")
+        h = lib["library_name"][len("usher_"):]
+        fns = {dict(zip(f[::2], f[1::2]))["name"]: dict(zip(f[::2], f[1::2]))["flags"]
+               for f in lib["functions"]}
+        self.assertIn("hold_batch_" + h, fns)
+        self.assertIn("event_put_" + h, fns)
+        self.assertEqual(fns["order_get_" + h], ["no-writes"])
+        self.assertEqual(fns["hold_batch_" + h], [])
+        # a second process of this version finds the library there
+        port = self.stack.add_usherd()
+        c2 = harness.Client(port)
+        st, b, _ = c2.request("POST", "/v1/events/f/holds", {"seats": ["S0-R0-6"]})
+        self.assertEqual(st, 201, b)
+        c2.close()
+        self.assertEqual(len(r.cmd("FUNCTION", "LIST")), 1)
+        # an older library beside it changes nothing
+        r.cmd("FUNCTION", "LOAD", "#!lua name=usher_000000000000\n"
+              "redis.register_function('hold_batch_000000000000', function() return 1 end)")
+        st, b, _ = self.c.request("POST", "/v1/events/f/holds", {"seats": ["S0-R0-7"]})
+        self.assertEqual(st, 201, b)
+        r.close()
+
+
+    def test_failed_call_leaves_nothing_for_the_next(self):
+        # As a Functions library the scripts' helpers and state outlive a
+        # call; a call Redis aborts halfway (here: the owner hash made a
+        # string, so its write fails after the hold's record was written)
+        # must not leave its pending writes to the next call
+        st, h1, _ = self.c.request("POST", "/v1/events/f/holds", {"seats": ["S0-R0-1"]})
+        self.assertEqual(st, 201, h1)
+        r = self.stack.redis()
+        owners = r.cmd("HGETALL", "usher:{f}:owner")
+        r.cmd("DEL", "usher:{f}:owner")
+        r.cmd("SET", "usher:{f}:owner", "not a hash")
+        st, b, _ = self.c.request("POST", "/v1/events/f/holds", {"seats": ["S0-R0-2"]})
+        self.assertEqual((st, b["error"]["code"]), (503, "redis_unavailable"), b)
+        r.cmd("DEL", "usher:{f}:owner")
+        r.cmd("HSET", "usher:{f}:owner", *owners)
+        st, b, _ = self.c.request("GET", "/v1/events/f/holds/" + h1["hold_id"])
+        self.assertEqual(st, 200, b)
+        # the aborted hold's status byte and owner were never written
+        self.assertEqual(r.cmd("GETRANGE", "usher:{f}:status", 0, 1), "h.")
+        self.assertEqual(r.cmd("HKEYS", "usher:{f}:owner"), ["S0-R0-1"])
         r.close()
 
     def test_clean_shutdown(self):
@@ -142,6 +201,42 @@ class Faults(unittest.TestCase):
             self.assertIn(flag, p.stdout)
         p = subprocess.run([ARGS.usherd, "--version"], capture_output=True, timeout=10)
         self.assertEqual((p.returncode, p.stdout.startswith(b"usherd ")), (0, True))
+
+
+class NoFunctions(unittest.TestCase):
+    """A Redis without FUNCTION (before 7.0; here the command renamed
+    away): usherd loads every script with SCRIPT LOAD and calls EVALSHA,
+    with the same answers, and reloads one Redis lost (NOSCRIPT)."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="usher-nofn-")
+        conf = os.path.join(self.dir, "redis.conf")
+        with open(conf, "w") as f:
+            f.write('save ""\nappendonly no\nrename-command FUNCTION ""\n')
+        self.stack = harness.Stack(ARGS, redis_conf=conf).start()
+        self.c = self.stack.client()
+
+    def tearDown(self):
+        self.c.close()
+        self.stack.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def test_evalsha_instead(self):
+        st, b, _ = self.c.request("PUT", "/v1/events/f", harness.theatre())
+        self.assertEqual(st, 201, b)
+        st, h, _ = self.c.request("POST", "/v1/events/f/holds", {"seats": ["S0-R0-1"]})
+        self.assertEqual(st, 201, h)
+        self.assertIn("redis has no FUNCTION", self.stack.log_tail())
+        r = self.stack.redis()
+        stats = r.cmd("INFO", "commandstats")
+        self.assertIn("cmdstat_evalsha:", stats)
+        self.assertNotIn("cmdstat_fcall:", stats)
+        r.cmd("SCRIPT", "FLUSH")
+        st, b, _ = self.c.request("DELETE", "/v1/events/f/holds/" + h["hold_id"])
+        self.assertEqual(st, 204, b)
+        self.assertIn("redis lost hold_batch, reloading", self.stack.log_tail())
+        self.assertEqual(r.cmd("HLEN", "usher:{f}:owner"), 0)
+        r.close()
 
 
 if __name__ == "__main__":

@@ -291,7 +291,7 @@ class CoalescedOpens(unittest.TestCase):
             self.assertEqual((c.status, kind, counts["available"]), (200, "counts", 40))
         stats = r.cmd("INFO", "commandstats")
         calls = [int(l.split("calls=")[1].split(",")[0]) for l in stats.splitlines()
-                 if l.startswith("cmdstat_evalsha:")]
+                 if l.startswith("cmdstat_fcall:")]
         self.assertEqual(calls, [3], stats)      # the GET, the DELETE, one snapshot read
         st, b, _ = a.request("POST", "/v1/events/crowd/holds", {"seats": ["S0-R0-3"]})
         self.assertEqual(st, 201, b)
