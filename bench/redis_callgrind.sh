@@ -11,6 +11,7 @@
 #   BENCH_LUA_ROOT: the checkout whose lua/ and harness to use (default .)
 #   BENCH_REDIS_CONFIG: "name value" set on the redis-server first
 #   BENCH_CUT_AFTER: see bench/redis_direct.py (only holds then)
+#   BENCH_FCALL=1: call hold_batch as a Functions library (as usherd does)
 #   BENCH_CALLGRIND_OUT: keep the callgrind profile in this directory
 set -euo pipefail
 cd "$(dirname "$0")/.."

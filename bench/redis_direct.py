@@ -11,7 +11,9 @@ Env BENCH_CUT_AFTER: a line of lua/hold_batch.lua (whole, without its
   newline; the first one) after which each operation stops and answers
   'x': only holds are sent then, and the count printed is of holds. Comparing cuts at successive lines of
   op_hold gives what each step costs.
-Env BENCH_LUA_ROOT: send the scripts of that checkout instead."""
+Env BENCH_LUA_ROOT: send the scripts of that checkout instead.
+Env BENCH_FCALL=1: load hold_batch as a Functions library and FCALL it,
+  as usherd does (default: EVALSHA of the script)."""
 import os
 import random
 import sys
@@ -21,7 +23,7 @@ import time
 sys.path.insert(0, os.path.join(os.environ.get("BENCH_LUA_ROOT") or
                                 os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                                 "tests", "integration"))
-from harness import Redis, event_keys, script_source  # noqa: E402
+from harness import Redis, event_keys, library_source, script_source  # noqa: E402
 
 port, event = int(sys.argv[1]), sys.argv[2]
 rounds = int(sys.argv[3][7:]) if sys.argv[3].startswith("rounds=") else None
@@ -34,7 +36,16 @@ if cut:   # the first such line of hold_batch.lua itself, after the prelude
     at = source.index(cut + "\n", body) + len(cut) + 1
     source = source[:at] + "  do return 'x' end\n" + source[at:]
 r = Redis(port)
-sha = r.cmd("SCRIPT", "LOAD", source)
+if os.environ.get("BENCH_FCALL"):     # as usherd calls it: FCALL of a library
+    lib = library_source("bench")
+    if cut:
+        body = lib.index("-- hold_batch:")
+        at = lib.index(cut + "\n", body) + len(cut) + 1
+        lib = lib[:at] + "  do return 'x' end\n" + lib[at:]
+    r.cmd("FUNCTION", "LOAD", "REPLACE", lib)
+    CALL = ("FCALL", "hold_batch_bench")
+else:
+    CALL = ("EVALSHA", r.cmd("SCRIPT", "LOAD", source))
 keys = event_keys(event)
 ROUND = 64                      # operations in flight per round
 
@@ -55,7 +66,7 @@ def calls(ops):
         args = [str(len(part))]
         for op in part:
             args += op
-        out.append(pack("EVALSHA", sha, str(len(keys)), *keys, *args))
+        out.append(pack(*CALL, str(len(keys)), *keys, *args))
     return out
 
 
