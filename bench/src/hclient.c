@@ -44,6 +44,7 @@ struct hc_pool {
     int nfree;               /* (a stack: a scan per answer showed in profiles) */
     struct hc_req *head, *tail;
     size_t queued, busy;
+    int open, open_peak;     /* sockets open now, and at most */
 };
 
 static void hc_conn_dispatch(struct hc_conn *c);
@@ -90,6 +91,7 @@ static void hc_conn_close(struct hc_conn *c)
         event_del(c->wev);
         close(c->fd);
         c->fd = -1;
+        c->pool->open--;
     }
     c->state = C_DOWN;
     c->rlen = c->wlen = c->woff = 0;
@@ -337,6 +339,8 @@ static int hc_conn_open(struct hc_conn *c)
     }
     c->state = C_CONNECTING;
     event_add(c->wev, NULL);
+    if (++p->open > p->open_peak)
+        p->open_peak = p->open;
     return 0;
 }
 
@@ -395,6 +399,11 @@ void hc_submit(struct hc_pool *p, struct hc_req *r)
 size_t hc_pending(const struct hc_pool *p)
 {
     return p->queued + p->busy;
+}
+
+int hc_pool_open_peak(const struct hc_pool *p)
+{
+    return p->open_peak;
 }
 
 size_t hc_drop_queued(struct hc_pool *p, void (*drop)(struct hc_req *, void *), void *arg)

@@ -51,6 +51,10 @@ void hc_submit(struct hc_pool *p, struct hc_req *req);
 
 /* Requests queued or in flight. */
 size_t hc_pending(const struct hc_pool *p);
+/* The most connections the pool had open at once: it opens one only when
+ * a request finds none idle, so this is what the load needed (up to the
+ * pool's size, when requests had to queue). */
+int hc_pool_open_peak(const struct hc_pool *p);
 
 /* Takes every request still waiting in the queue (never sent) out of it
  * and hands each to drop(req, arg), which owns it then; requests in

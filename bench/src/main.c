@@ -3,6 +3,7 @@
  * the target is reachable, and runs one mode: venue, swarm, rate, audit. */
 #include <getopt.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,7 +45,9 @@ static void usage(FILE *f)
 "Common:\n"
 "  --target URL          server (default http://127.0.0.1:8080)\n"
 "  --event E             event id (default bench)\n"
-"  --connections C       open connections at most (default 64)\n"
+"  --connections C       open connections at most (default 64), each opened\n"
+"                        only when a request finds none idle; the open-file\n"
+"                        limit is raised to fit\n"
 "  --duration SECONDS    swarm: stop starting work after this (default 600);\n"
 "                        rate: length of the run (default 10)\n"
 "  --seed N              seed of every random decision (default 1)\n"
@@ -338,6 +341,30 @@ static void apply_script_config(struct scen *sc, struct opts *o)
     if (!o->set_patience && scen_config_number(sc, "patience", &d)) o->sw.patience_s = d;
 }
 
+/* Raises the open-file limit to what `sockets` connections need (a swarm
+ * arrives on thousands: the usual soft limit of 1,024 would turn the
+ * rest into connect errors) or says why it cannot. */
+static int files_reserve(int sockets)
+{
+    struct rlimit rl;
+    rlim_t need = (rlim_t)sockets + 64;      /* + the monitor, stdio, a ledger */
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= need)
+        return 0;
+    if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need) {
+        fprintf(stderr, "usher-bench: %d connections need %llu open files, but the hard limit "
+                "is %llu (raise it: ulimit -Hn, or LimitNOFILE= in a unit)\n", sockets,
+                (unsigned long long)need, (unsigned long long)rl.rlim_max);
+        return -1;
+    }
+    rl.rlim_cur = need;
+    if (setrlimit(RLIMIT_NOFILE, &rl) < 0) {
+        perror("usher-bench: setrlimit");
+        return -1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     struct opts o = {
@@ -372,6 +399,10 @@ int main(int argc, char **argv)
         if (!sc)
             return EXIT_USAGE;
         apply_script_config(sc, &o);
+    }
+    if (files_reserve(o.connections + (o.watchers > 0 ? o.watchers : 0)) < 0) {
+        scen_free(sc);
+        return EXIT_USAGE;
     }
     if (!strcmp(o.mode, "audit")) {
         if (ledger_read(o.ledger, &l, &ledger_event) < 0) {
@@ -469,6 +500,8 @@ int main(int argc, char **argv)
                connected, o.watchers, (unsigned long long)messages, (double)bytes / 1e6,
                (unsigned long long)refused);
     }
+    b.stats.conns_allowed = o.connections;
+    b.stats.conns_peak = hc_pool_open_peak(b.pool);
     report_summary(stdout, &b.stats);
     if (o.json && report_write_json(o.json, &b.stats) < 0)
         fprintf(stderr, "usher-bench: cannot write %s\n", o.json);

@@ -26,6 +26,41 @@ static uint64_t op_total(const struct op_stats *o)
     return n;
 }
 
+/* How much of the latency was the bench's own: the time requests waited
+ * for a free connection, and how many connections the load took. A
+ * report whose queue is large measured the generator, not the server. */
+static void report_queue(FILE *out, const struct stats *s)
+{
+    const char *sep = "";
+    uint64_t worst = 0;
+    int i;
+
+    if (!s->conns_allowed)
+        return;
+    fprintf(out, "connections: %d open at most (--connections %d); bench queue p99:",
+            s->conns_peak, s->conns_allowed);
+    for (i = 0; i < OP__COUNT; i++) {
+        const struct op_stats *o = &s->op[i];
+        uint64_t w;
+        if (!op_total(o) || i == OP_COUNTS)
+            continue;
+        w = hist_percentile(&o->wait, 99);
+        if (w > worst)
+            worst = w;
+        fprintf(out, "%s %s %.2f ms", sep, op_names[i], (double)w / 1000.0);
+        sep = ",";
+    }
+    fputc('\n', out);
+    if (worst >= 10000 && s->conns_peak >= s->conns_allowed)
+        fprintf(out, "the bench's own queue held requests back (p99 %.0f ms) with every "
+                "connection busy: raise --connections, or the latency above is partly "
+                "the bench's\n", (double)worst / 1000.0);
+    else if (worst >= 10000)
+        fprintf(out, "the bench's own queue held requests back (p99 %.0f ms) with connections "
+                "to spare: the generator itself could not keep up (give it a core of its own)\n",
+                (double)worst / 1000.0);
+}
+
 void report_summary(FILE *out, const struct stats *s)
 {
     int i, c;
@@ -66,6 +101,7 @@ void report_summary(FILE *out, const struct stats *s)
     }
     fprintf(out, "\n%s: %.1f s, %llu requests, %.1f req/s\n", s->mode, s->duration_s,
             (unsigned long long)stats_requests(s), (double)stats_requests(s) / d);
+    report_queue(out, s);
     if (s->unsent)
         fprintf(out, "never sent: %llu requests were due but still in the bench's queue at "
                 "the end (the target or the connections could not keep up with the rate)\n",
@@ -126,6 +162,9 @@ json_t *report_json(const struct stats *s)
     json_object_set_new(root, "requests", json_integer((json_int_t)stats_requests(s)));
     json_object_set_new(root, "rps", json_real((double)stats_requests(s) / d));
     json_object_set_new(root, "unsent", json_integer((json_int_t)s->unsent));
+    json_object_set_new(root, "connections",
+                        json_pack("{s:i, s:i}", "allowed", s->conns_allowed,
+                                  "peak", s->conns_peak));
     for (o = 0; o < OP__COUNT; o++) {
         const struct op_stats *st = &s->op[o];
         uint64_t n = op_total(st);

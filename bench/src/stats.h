@@ -43,6 +43,8 @@ struct stats {
     double sellout_s;         /* < 0: not sold out */
     uint64_t users, users_with_seats, users_gave_up;
     uint64_t unsent;          /* rate mode: due, still in the bench's queue at the end */
+    int conns_allowed;        /* --connections */
+    int conns_peak;           /* the most the load had open at once */
     json_t *audit;            /* {"ok", "violations"} or NULL */
 };
 

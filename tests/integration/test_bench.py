@@ -5,6 +5,7 @@ behind its back, rate mode, and a shipped scenario. Every run is bounded
 import json
 import os
 import re
+import signal
 import subprocess
 import tempfile
 import time
@@ -348,6 +349,9 @@ class Bench(unittest.TestCase):
         self.assertGreater(rep["unsent"], 500000)        # due at 10^6/s, far beyond 4 connections
         self.assertGreater(rep["unsent"], 10 * sent)
         self.assertIn("never sent", out + err)
+        # ... and the report says the latency was partly its own queue
+        self.assertEqual(rep["connections"], {"allowed": 4, "peak": 4})
+        self.assertIn("every connection busy", out)
         self.assertEqual(bench("venue", "--event", "rt", "--sections", "2", "--rows", "10",
                                "--seats", "50")[0], 0)
         code, out, err = bench("rate", "--event", "rt", "--op", "hold-release", "--rate", "200",
@@ -368,6 +372,62 @@ class Bench(unittest.TestCase):
         self.assertIsNotNone(m, out)
         self.assertEqual(m.group(1), "5")
         self.assertGreaterEqual(int(m.group(2)), 5 * 100)
+
+    def test_connections_follow_the_load(self):
+        """The pool opens a connection only when a request finds none idle:
+        a light load keeps a few; a server that stops answering for a
+        second makes every request of that second wait on a connection of
+        its own, well past the usual 1,024 open files (raised to fit),
+        and all are answered once it goes on."""
+        import resource
+        code, out, err = bench("rate", "--op", "healthz", "--rate", "100", "--duration", "1",
+                               "--json", self.path("light.json"), "--quiet")
+        self.assertEqual(code, 0, err)
+        with open(self.path("light.json")) as f:
+            rep = json.load(f)
+        self.assertEqual(rep["connections"]["allowed"], 64)
+        self.assertLessEqual(rep["connections"]["peak"], 8)
+        self.assertRegex(out, r"connections: \d+ open at most \(--connections 64\); "
+                              r"bench queue p99: healthz \d+\.\d\d ms")
+        stack = harness.Stack(ARGS).start()
+        low = lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (512, 20000))
+        try:
+            p = subprocess.Popen([ARGS.usher_bench, "rate", "--target",
+                                  "http://127.0.0.1:%d" % stack.http_port, "--op", "healthz",
+                                  "--rate", "1500", "--duration", "3", "--connections", "3000",
+                                  "--timeout", "15000", "--quiet", "--json", self.path("many.json")],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                 preexec_fn=low)
+            try:
+                time.sleep(1.0)
+                os.kill(stack.usherd_proc.pid, signal.SIGSTOP)
+                time.sleep(1.0)
+                os.kill(stack.usherd_proc.pid, signal.SIGCONT)
+                out, err = p.communicate(timeout=60)
+            finally:
+                os.kill(stack.usherd_proc.pid, signal.SIGCONT)
+                if p.poll() is None:
+                    p.kill()
+                    p.wait()
+            self.assertEqual(p.returncode, 0, err)
+            with open(self.path("many.json")) as f:
+                rep = json.load(f)
+            self.assertGreater(rep["connections"]["peak"], 1000, rep["connections"])
+            self.assertLessEqual(rep["connections"]["peak"], 3000)
+            h = rep["ops"]["healthz"]
+            self.assertEqual(rep["errors"], {"connect": 0, "timeout": 0, "read": 0})
+            self.assertEqual(h["codes"]["200"], h["requests"])
+            self.assertGreater(h["requests"], 4000)
+        finally:
+            stack.stop()
+        # more connections than the hard limit allows: a clear refusal
+        tight = lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
+        p = subprocess.run([ARGS.usher_bench, "rate", "--target",
+                            "http://127.0.0.1:%d" % STACK.http_port, "--op", "healthz",
+                            "--connections", "1000", "--duration", "1"],
+                           capture_output=True, text=True, timeout=30, preexec_fn=tight)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("hard limit is 256", p.stderr)
 
     def test_ctrl_c_ends_the_run_with_its_report(self):
         import signal
