@@ -7,6 +7,7 @@
 #
 # Usage: bench/callgrind.sh USHERD [op=hold-release] [runs=1] [rate=500] [seconds=8] [connections=8]
 #   BENCH_USHER_BENCH: the usher-bench binary (default build/usher-bench)
+#   BENCH_CALLGRIND_OUT: keep each run's callgrind profile in this directory
 set -euo pipefail
 cd "$(dirname "$0")/.."
 U=$1; OP=${2:-hold-release}; RUNS=${3:-1}; RATE=${4:-500}; SECS=${5:-8}; CONNS=${6:-8}
@@ -33,6 +34,9 @@ for run in $(seq "$RUNS"); do
   callgrind_control -i off "$UPID" >/dev/null 2>&1
   kill "$UPID"; wait "$UPID" 2>/dev/null || true
   redis-cli -p "$RPORT" flushall >/dev/null
+  if [ -n "${BENCH_CALLGRIND_OUT:-}" ]; then
+    mkdir -p "$BENCH_CALLGRIND_OUT" && cp "$out" "$BENCH_CALLGRIND_OUT/"
+  fi
   python3 - "$out" "$TMP/rate.json" "$OP" <<'PY'
 import json, sys
 ir = 0
