@@ -241,8 +241,8 @@ void api_hold_create(struct req *r)
         e.code = ERR_INVALID_IDEMPOTENCY_KEY;
         goto invalid;
     }
-    if (a.ttl_s)
-        snprintf(ttlbuf, sizeof ttlbuf, "%lld", (long long)a.ttl_s);
+    if (a.ttl_s)       /* 1..TTL_MAX */
+        *util_put_uint(ttlbuf, (unsigned long long)a.ttl_s) = '\0';
     if (util_random_token(hid) < 0) {
         util_log("error", "getrandom failed");
         http_reply_error(r, ERR_INTERNAL, NULL, NULL);
@@ -265,7 +265,7 @@ void api_hold_create(struct req *r)
             fplen += (size_t)sprintf(fp + fplen, "%s,", a.seats[i]);
         sprintf(fp + fplen, "|%s|%s", holder, ttlbuf);
     }
-    snprintf(count, sizeof count, "%zu", a.nseats);
+    *util_put_uint(count, a.nseats) = '\0';
     argv[0] = hid;
     argv[1] = holder;
     argv[2] = ttlbuf;
@@ -321,7 +321,7 @@ void api_hold_extend(struct req *r)
         http_reply_verr(r, &e);
         return;
     }
-    snprintf(buf, sizeof buf, "%lld", (long long)ttl);
+    *util_put_uint(buf, (unsigned long long)ttl) = '\0';    /* 1..TTL_MAX */
     argv[0] = r->hold;
     argv[1] = buf;
     api_batch(r, BATCH_EXTEND, 2, argv, 0, on_hold_extend);

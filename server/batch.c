@@ -177,9 +177,8 @@ static void queue_send(struct queue *q)
     last->next = NULL;
     if (!q->head)
         q->tail = NULL;
-    snprintf(nbuf, sizeof nbuf, "%d", n);
     argv[0] = nbuf;
-    lens[0] = strlen(nbuf);
+    lens[0] = (size_t)(util_put_uint(nbuf, (unsigned)n) - nbuf);
     at = 1;
     for (o = s->ops, n = 0; o; o = o->next, n++) {
         codes[n] = (char)o->code;

@@ -133,6 +133,9 @@ const char *proxy_client(const struct proxy_list *l, const char *peer, const cha
         while (client_len && client[client_len - 1] == ' ')
             client_len--;
     }
-    snprintf(out, outlen, "%.*s", (int)client_len, client);
+    if (client_len >= outlen)
+        client_len = outlen - 1;
+    memmove(out, client, client_len);     /* peer may be out */
+    out[client_len] = '\0';
     return out;
 }

@@ -544,8 +544,7 @@ int store_eval(struct store *s, enum script_id id, const struct event_keys *k,
         v[0] = "EVALSHA"; l[0] = 7;
         v[1] = s->sha[id]; l[1] = 40;
     }
-    snprintf(nkeys, sizeof nkeys, "%d", k->n);
-    v[2] = nkeys; l[2] = strlen(nkeys);
+    v[2] = nkeys; l[2] = (size_t)(util_put_uint(nkeys, (unsigned)k->n) - nkeys);
     for (i = 0; i < k->n; i++) {
         v[3 + i] = k->key[i];
         l[3 + i] = k->len[i];
