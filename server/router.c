@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "query.h"
+#include "util.h"
 #include "validate.h"
 
 /* The kinds of path parameter, by their name in a pattern. */
@@ -78,6 +79,27 @@ static int match_one(const char *pat, const char *path, size_t len,
     return *pat == '\0' && p == end;
 }
 
+static unsigned char slashes_of(const char *s, size_t len)
+{
+    unsigned char n = 0;
+    size_t i;
+
+    for (i = 0; i < len; i++)
+        n += s[i] == '/';
+    return n;
+}
+
+void router_init(struct router *rt, const struct route *routes, size_t n)
+{
+    size_t i;
+
+    USHER_ASSERT(n <= ROUTER_MAX_ROUTES);
+    rt->routes = routes;
+    rt->n = n;
+    for (i = 0; i < n; i++)
+        rt->slashes[i] = slashes_of(routes[i].pattern, strlen(routes[i].pattern));
+}
+
 enum router_result router_match(const struct router *rt, const char *method, const char *path,
                                 size_t len, struct router_match *m)
 {
@@ -86,6 +108,7 @@ enum router_result router_match(const struct router *rt, const char *method, con
     enum router_result res = ROUTER_NOT_FOUND;
     struct router_match tmp;
     char norm[ROUTER_PATH_MAX + 1];
+    unsigned char slashes;
 
     memset(m, 0, sizeof *m);
     if (len > ROUTER_PATH_MAX)
@@ -100,9 +123,10 @@ enum router_result router_match(const struct router *rt, const char *method, con
      * "/v1/events". */
     if (len > 1 && path[len - 1] == '/')
         len--;
+    slashes = slashes_of(path, len);
     for (i = 0; i < n; i++) {
         const char *rm = routes[i].method;
-        if (!match_one(routes[i].pattern, path, len, &tmp))
+        if (rt->slashes[i] != slashes || !match_one(routes[i].pattern, path, len, &tmp))
             continue;
         /* HEAD is GET without the body (RFC 9110 9.3.2) */
         if (strcmp(rm, method) == 0 || (strcmp(rm, "GET") == 0 && strcmp(method, "HEAD") == 0)) {

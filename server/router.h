@@ -55,11 +55,20 @@ struct route {
     const void *data;          /* for a handler several routes share, or NULL */
 };
 
-/* A route table, in match order. */
+#define ROUTER_MAX_ROUTES 64
+
+/* A route table, in match order, with what router_init derives from it:
+ * each pattern's number of '/', so a path is compared only with the
+ * patterns of as many segments (a parameter never holds a '/'). */
 struct router {
     const struct route *routes;
     size_t n;
+    unsigned char slashes[ROUTER_MAX_ROUTES];
 };
+
+/* Makes rt the router of routes[0..n), n <= ROUTER_MAX_ROUTES. Once,
+ * before any request (routes_get does it). */
+void router_init(struct router *rt, const struct route *routes, size_t n);
 
 enum router_result { ROUTER_FOUND, ROUTER_NOT_FOUND, ROUTER_BAD_METHOD };
 

@@ -41,9 +41,11 @@ static const struct route table[] = {
     {"POST",   "/v1/events/{event}/unblock",             api_seats_change,  BODY_JSON,     ADMIN,    0, &seats_unblock},
 };
 
-static const struct router router = {table, sizeof table / sizeof table[0]};
+static struct router router;
 
 const struct router *routes_get(void)
 {
+    if (!router.n)      /* first called at start, before any request */
+        router_init(&router, table, sizeof table / sizeof table[0]);
     return &router;
 }
