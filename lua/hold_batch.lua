@@ -37,9 +37,8 @@ local function op_hold(a, at)
   if ikey ~= '' then
     local old = redis.call('HGET', K_IDEM, ikey)
     if old then
-      local h = hold_load(old)
-      if h and h.s == 'held' and h.e <= now then hold_expire(old, h) end
-      if h and h.s ~= 'expired' then
+      local h = hold_fetch(old)        -- nil when gone or expired
+      if h then
         if h.f ~= fp then return fail('IDEMPOTENCY_KEY_REUSED') end
         return hold_reply(old, h, '1')
       end
@@ -138,9 +137,7 @@ local function op_release(hid)
     status_set(hold_idx(h, i), '.')
     owner_del(s)
   end
-  if h.k and redis.call('HGET', K_IDEM, h.k) == hid then
-    redis.call('HDEL', K_IDEM, h.k)
-  end
+  idem_forget(hid, h)
   holder_drop(h, hid)
   hold_forget(hid)
   zset_del(EXP, hid)

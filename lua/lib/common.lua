@@ -15,10 +15,10 @@
 -- FUNCTION), it runs on every call, as before.
 --
 -- Every script starts with call_begin(KEYS) (the build puts it there) and
--- ends in `return finish(result)`: the writes no later read
--- of the same call needs (journal entries, the expiry and tombstone
--- zsets) are collected while it runs and made there, merged into a few
--- commands. What a call reads, it has written already.
+-- ends in `return finish(result)`: its hold records, seat owners, status
+-- bytes, expiry and tombstone zsets and journal entries are collected
+-- while it runs (later reads of the same call see them) and made there,
+-- merged into a few commands.
 
 -- The globals the scripts use, as locals: a global is a table lookup at
 -- every use, and in a Functions library a second one through the
@@ -268,6 +268,13 @@ local function holder_drop(h, hid)
   end
 end
 
+-- Forgets the Idempotency-Key of hold `hid` while it still names it.
+local function idem_forget(hid, h)
+  if h.k and redis.call('HGET', K_IDEM, h.k) == hid then
+    redis.call('HDEL', K_IDEM, h.k)
+  end
+end
+
 -- Turns live hold `hid` into a tombstone: its seats become available,
 -- its idempotency key is forgotten, and GET answers 410 for TOMB_MS.
 local function hold_expire(hid, h)
@@ -280,14 +287,22 @@ local function hold_expire(hid, h)
     end
   end
   journal(freed, 'available', 'expire')
-  if h.k and redis.call('HGET', K_IDEM, h.k) == hid then
-    redis.call('HDEL', K_IDEM, h.k)
-  end
+  idem_forget(hid, h)
   holder_drop(h, hid)
   h.s = 'expired'
   hold_store(hid, h)
   zset_del(EXP, hid)
   zset_put(TOMBS, hid, string.format('%d', now_ms() + TOMB_MS))
+end
+
+-- Lazy expiry: expires live hold `hid` if its time has passed; true
+-- when it did.
+local function hold_lapse(hid, h)
+  if h.s == 'held' and h.e <= now_ms() then
+    hold_expire(hid, h)
+    return true
+  end
+  return false
 end
 
 -- Expires up to `limit` holds whose time has passed; returns how many.
@@ -306,7 +321,7 @@ end
 local function hold_fetch(hid)
   local h = hold_load(hid)
   if not h then return nil, fail('HOLD_NOT_FOUND') end
-  if h.s == 'held' and h.e <= now_ms() then hold_expire(hid, h) end
+  hold_lapse(hid, h)
   if h.s == 'expired' then return nil, fail('HOLD_EXPIRED') end
   return h, nil
 end
@@ -319,8 +334,8 @@ local function holder_seats(holder)
   if not list then return 0 end
   for hid in string.gmatch(list, '%S+') do
     local h = hold_load(hid)
-    if h and h.s == 'held' and h.e <= now_ms() then
-      hold_expire(hid, h)
+    if h and hold_lapse(hid, h) then
+      -- expired now: counts no more
     elseif h and h.s == 'held' then
       total = total + #h.seats
     elseif h and h.s == 'reserved' then
@@ -339,10 +354,7 @@ local function seat_status(s, idx)
   if st == 'h' then
     local hid = owner_get(s)
     local h = hid and hold_load(hid)
-    if h and h.s == 'held' and h.e <= now_ms() then
-      hold_expire(hid, h)
-      st = '.'
-    end
+    if h and hold_lapse(hid, h) then st = '.' end
   end
   return st
 end
