@@ -28,12 +28,18 @@ static void put_str(char **p, const char *end, const char *s, size_t n)
     PUT(p, end, "\"");
 }
 
-/* ,"key":"value" */
-static void put_field(char **p, const char *end, const char *key, const char *s, size_t n)
+/* ,"key": */
+static void put_key(char **p, const char *end, const char *key)
 {
     PUT(p, end, ",\"");
     util_put(p, end, key, strlen(key));
     PUT(p, end, "\":");
+}
+
+/* ,"key":"value" */
+static void put_field(char **p, const char *end, const char *key, const char *s, size_t n)
+{
+    put_key(p, end, key);
     put_str(p, end, s, n);
 }
 
@@ -45,9 +51,8 @@ static void put_list(char **p, const char *end, const char *key, struct rstr lis
 
     if (!list.len && !always)
         return;
-    PUT(p, end, ",\"");
-    util_put(p, end, key, strlen(key));
-    PUT(p, end, "\":[");
+    put_key(p, end, key);
+    PUT(p, end, "[");
     while (i < list.len) {
         start = i;
         while (i < list.len && list.s[i] != ',')
@@ -94,7 +99,7 @@ static char *hold_write(char *p, size_t cap, const char *event, const struct hol
         long long left = v->expires_ms - v->now_ms;
         util_format_rfc3339(v->expires_ms, when, sizeof when);
         put_field(&p, end, "expires_at", when, strlen(when));
-        PUT(&p, end, ",\"expires_in_s\":");
+        put_key(&p, end, "expires_in_s");
         util_put(&p, end, num, (size_t)(util_put_uint(num, left > 0 ? (unsigned long long)(left + 999) / 1000 : 0) - num));
     }
     PUT(&p, end, "}\n");
@@ -124,7 +129,6 @@ static void reply_written(struct req *r, int status, const struct hold_view *v,
 {
     char stack[2048], *buf = stack, *end;
     size_t cap = hold_cap(r->event, v);
-
 
     if (cap > sizeof stack && !(buf = malloc(cap))) {
         http_reply_error(r, ERR_INTERNAL, NULL, NULL);

@@ -131,7 +131,6 @@ class Faults(unittest.TestCase):
         self.assertEqual(st, 201, b)
         r.close()
 
-
     def test_failed_call_leaves_nothing_for_the_next(self):
         # As a Functions library the scripts' helpers and state outlive a
         # call; a call Redis aborts halfway (here: the owner hash made a
