@@ -23,23 +23,37 @@ void api_healthz(struct req *r)
     http_reply_json(r, 200, json_pack("{s:s}", "status", "ok"));
 }
 
-static void on_ping(void *arg, enum store_status st, const redisReply *reply)
+static void on_checked(void *arg, int ok)
 {
     struct req *r = arg;
 
-    if (st == STORE_OK && reply->type == REDIS_REPLY_STATUS)
+    if (ok)
         http_reply_json(r, 200, json_pack("{s:s}", "status", "ready"));
     else
         http_reply_error(r, ERR_REDIS_UNAVAILABLE, NULL, NULL);
 }
 
+/* GET /readyz: every primary answers PING (one Redis, or every primary of
+ * a slot map that covers all 16,384 slots). */
 void api_readyz(struct req *r)
 {
-    const char *argv[] = {"PING"};
-
-    if (store_command(r->app->store, 1, argv, NULL, on_ping, r) < 0)
+    if (store_check(r->app->store, on_checked, r) < 0)
         http_reply_error(r, ERR_REDIS_UNAVAILABLE,
-                         "Not connected to Redis, or scripts not loaded yet.", NULL);
+                         "Not connected to Redis, scripts not loaded yet, or (cluster) "
+                         "the slot map does not cover every slot.", NULL);
+}
+
+static void render_nodes(struct evbuffer *out, const struct store *s)
+{
+    struct metrics_node nodes[64];
+    struct store_node_info info;
+    size_t n = 0;
+
+    while (n < 64 && store_node_info(s, n, &info) == 0) {
+        nodes[n] = (struct metrics_node){info.addr, info.up, info.primary};
+        n++;
+    }
+    metrics_render_redis_nodes(out, nodes, n, store_slots_covered(s));
 }
 
 static void on_metrics_events(struct req *r, json_t *events)
@@ -51,6 +65,7 @@ static void on_metrics_events(struct req *r, json_t *events)
         return;
     }
     metrics_render(out, store_ready(r->app->store), streams_clients(r->app->streams), events);
+    render_nodes(out, r->app->store);
     metrics_render_connections(out, conn_server_open(r->app->http) +
                                         conn_server_open(r->app->admin_http),
                                conn_server_refused(r->app->http) +

@@ -74,9 +74,64 @@ static int parse_count(const char *s, long min, long max, int *out)
     return 0;
 }
 
+/* user[:pass]@ in front of p (up to `end`): into redis_user/_pass; the
+ * text after the '@' (or p), or NULL when malformed. */
+static const char *parse_userinfo(struct config *c, const char *p, const char *end)
+{
+    const char *at = memchr(p, '@', (size_t)(end - p)), *colon;
+    size_t n;
+
+    if (!at)
+        return p;
+    colon = memchr(p, ':', (size_t)(at - p));
+    n = (size_t)((colon ? colon : at) - p);
+    if (n >= sizeof c->redis_user)
+        return NULL;
+    memcpy(c->redis_user, p, n);
+    c->redis_user[n] = '\0';
+    if (colon) {
+        n = (size_t)(at - colon - 1);
+        if (n >= sizeof c->redis_pass)
+            return NULL;
+        memcpy(c->redis_pass, colon + 1, n);
+        c->redis_pass[n] = '\0';
+    }
+    return at + 1;
+}
+
+/* [user:pass@]host:port[,host:port...]: every seed needs its port; no
+ * database (a cluster has only 0). */
+static int parse_cluster_url(struct config *c, const char *p)
+{
+    const char *end = p + strlen(p), *q;
+    char host[256];
+    int port;
+
+    if (!(p = parse_userinfo(c, p, end)) || *p == '\0' || (size_t)(end - p) >= sizeof c->redis_host)
+        return -1;
+    for (q = p; q < end;) {
+        const char *comma = memchr(q, ',', (size_t)(end - q));
+        size_t n = comma ? (size_t)(comma - q) : (size_t)(end - q);
+        char seed[300];
+        if (n == 0 || n >= sizeof seed)
+            return -1;
+        memcpy(seed, q, n);
+        seed[n] = '\0';
+        if (strchr(seed, '/') || config_parse_hostport(seed, host, sizeof host, &port) < 0 ||
+            host[0] == '\0')
+            return -1;
+        q += n + (comma ? 1 : 0);
+        if (comma && q == end)
+            return -1;
+    }
+    memcpy(c->redis_host, p, (size_t)(end - p) + 1);
+    c->redis_cluster = 1;
+    return 0;
+}
+
 int config_parse_redis_url(struct config *c, const char *url)
 {
-    const char *p, *at, *slash, *colon;
+    const char *p, *slash, *colon;
     char port[8];
     size_t n;
 
@@ -84,6 +139,9 @@ int config_parse_redis_url(struct config *c, const char *url)
     c->redis_user[0] = c->redis_pass[0] = '\0';
     c->redis_port = 6379;
     c->redis_db = 0;
+    c->redis_cluster = 0;
+    if (strncmp(url, "redis-cluster://", 16) == 0)
+        return parse_cluster_url(c, url + 16);
     if (strncmp(url, "unix://", 7) == 0) {
         p = url + 7;
         if (*p != '/' || strlen(p) >= sizeof c->redis_unix)
@@ -95,23 +153,8 @@ int config_parse_redis_url(struct config *c, const char *url)
         return -1;
     p = url + 8;
     slash = strchr(p, '/');
-    at = memchr(p, '@', slash ? (size_t)(slash - p) : strlen(p));
-    if (at) {
-        colon = memchr(p, ':', (size_t)(at - p));
-        n = (size_t)((colon ? colon : at) - p);
-        if (n >= sizeof c->redis_user)
-            return -1;
-        memcpy(c->redis_user, p, n);
-        c->redis_user[n] = '\0';
-        if (colon) {
-            n = (size_t)(at - colon - 1);
-            if (n >= sizeof c->redis_pass)
-                return -1;
-            memcpy(c->redis_pass, colon + 1, n);
-            c->redis_pass[n] = '\0';
-        }
-        p = at + 1;
-    }
+    if (!(p = parse_userinfo(c, p, slash ? slash : p + strlen(p))))
+        return -1;
     n = slash ? (size_t)(slash - p) : strlen(p);
     colon = memchr(p, ':', n);
     if (colon) {
@@ -147,8 +190,10 @@ static void print_help(void)
 "\n"
 "  --listen HOST:PORT       address to serve HTTP on (env USHER_LISTEN,\n"
 "                           default " DEFAULT_LISTEN ")\n"
-"  --redis URL              redis://[user:pass@]host[:port][/db] or\n"
-"                           unix:///path/to.sock (env USHER_REDIS_URL,\n"
+"  --redis URL              redis://[user:pass@]host[:port][/db],\n"
+"                           unix:///path/to.sock or (Redis Cluster, 7.0 or\n"
+"                           later) redis-cluster://[user:pass@]host:port\n"
+"                           [,host:port...] (env USHER_REDIS_URL,\n"
 "                           default " DEFAULT_REDIS ")\n"
 "  --redis-timeout MS       answer 503 when Redis has not replied after this\n"
 "                           (env USHER_REDIS_TIMEOUT, default 2000ms;\n"

@@ -12,8 +12,10 @@ struct config {
     char listen_host[256];
     int listen_port;
     char redis_url[512];
-    /* parsed from redis_url: either unix_path or host:port */
-    char redis_host[256];
+    /* parsed from redis_url: either unix_path or host:port, or with
+     * redis_cluster the seeds "host:port,host:port..." in redis_host */
+    int redis_cluster;
+    char redis_host[512];
     int redis_port;
     char redis_unix[256];
     char redis_user[128];
@@ -50,8 +52,9 @@ int config_parse_listen(struct config *c, const char *s);
 /* Parses "HOST:PORT" or "[v6]:PORT" into host (cap bytes) and *port. */
 int config_parse_hostport(const char *s, char *host, size_t cap, int *port);
 
-/* Parses redis://[user:pass@]host[:port][/db] or unix:///path into the
- * redis_* fields. 0 or -1. */
+/* Parses redis://[user:pass@]host[:port][/db], unix:///path or
+ * redis-cluster://[user:pass@]host:port[,host:port...] into the redis_*
+ * fields. 0 or -1. */
 int config_parse_redis_url(struct config *c, const char *url);
 
 #endif

@@ -92,7 +92,7 @@ int main(int argc, char **argv)
     if (!app.base)
         goto done;
     sc = (struct store_config){
-        .host = cfg.redis_host, .port = cfg.redis_port,
+        .cluster = cfg.redis_cluster, .host = cfg.redis_host, .port = cfg.redis_port,
         .unix_path = cfg.redis_unix[0] ? cfg.redis_unix : NULL,
         .user = cfg.redis_user, .pass = cfg.redis_pass, .db = cfg.redis_db,
         .timeout_ms = cfg.redis_timeout_ms,

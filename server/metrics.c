@@ -29,6 +29,9 @@ static struct {
     uint64_t script_errors[SCRIPT__COUNT];
     uint64_t holds[HOLD__COUNT];
     uint64_t reconnects;
+    uint64_t redirects[2];      /* MOVED, ASK */
+    uint64_t retries[2];        /* TRYAGAIN, CLUSTERDOWN */
+    uint64_t refreshes[2];      /* failed, ok */
     uint64_t refused[4];
 } m;
 
@@ -121,6 +124,22 @@ void metrics_redis_reconnect(void)
 {
     m.reconnects++;
 }
+
+void metrics_redis_redirect(int ask)
+{
+    m.redirects[ask ? 1 : 0]++;
+}
+
+void metrics_redis_retry(int clusterdown)
+{
+    m.retries[clusterdown ? 1 : 0]++;
+}
+
+void metrics_redis_refresh(int ok)
+{
+    m.refreshes[ok ? 1 : 0]++;
+}
+
 
 /* Prometheus label values escape \, " and newline; ours are ids and route
  * templates, which have none, but events come from Redis: escape anyway. */
@@ -295,4 +314,38 @@ void metrics_render(struct evbuffer *out, int redis_up, size_t sse_clients, json
             }
         }
     }
+}
+
+void metrics_render_redis_nodes(struct evbuffer *out, const struct metrics_node *nodes,
+                                size_t n, unsigned slots_covered)
+{
+    size_t i;
+
+    evbuffer_add_printf(out, "# HELP usher_redis_node_up 1 when the Redis node is connected "
+                             "with the scripts loaded (role: primary of mapped slots, or "
+                             "other).\n# TYPE usher_redis_node_up gauge\n");
+    for (i = 0; i < n; i++) {
+        evbuffer_add(out, "usher_redis_node_up{node=\"", 26);
+        label(out, nodes[i].addr);
+        evbuffer_add_printf(out, "\",role=\"%s\"} %d\n", nodes[i].primary ? "primary" : "other",
+                            nodes[i].up);
+    }
+    evbuffer_add_printf(out, "# HELP usher_redis_slots_mapped Hash slots the slot map covers "
+                             "(16384: all).\n# TYPE usher_redis_slots_mapped gauge\n"
+                             "usher_redis_slots_mapped %u\n", slots_covered);
+    evbuffer_add_printf(out, "# HELP usher_redis_redirects_total Cluster redirections followed.\n"
+                             "# TYPE usher_redis_redirects_total counter\n"
+                             "usher_redis_redirects_total{kind=\"moved\"} %llu\n"
+                             "usher_redis_redirects_total{kind=\"ask\"} %llu\n",
+                        (unsigned long long)m.redirects[0], (unsigned long long)m.redirects[1]);
+    evbuffer_add_printf(out, "# HELP usher_redis_retries_total Calls sent again after a wait "
+                             "(TRYAGAIN, CLUSTERDOWN).\n# TYPE usher_redis_retries_total counter\n"
+                             "usher_redis_retries_total{reason=\"tryagain\"} %llu\n"
+                             "usher_redis_retries_total{reason=\"clusterdown\"} %llu\n",
+                        (unsigned long long)m.retries[0], (unsigned long long)m.retries[1]);
+    evbuffer_add_printf(out, "# HELP usher_redis_map_refreshes_total Slot map reads.\n"
+                             "# TYPE usher_redis_map_refreshes_total counter\n"
+                             "usher_redis_map_refreshes_total{result=\"ok\"} %llu\n"
+                             "usher_redis_map_refreshes_total{result=\"failed\"} %llu\n",
+                        (unsigned long long)m.refreshes[1], (unsigned long long)m.refreshes[0]);
 }

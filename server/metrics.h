@@ -32,6 +32,11 @@ void metrics_refused(const char *reason);
 void metrics_script(enum script_id id, uint64_t us, int ok);
 void metrics_hold(enum hold_change what, uint64_t n);
 void metrics_redis_reconnect(void);
+/* Cluster routing: a MOVED (ask 0) or ASK (1) followed; a call sent again
+ * after TRYAGAIN (0) or CLUSTERDOWN (1); a slot map read, ok or not. */
+void metrics_redis_redirect(int ask);
+void metrics_redis_retry(int clusterdown);
+void metrics_redis_refresh(int ok);
 
 /* Appends the exposition: the process's series, plus `redis_up`,
  * `sse_clients` and, from `events` ([{"event","counts"}] or NULL), the
@@ -43,6 +48,13 @@ void metrics_render_connections(struct evbuffer *out, size_t open, uint64_t refu
                                 int inflight_limit, int retry_after_s);
 /* Lines the access log had to drop (the disk could not keep up). */
 void metrics_render_access_log(struct evbuffer *out, uint64_t dropped);
+/* The Redis nodes (one for a single Redis) and the slots mapped. */
+struct metrics_node {
+    const char *addr;
+    int up, primary;
+};
+void metrics_render_redis_nodes(struct evbuffer *out, const struct metrics_node *nodes,
+                                size_t n, unsigned slots_covered);
 /* Calls of hold_batch and the operations in them (batch.h). */
 void metrics_render_batches(struct evbuffer *out, uint64_t calls, uint64_t ops);
 

@@ -1,63 +1,70 @@
 /* store — see store.h. */
 #include "store.h"
 
-#include <arpa/inet.h>
 #include <netdb.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
-#include <hiredis/adapters/libevent.h>
-#include <hiredis/async.h>
-
+#include "cluster.h"
 #include "metrics.h"
+#include "node.h"
 #include "util.h"
 
-#define BACKOFF_MIN_MS 100
-#define BACKOFF_MAX_MS 5000
+#define NODES_MAX 64
+#define HOPS_MAX 5                 /* MOVED/ASK followed per attempt */
+#define RETRY_MIN_MS 10            /* TRYAGAIN/CLUSTERDOWN backoff, doubling */
+#define RETRY_MAX_MS 250
+#define REFRESH_GAP_US 1000000     /* at most one map refresh a second */
+#define REFRESH_EVERY_MS 10000     /* and one every 10 s regardless */
+#define REFRESH_FAILED_MS 250      /* after a failed one, ask another node */
 
 struct call {
     struct store *s;
+    struct node *n;        /* the node it is queued on; NULL while waiting */
     store_cb *cb;          /* NULL once the callback has run */
     void *arg;
-    struct event *timer;
-    char *cmd;             /* formatted command, kept for a NOSCRIPT retry */
+    struct event *timer;   /* the call's deadline */
+    struct event *later;   /* a resend after TRYAGAIN/CLUSTERDOWN, or NULL */
+    char *cmd;             /* formatted command, kept for resends */
     size_t cmdlen;
     int script;            /* script id, or -1 */
-    int retried;
+    int slot;              /* hash slot of its key, -1 for none */
+    int retried;           /* the lost library was reloaded once */
+    int hops;              /* redirections followed since the last wait */
+    int waits;             /* TRYAGAIN/CLUSTERDOWN waits so far */
     uint64_t t0_us;
-};
-
-/* One SCRIPT LOAD of one connection attempt. */
-struct loader {
-    struct store *s;
-    unsigned gen;
-    int id;
 };
 
 struct store {
     struct event_base *base;
-    char host[256];
-    int port;
-    char unix_path[256];
-    char user[128];
-    char pass[256];
-    int db;
+    struct node_config ncfg;   /* for nodes the map names; host/port vary */
+    char user[128], pass[256], unix_path[256];
     int no_scripts;
+    int timeout_ms;
     const struct timeval *timeout;   /* a libevent common timeout */
-    redisAsyncContext *ac;    /* NULL while disconnected */
-    unsigned gen;             /* connection attempt number */
-    int ready;
-    int loads_left;
-    int functions;            /* the library is in: calls are FCALL */
-    char sha[SCRIPT__COUNT][41];   /* else EVALSHA of these */
-    struct event *reconnect;
-    int backoff_ms;
+    int cluster;
+    struct node *nodes[NODES_MAX];   /* seeds first; never freed before the store */
+    size_t nnodes;
+    unsigned char primary[NODES_MAX];
+    short slot_node[CLUSTER_SLOTS];  /* index into nodes, -1: not mapped */
+    unsigned covered;                /* slots mapped */
+    int map_ok;                      /* every slot mapped exactly once */
+    int use_slots;                   /* CLUSTER SHARDS unknown: CLUSTER SLOTS */
+    int refreshing;
+    uint64_t refreshed_us;
+    size_t ask_next;
+    struct node *asked;
+    struct event *refresh;
 };
 
-static void store_connect(struct store *s);
+static int call_start(struct store *s, struct node *n, int slot, int script, char *cmd,
+                      size_t len, store_cb *cb, void *arg);
+static void map_refresh(struct store *s);
+static void on_node_lost(void *owner, struct node *n);
 
 void store_event_keys(struct event_keys *k, const char *event)
 {
@@ -88,131 +95,6 @@ void store_event_stage_keys(struct event_keys *k, const char *event, const char 
     k->len[STORE_KEY_STAGE_SEATS] = (size_t)a;
     k->len[STORE_KEY_STAGE_LAYOUT] = (size_t)b;
     k->n = STORE_KEYS_MAX;
-}
-
-/* Runs the call's callback unless a timeout already answered it, then
- * frees the call: hiredis hands each call back exactly once. */
-static void call_finish(struct call *c, enum store_status st, const redisReply *r)
-{
-    store_cb *cb = c->cb;
-
-    USHER_ASSERT(c->timer != NULL);
-    if (c->script >= 0 && cb)
-        metrics_script((enum script_id)c->script, util_now_us() - c->t0_us, st == STORE_OK);
-    c->cb = NULL;
-    if (cb)
-        cb(c->arg, st, r);
-    event_free(c->timer);
-    free(c->cmd);
-    free(c);
-}
-
-/* The connection is gone (hiredis frees it): arms the reconnect timer
- * with the current backoff, and doubles the backoff up to its cap. */
-static void schedule_reconnect(struct store *s)
-{
-    struct timeval tv;
-
-    metrics_redis_reconnect();
-    s->ac = NULL;
-    s->ready = 0;
-    tv.tv_sec = s->backoff_ms / 1000;
-    tv.tv_usec = (s->backoff_ms % 1000) * 1000;
-    evtimer_add(s->reconnect, &tv);
-    s->backoff_ms = s->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS
-                                                        : s->backoff_ms * 2;
-}
-
-/* Forgets the current connection: every call queued on it fails with
- * STORE_DOWN (via on_reply with a NULL reply), then a reconnect follows. */
-static void store_drop(struct store *s, const char *why)
-{
-    redisAsyncContext *ac = s->ac;
-
-    if (!ac)
-        return;
-    util_log("warn", "redis connection dropped: %s", why);
-    s->ac = NULL;
-    s->ready = 0;
-    redisAsyncFree(ac);
-    schedule_reconnect(s);
-}
-
-static void on_reply(redisAsyncContext *ac, void *r, void *priv)
-{
-    struct call *c = priv;
-    struct store *s = c->s;
-    redisReply *reply = r;
-
-    if (reply && reply->type == REDIS_REPLY_ERROR && c->script >= 0 &&
-        !c->retried && c->cb && ac == s->ac &&
-        (s->functions ? strncmp(reply->str, "ERR Function not found", 22) == 0
-                      : strncmp(reply->str, "NOSCRIPT", 8) == 0)) {
-        /* Redis lost its functions or script cache (a restart without
-         * persistence, FUNCTION FLUSH, SCRIPT FLUSH, a failover to a
-         * replica that never had them): load again and resend; both run
-         * in order on this connection. A FUNCTION LOAD that finds the
-         * library back (another usherd was quicker) fails harmlessly. */
-        const struct script_src *src = &script_table[c->script];
-        int rc;
-        c->retried = 1;
-        util_log("warn", "redis lost %s, reloading", src->name);
-        rc = s->functions
-                 ? redisAsyncCommand(ac, NULL, NULL, "FUNCTION LOAD %b", script_library,
-                                     script_library_len)
-                 : redisAsyncCommand(ac, NULL, NULL, "SCRIPT LOAD %b", src->src, src->len);
-        if (rc == REDIS_OK &&
-            redisAsyncFormattedCommand(ac, on_reply, c, c->cmd, c->cmdlen) == REDIS_OK)
-            return;
-    }
-    call_finish(c, reply ? STORE_OK : STORE_DOWN, reply);
-}
-
-static void on_timeout(evutil_socket_t fd, short what, void *arg)
-{
-    struct call *c = arg;
-    store_cb *cb = c->cb;
-
-    /* the timer fires once, and only for a call not yet answered */
-    USHER_ASSERT(cb != NULL);
-    /* Answer now; the call itself stays queued in hiredis until the drop
-     * below flushes it through on_reply, which frees it. */
-    c->cb = NULL;
-    if (c->script >= 0)
-        metrics_script((enum script_id)c->script, util_now_us() - c->t0_us, 0);
-    if (cb)
-        cb(c->arg, STORE_TIMEOUT, NULL);
-    store_drop(c->s, "a call timed out");
-}
-
-/* Queues a formatted command (taking ownership of cmd). 0 or -1. */
-static int call_send(struct store *s, int script, char *cmd, size_t len,
-                     store_cb *cb, void *arg)
-{
-    struct call *c = calloc(1, sizeof *c);
-
-    if (!c || !s->ac)
-        goto fail;
-    c->s = s;
-    c->cb = cb;
-    c->arg = arg;
-    c->cmd = cmd;
-    c->cmdlen = len;
-    c->script = script;
-    c->t0_us = util_now_us();
-    c->timer = evtimer_new(s->base, on_timeout, c);
-    if (!c->timer)
-        goto fail;
-    if (redisAsyncFormattedCommand(s->ac, on_reply, c, cmd, len) != REDIS_OK)
-        goto fail;
-    evtimer_add(c->timer, s->timeout);
-    return 0;
-fail:
-    if (c && c->timer)
-        event_free(c->timer);
-    free(c);
-    free(cmd);
-    return -1;
 }
 
 static size_t uint_digits(size_t n)
@@ -257,198 +139,6 @@ long store_format_command(char **out, int argc, const char **argv, const size_t 
     return (long)total;
 }
 
-static int send_argv(struct store *s, int script, int argc, const char **argv,
-                     const size_t *argvlen, store_cb *cb, void *arg)
-{
-    char *cmd = NULL;
-    long len = store_format_command(&cmd, argc, argv, argvlen);
-
-    if (len < 0)
-        return -1;
-    return call_send(s, script, cmd, (size_t)len, cb, arg);
-}
-
-static void on_loaded(void *arg, enum store_status st, const redisReply *r)
-{
-    struct loader *l = arg;
-    struct store *s = l->s;
-    int current = l->gen == s->gen && s->ac;
-
-    if (current && st == STORE_OK && r->type == REDIS_REPLY_STRING && r->len == 40) {
-        memcpy(s->sha[l->id], r->str, 40);
-        s->sha[l->id][40] = '\0';
-        if (--s->loads_left == 0) {
-            s->ready = 1;
-            s->backoff_ms = BACKOFF_MIN_MS;
-            util_log("info", "redis ready: %d scripts loaded", SCRIPT__COUNT);
-        }
-    } else if (current && st == STORE_OK) {
-        util_log("error", "redis refused script %s: %s",
-                 script_table[l->id].name,
-                 r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
-        store_drop(s, "script load failed");
-    }
-    free(l);
-}
-
-static void queue_script_loads(struct store *s);
-
-/* The answer to FUNCTION LOAD: the library is in (loaded now, or already
- * by another usherd of this version), or this Redis has no FUNCTION
- * (before 7.0, or the command renamed away): then every script is sent
- * with SCRIPT LOAD and called with EVALSHA, as before Functions. */
-static void on_library(void *arg, enum store_status st, const redisReply *r)
-{
-    struct loader *l = arg;
-    struct store *s = l->s;
-    int current = l->gen == s->gen && s->ac;
-
-    free(l);
-    if (!current || st != STORE_OK)
-        return;
-    if (r->type == REDIS_REPLY_STRING ||
-        (r->type == REDIS_REPLY_ERROR && strstr(r->str, "already exists"))) {
-        s->functions = 1;
-        s->ready = 1;
-        s->backoff_ms = BACKOFF_MIN_MS;
-        util_log("info", "redis ready: functions library %s", script_library_name);
-    } else if (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "ERR unknown command", 19) == 0) {
-        util_log("info", "redis has no FUNCTION; loading %d scripts instead", SCRIPT__COUNT);
-        queue_script_loads(s);
-    } else {
-        util_log("error", "redis refused the functions library: %s",
-                 r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
-        store_drop(s, "library load failed");
-    }
-}
-
-static void on_setup(void *arg, enum store_status st, const redisReply *r)
-{
-    struct loader *l = arg;
-    struct store *s = l->s;
-
-    if (l->gen == s->gen && s->ac && st == STORE_OK && r->type == REDIS_REPLY_ERROR) {
-        util_log("error", "redis refused connection setup: %s", r->str);
-        store_drop(s, "authentication or SELECT failed");
-    }
-    free(l);
-}
-
-static void on_connect(const redisAsyncContext *ac, int status)
-{
-    struct store *s = ac->data;
-
-    if (ac != s->ac)
-        return;
-    if (status != REDIS_OK) {
-        util_log("warn", "redis connect failed: %s; retrying in %d ms",
-                 ac->errstr, s->backoff_ms);
-        schedule_reconnect(s);   /* hiredis frees ac after this returns */
-        return;
-    }
-    if (s->no_scripts)
-        s->backoff_ms = BACKOFF_MIN_MS;
-    else
-        util_log("info", "redis connected to %s", s->unix_path[0] ? s->unix_path : s->host);
-}
-
-static void on_disconnect(const redisAsyncContext *ac, int status)
-{
-    struct store *s = ac->data;
-
-    if (ac != s->ac)
-        return;
-    util_log("warn", "redis disconnected: %s; reconnecting in %d ms",
-             status == REDIS_OK ? "closed" : ac->errstr, s->backoff_ms);
-    schedule_reconnect(s);
-}
-
-static void on_reconnect_timer(evutil_socket_t fd, short what, void *arg)
-{
-    store_connect(arg);
-}
-
-/* Queues SCRIPT LOAD of every script (a Redis without FUNCTION). */
-static void queue_script_loads(struct store *s)
-{
-    int i;
-
-    s->loads_left = SCRIPT__COUNT;
-    for (i = 0; i < SCRIPT__COUNT && s->ac; i++) {
-        struct loader *l = malloc(sizeof *l);
-        const char *argv[3] = {"SCRIPT", "LOAD", script_table[i].src};
-        size_t lens[3] = {6, 4, script_table[i].len};
-        *l = (struct loader){s, s->gen, i};
-        if (send_argv(s, -1, 3, argv, lens, on_loaded, l) < 0) {
-            free(l);
-            store_drop(s, "could not queue SCRIPT LOAD");
-        }
-    }
-}
-
-/* Starts one connection attempt and queues AUTH, SELECT and FUNCTION
- * LOAD of the library on it; store_ready() turns true when it is in. */
-static void store_connect(struct store *s)
-{
-    redisAsyncContext *ac;
-
-    ac = s->unix_path[0] ? redisAsyncConnectUnix(s->unix_path)
-                         : redisAsyncConnect(s->host, s->port);
-    if (!ac || ac->err) {
-        util_log("warn", "redis connect failed: %s; retrying in %d ms",
-                 ac ? ac->errstr : "out of memory", s->backoff_ms);
-        if (ac)
-            redisAsyncFree(ac);
-        schedule_reconnect(s);
-        return;
-    }
-    ac->data = s;
-    s->ac = ac;
-    s->gen++;
-    s->ready = 0;
-    s->loads_left = 0;
-    s->functions = 0;
-    s->ready = s->no_scripts;   /* plain commands may queue at once */
-    redisLibeventAttach(ac, s->base);
-    redisAsyncSetConnectCallback(ac, on_connect);
-    redisAsyncSetDisconnectCallback(ac, on_disconnect);
-
-    if (s->pass[0] || s->db) {
-        char db[16];
-        const char *argv[3];
-        int argc = 0;
-        if (s->pass[0]) {
-            struct loader *l = malloc(sizeof *l);
-            argv[argc++] = "AUTH";
-            if (s->user[0])
-                argv[argc++] = s->user;
-            argv[argc++] = s->pass;
-            *l = (struct loader){s, s->gen, -1};
-            if (send_argv(s, -1, argc, argv, NULL, on_setup, l) < 0)
-                free(l);
-        }
-        if (s->db && s->ac) {
-            struct loader *l = malloc(sizeof *l);
-            snprintf(db, sizeof db, "%d", s->db);
-            argv[0] = "SELECT";
-            argv[1] = db;
-            *l = (struct loader){s, s->gen, -1};
-            if (send_argv(s, -1, 2, argv, NULL, on_setup, l) < 0)
-                free(l);
-        }
-    }
-    if (s->ac && !s->no_scripts) {
-        struct loader *l = malloc(sizeof *l);
-        const char *argv[3] = {"FUNCTION", "LOAD", script_library};
-        size_t lens[3] = {8, 4, script_library_len};
-        *l = (struct loader){s, s->gen, -1};
-        if (send_argv(s, -1, 3, argv, lens, on_library, l) < 0) {
-            free(l);
-            store_drop(s, "could not queue FUNCTION LOAD");
-        }
-    }
-}
-
 /* Resolves a host name to a numeric address once, at start-up. */
 static int resolve_host(const char *name, char *out, size_t len)
 {
@@ -465,84 +155,487 @@ static int resolve_host(const char *name, char *out, size_t len)
     return rc == 0 ? 0 : -1;
 }
 
+/* Runs the call's callback unless a timeout already answered it, then
+ * frees the call: each call is handed back exactly once. */
+static void call_finish(struct call *c, enum store_status st, const redisReply *r)
+{
+    store_cb *cb = c->cb;
+
+    USHER_ASSERT(c->timer != NULL);
+    if (c->script >= 0 && cb)
+        metrics_script((enum script_id)c->script, util_now_us() - c->t0_us, st == STORE_OK);
+    c->cb = NULL;
+    if (cb)
+        cb(c->arg, st, r);
+    event_free(c->timer);
+    if (c->later)
+        event_free(c->later);
+    free(c->cmd);
+    free(c);
+}
+
+/* The node that serves `slot` now: the one Redis, or the map's; NULL
+ * when the map has none. */
+static struct node *route(const struct store *s, int slot)
+{
+    int i;
+
+    if (!s->cluster)
+        return s->nodes[0];
+    i = s->slot_node[slot < 0 ? 0 : slot];
+    return i >= 0 ? s->nodes[i] : NULL;
+}
+
+/* The node at "host:port", made when the map or a redirection first
+ * names it; NULL when the address is malformed or there are too many. */
+static struct node *node_at(struct store *s, const char *addr)
+{
+    struct node_config nc = s->ncfg;
+    char host[256];
+    size_t i;
+
+    for (i = 0; i < s->nnodes; i++)
+        if (strcmp(node_addr(s->nodes[i]), addr) == 0)
+            return s->nodes[i];
+    if (s->nnodes == NODES_MAX || cluster_split_addr(addr, host, sizeof host, &nc.port) < 0) {
+        util_log("error", "redis cluster: cannot use node %s", addr);
+        return NULL;
+    }
+    nc.host = host;
+    if (!(s->nodes[s->nnodes] = node_create(s->base, &nc, s->cluster ? on_node_lost : NULL, s)))
+        return NULL;
+    return s->nodes[s->nnodes++];
+}
+
+static int node_index(const struct store *s, const struct node *n)
+{
+    size_t i;
+
+    for (i = 0; i < s->nnodes; i++)
+        if (s->nodes[i] == n)
+            return (int)i;
+    return -1;
+}
+
+static void on_reply(redisAsyncContext *ac, void *r, void *priv);
+
+/* Queues c on node n (ASKING first when asked). 0, or -1 when n has no
+ * connection to queue on. */
+static int call_queue(struct call *c, struct node *n, int asking)
+{
+    c->n = n;
+    if (n && node_send(n, asking, on_reply, c, c->cmd, c->cmdlen) == 0)
+        return 0;
+    c->n = NULL;
+    return -1;
+}
+
+/* Sends c again, to n: a redirection or a resend after a wait. The
+ * caller is a callback, so a failure answers at once. */
+static void call_resend(struct call *c, struct node *n, int asking)
+{
+    if (call_queue(c, n, asking) < 0)
+        call_finish(c, STORE_DOWN, NULL);
+}
+
+static void on_later(evutil_socket_t fd, short what, void *arg)
+{
+    struct call *c = arg;
+
+    call_resend(c, route(c->s, c->slot), 0);
+}
+
+/* Resends c after a backoff (TRYAGAIN, CLUSTERDOWN) when the deadline
+ * leaves time for it. 1 when it will, 0 when the caller must answer. */
+static int call_later(struct call *c)
+{
+    int ms = RETRY_MIN_MS << (c->waits < 5 ? c->waits : 5);
+    struct timeval tv;
+
+    if (ms > RETRY_MAX_MS)
+        ms = RETRY_MAX_MS;
+    if (util_now_us() + (uint64_t)ms * 1000 >= c->t0_us + (uint64_t)c->s->timeout_ms * 1000)
+        return 0;
+    if (!c->later && !(c->later = evtimer_new(c->s->base, on_later, c)))
+        return 0;
+    c->waits++;
+    c->hops = 0;
+    tv.tv_sec = 0;
+    tv.tv_usec = ms * 1000;
+    evtimer_add(c->later, &tv);
+    return 1;
+}
+
+/* A cluster error reply to c: follows it and returns 1, or 0 when c must
+ * be answered with it (not a redirection, or too many). */
+static int call_redirect(struct call *c, const redisReply *r)
+{
+    struct store *s = c->s;
+    char addr[CLUSTER_ADDR_MAX];
+    unsigned slot;
+    struct node *to;
+
+    switch (cluster_parse_error(r->str, r->len, &slot, addr, sizeof addr)) {
+    case CLUSTER_ERR_MOVED:
+        metrics_redis_redirect(0);
+        to = node_at(s, addr);
+        if (to && s->cluster) {
+            s->slot_node[slot] = (short)node_index(s, to);
+            map_refresh(s);
+        }
+        if (!to || ++c->hops > HOPS_MAX)
+            return 0;
+        call_resend(c, to, 0);
+        return 1;
+    case CLUSTER_ERR_ASK:
+        metrics_redis_redirect(1);
+        to = node_at(s, addr);
+        if (!to || ++c->hops > HOPS_MAX)
+            return 0;
+        call_resend(c, to, 1);
+        return 1;
+    case CLUSTER_ERR_TRYAGAIN:
+        metrics_redis_retry(0);
+        return call_later(c);
+    case CLUSTER_ERR_DOWN:
+        metrics_redis_retry(1);
+        map_refresh(s);
+        return call_later(c);
+    default:
+        return 0;
+    }
+}
+
+static int lost_library(const struct node *n, const redisReply *r)
+{
+    return node_functions(n) ? strncmp(r->str, "ERR Function not found", 22) == 0
+                             : strncmp(r->str, "NOSCRIPT", 8) == 0;
+}
+
+static void on_reply(redisAsyncContext *ac, void *r, void *priv)
+{
+    struct call *c = priv;
+    struct node *n = c->n;
+    redisReply *reply = r;
+
+    c->n = NULL;
+    if (reply && reply->type == REDIS_REPLY_ERROR && c->cb) {
+        if (c->s->cluster && call_redirect(c, reply))
+            return;        /* resent, waiting, or answered (and freed) */
+        if (c->script >= 0 && !c->retried && n && node_owns(n, ac) && lost_library(n, reply)) {
+            /* Redis lost its functions or script cache (a restart without
+             * persistence, FUNCTION FLUSH, SCRIPT FLUSH, a failover to a
+             * replica that never had them): load again and resend; both
+             * run in order on this connection. A FUNCTION LOAD that finds
+             * the library back (another usherd was quicker) fails
+             * harmlessly. */
+            c->retried = 1;
+            if (node_reload(n, (enum script_id)c->script) == 0 && call_queue(c, n, 0) == 0)
+                return;
+        }
+    }
+    call_finish(c, reply ? STORE_OK : STORE_DOWN, reply);
+}
+
+static void on_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    struct call *c = arg;
+    store_cb *cb = c->cb;
+
+    /* the timer fires once, and only for a call not yet answered */
+    USHER_ASSERT(cb != NULL);
+    c->cb = NULL;
+    if (c->script >= 0)
+        metrics_script((enum script_id)c->script, util_now_us() - c->t0_us, 0);
+    cb(c->arg, STORE_TIMEOUT, NULL);
+    if (c->n) {
+        /* The call stays queued in hiredis until the drop flushes it
+         * through on_reply, which frees it. */
+        node_drop(c->n, "a call timed out");
+    } else {
+        call_finish(c, STORE_TIMEOUT, NULL);   /* waiting to resend: only here */
+    }
+}
+
+/* Sends a formatted command (taking ownership of cmd) to node n, or to
+ * the node of `slot` when n is NULL. 0, or -1 (no callback). */
+static int call_start(struct store *s, struct node *n, int slot, int script, char *cmd,
+                      size_t len, store_cb *cb, void *arg)
+{
+    struct call *c = calloc(1, sizeof *c);
+
+    if (!c)
+        goto fail;
+    *c = (struct call){.s = s, .cb = cb, .arg = arg, .cmd = cmd, .cmdlen = len,
+                       .script = script, .slot = slot, .t0_us = util_now_us()};
+    if (!(c->timer = evtimer_new(s->base, on_timeout, c)))
+        goto fail;
+    if (call_queue(c, n ? n : route(s, slot), 0) < 0)
+        goto fail;
+    evtimer_add(c->timer, s->timeout);
+    return 0;
+fail:
+    if (c && c->timer)
+        event_free(c->timer);
+    free(c);
+    free(cmd);
+    return -1;
+}
+
+/* ---- the slot map (cluster mode) ---- */
+
+static void map_apply(struct store *s, const struct cluster_range *rg, int n)
+{
+    unsigned slot;
+    int i, idx;
+
+    for (slot = 0; slot < CLUSTER_SLOTS; slot++)
+        s->slot_node[slot] = -1;
+    memset(s->primary, 0, sizeof s->primary);
+    s->covered = 0;
+    for (i = 0; i < n; i++) {
+        struct node *to = node_at(s, rg[i].addr);
+        if (!to)
+            continue;
+        idx = node_index(s, to);
+        s->primary[idx] = 1;
+        for (slot = rg[i].first; slot <= rg[i].last; slot++) {
+            if (s->slot_node[slot] < 0)
+                s->covered++;
+            s->slot_node[slot] = (short)idx;
+        }
+    }
+    s->map_ok = s->covered == CLUSTER_SLOTS && cluster_ranges_complete(rg, (size_t)n);
+}
+
+static void refresh_in(struct store *s, int ms)
+{
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+
+    evtimer_add(s->refresh, &tv);
+}
+
+static void on_topology(void *arg, enum store_status st, const redisReply *r)
+{
+    struct store *s = arg;
+    struct cluster_range *rg = NULL;
+    char host[256] = "127.0.0.1";
+    int port, n = -1;
+
+    s->refreshing = 0;
+    if (st == STORE_OK && r->type == REDIS_REPLY_ERROR && !s->use_slots &&
+        (strstr(r->str, "nknown subcommand") || strstr(r->str, "nknown command"))) {
+        s->use_slots = 1;        /* a Redis before 7.0 */
+        map_refresh(s);
+        return;
+    }
+    if (s->asked)
+        cluster_split_addr(node_addr(s->asked), host, sizeof host, &port);
+    if (st == STORE_OK && r->type == REDIS_REPLY_ARRAY &&
+        (rg = malloc(sizeof *rg * CLUSTER_SLOTS)))
+        n = s->use_slots ? cluster_parse_slots(r, host, rg, CLUSTER_SLOTS)
+                         : cluster_parse_shards(r, host, rg, CLUSTER_SLOTS);
+    if (n > 0) {
+        int was_ok = s->map_ok;
+        map_apply(s, rg, n);
+        s->refreshed_us = util_now_us();
+        metrics_redis_refresh(1);
+        if (s->map_ok != was_ok || !s->map_ok)
+            util_log(s->map_ok ? "info" : "warn", "redis cluster: %u of %d slots mapped on %d ranges",
+                     s->covered, CLUSTER_SLOTS, n);
+        refresh_in(s, s->map_ok ? REFRESH_EVERY_MS : REFRESH_FAILED_MS);
+    } else {
+        metrics_redis_refresh(0);
+        if (st == STORE_OK)
+            util_log("warn", "redis cluster: %s gave no usable slot map: %s",
+                     s->asked ? node_addr(s->asked) : "?",
+                     r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+        refresh_in(s, REFRESH_FAILED_MS);
+    }
+    free(rg);
+}
+
+/* Asks a node for the map now: a connected one first, else the next in
+ * turn (seeds included), so a lost node is asked no more than its turn. */
+static void refresh_now(struct store *s)
+{
+    const char *shards[] = {"CLUSTER", "SHARDS"}, *slots[] = {"CLUSTER", "SLOTS"};
+    struct node *n = NULL;
+    char *cmd;
+    long len;
+    size_t i;
+
+    if (s->refreshing)
+        return;
+    for (i = 0; i < s->nnodes && !n; i++)
+        if (node_ready(s->nodes[(s->ask_next + i) % s->nnodes]))
+            n = s->nodes[(s->ask_next + i) % s->nnodes];
+    if (!n)
+        n = s->nodes[s->ask_next % s->nnodes];
+    s->ask_next++;
+    s->asked = n;
+    len = store_format_command(&cmd, 2, s->use_slots ? slots : shards, NULL);
+    if (len >= 0 && call_start(s, n, -1, -1, cmd, (size_t)len, on_topology, s) == 0)
+        s->refreshing = 1;
+    else
+        refresh_in(s, REFRESH_FAILED_MS);
+}
+
+/* A refresh is wanted (MOVED, a lost node, CLUSTERDOWN): now, or when a
+ * second has passed since the last. */
+static void map_refresh(struct store *s)
+{
+    uint64_t now = util_now_us(), due = s->refreshed_us + REFRESH_GAP_US;
+
+    if (!s->cluster || s->refreshing)
+        return;
+    if (now >= due)
+        refresh_now(s);
+    else
+        refresh_in(s, (int)((due - now) / 1000) + 1);
+}
+
+static void on_refresh_timer(evutil_socket_t fd, short what, void *arg)
+{
+    refresh_now(arg);
+}
+
+static void on_node_lost(void *owner, struct node *n)
+{
+    map_refresh(owner);
+}
+
+/* ---- the store ---- */
+
+/* Copies "host:port" seeds (names resolved once, here) into nodes. */
+static int add_seeds(struct store *s, const char *list)
+{
+    char item[CLUSTER_ADDR_MAX], host[256], num[256], addr[CLUSTER_ADDR_MAX];
+    const char *p = list;
+    int port;
+
+    while (*p) {
+        const char *comma = strchr(p, ',');
+        size_t n = comma ? (size_t)(comma - p) : strlen(p);
+        if (n == 0 || n >= sizeof item)
+            return -1;
+        memcpy(item, p, n);
+        item[n] = '\0';
+        if (cluster_split_addr(item, host, sizeof host, &port) < 0 ||
+            resolve_host(host, num, sizeof num) < 0) {
+            util_log("error", "cannot use redis cluster seed %s", item);
+            return -1;
+        }
+        snprintf(addr, sizeof addr, strchr(num, ':') ? "[%s]:%d" : "%s:%d", num, port);
+        if (!node_at(s, addr))
+            return -1;
+        p += n + (comma ? 1 : 0);
+    }
+    return s->nnodes ? 0 : -1;
+}
+
 struct store *store_create(struct event_base *base, const struct store_config *cfg)
 {
     struct store *s = calloc(1, sizeof *s);
+    char host[256];
+    unsigned slot;
 
     if (!s)
         return NULL;
     s->base = base;
-    if (cfg->unix_path && cfg->unix_path[0]) {
-        snprintf(s->unix_path, sizeof s->unix_path, "%s", cfg->unix_path);
-    } else if (resolve_host(cfg->host, s->host, sizeof s->host) < 0) {
-        util_log("error", "cannot resolve redis host %s", cfg->host);
-        free(s);
-        return NULL;
-    }
-    s->port = cfg->port;
+    s->cluster = cfg->cluster;
+    s->no_scripts = cfg->no_scripts;
+    s->timeout_ms = cfg->timeout_ms;
     snprintf(s->user, sizeof s->user, "%s", cfg->user ? cfg->user : "");
     snprintf(s->pass, sizeof s->pass, "%s", cfg->pass ? cfg->pass : "");
-    s->db = cfg->db;
-    s->no_scripts = cfg->no_scripts;
+    snprintf(s->unix_path, sizeof s->unix_path, "%s", cfg->unix_path ? cfg->unix_path : "");
+    s->ncfg = (struct node_config){.user = s->user, .pass = s->pass, .db = cfg->db,
+                                   .no_scripts = cfg->no_scripts, .setup_ms = cfg->timeout_ms,
+                                   .port = cfg->port};
     {
         /* Every call has the same timeout: a common timeout keeps them in
          * a queue with O(1) insertion instead of the timer heap. */
         struct timeval tv = {cfg->timeout_ms / 1000, (cfg->timeout_ms % 1000) * 1000};
         s->timeout = event_base_init_common_timeout(base, &tv);
     }
-    s->backoff_ms = BACKOFF_MIN_MS;
-    s->reconnect = evtimer_new(base, on_reconnect_timer, s);
-    if (!s->reconnect) {
-        free(s);
-        return NULL;
+    for (slot = 0; slot < CLUSTER_SLOTS; slot++)
+        s->slot_node[slot] = -1;
+    if (!(s->refresh = evtimer_new(base, on_refresh_timer, s)))
+        goto fail;
+    if (s->cluster) {
+        if (add_seeds(s, cfg->host) < 0)
+            goto fail;
+        refresh_now(s);
+        return s;
     }
-    store_connect(s);
+    if (s->unix_path[0]) {
+        s->ncfg.unix_path = s->unix_path;
+    } else if (resolve_host(cfg->host, host, sizeof host) < 0) {
+        util_log("error", "cannot resolve redis host %s", cfg->host);
+        goto fail;
+    } else {
+        s->ncfg.host = host;
+    }
+    if (!(s->nodes[0] = node_create(base, &s->ncfg, NULL, NULL)))
+        goto fail;
+    s->nnodes = 1;
+    s->primary[0] = 1;
+    s->ncfg.host = NULL;
+    node_start(s->nodes[0]);
     return s;
+fail:
+    store_destroy(s);
+    return NULL;
 }
 
 void store_destroy(struct store *s)
 {
-    redisAsyncContext *ac;
+    size_t i;
 
     if (!s)
         return;
-    ac = s->ac;
-    s->ac = NULL;
-    s->ready = 0;
-    if (ac)
-        redisAsyncFree(ac);
-    event_free(s->reconnect);
+    s->cluster = 0;           /* no refresh from the calls failing now */
+    for (i = 0; i < s->nnodes; i++)
+        node_destroy(s->nodes[i]);
+    if (s->refresh)
+        event_free(s->refresh);
     free(s);
 }
 
 int store_ready(const struct store *s)
 {
-    return s->ready && s->ac != NULL;
+    return s->cluster ? s->map_ok : node_ready(s->nodes[0]);
+}
+
+/* The call's functions or scripts: a cluster (Redis 7 or later) always
+ * has FUNCTION; one Redis says so when its library loaded. */
+static int use_functions(const struct store *s)
+{
+    return s->cluster || node_functions(s->nodes[0]);
 }
 
 int store_eval(struct store *s, enum script_id id, const struct event_keys *k,
                int argc, const char **argv, const size_t *argvlen,
                store_cb *cb, void *arg)
 {
-    int n = 3 + k->n + argc, i, rc;
-    char nkeys[8];
+    int n = 3 + k->n + argc, i, rc = -1;
+    char nkeys[8], *cmd;
     const char **v;
     size_t *l;
+    long len;
 
     if (!store_ready(s))
         return -1;
     v = malloc(sizeof *v * (size_t)n);
     l = malloc(sizeof *l * (size_t)n);
-    if (!v || !l) {
-        rc = -1;
+    if (!v || !l)
         goto done;
-    }
-    if (s->functions) {
+    if (use_functions(s)) {
         v[0] = "FCALL"; l[0] = 5;
         v[1] = script_table[id].fn; l[1] = strlen(v[1]);
     } else {
         v[0] = "EVALSHA"; l[0] = 7;
-        v[1] = s->sha[id]; l[1] = 40;
+        v[1] = node_sha(s->nodes[0], id); l[1] = 40;
     }
     v[2] = nkeys; l[2] = (size_t)(util_put_uint(nkeys, (unsigned)k->n) - nkeys);
     for (i = 0; i < k->n; i++) {
@@ -553,17 +646,105 @@ int store_eval(struct store *s, enum script_id id, const struct event_keys *k,
         v[3 + k->n + i] = argv[i];
         l[3 + k->n + i] = argvlen ? argvlen[i] : strlen(argv[i]);
     }
-    rc = send_argv(s, (int)id, n, v, l, cb, arg);
+    len = store_format_command(&cmd, n, v, l);
+    if (len >= 0)
+        rc = call_start(s, NULL, s->cluster ? (int)cluster_key_slot(k->key[0], k->len[0]) : -1,
+                        (int)id, cmd, (size_t)len, cb, arg);
 done:
     free(v);
     free(l);
     return rc;
 }
 
+/* Index of a command's key in argv, or -1 when it has none. */
+static int command_key(int argc, const char **argv)
+{
+    int i;
+
+    if (argc >= 2 && strcasecmp(argv[0], "XREAD") == 0) {
+        for (i = 1; i + 1 < argc; i++)
+            if (strcasecmp(argv[i], "STREAMS") == 0)
+                return i + 1;
+        return -1;
+    }
+    return argc >= 2 && strcasecmp(argv[0], "PING") != 0 ? 1 : -1;
+}
+
 int store_command(struct store *s, int argc, const char **argv,
                   const size_t *argvlen, store_cb *cb, void *arg)
 {
+    int slot = -1, key;
+    char *cmd;
+    long len;
+
     if (!store_ready(s))
         return -1;
-    return send_argv(s, -1, argc, argv, argvlen, cb, arg);
+    if (s->cluster && (key = command_key(argc, argv)) >= 0)
+        slot = (int)cluster_key_slot(argv[key], argvlen ? argvlen[key] : strlen(argv[key]));
+    if ((len = store_format_command(&cmd, argc, argv, argvlen)) < 0)
+        return -1;
+    return call_start(s, NULL, slot, -1, cmd, (size_t)len, cb, arg);
+}
+
+/* ---- checks and what /metrics shows ---- */
+
+struct check {
+    store_check_cb *cb;
+    void *arg;
+    int left, ok;
+};
+
+static void on_check_ping(void *arg, enum store_status st, const redisReply *r)
+{
+    struct check *k = arg;
+
+    if (st != STORE_OK || r->type != REDIS_REPLY_STATUS)
+        k->ok = 0;
+    if (--k->left == 0) {
+        k->cb(k->arg, k->ok);
+        free(k);
+    }
+}
+
+int store_check(struct store *s, store_check_cb *cb, void *arg)
+{
+    const char *ping[] = {"PING"};
+    struct check *k;
+    size_t i;
+
+    if (!store_ready(s) || !(k = calloc(1, sizeof *k)))
+        return -1;
+    *k = (struct check){cb, arg, 1, 1};    /* one held until all are out */
+    for (i = 0; i < s->nnodes; i++) {
+        char *cmd;
+        long len;
+        if (!s->primary[i])
+            continue;
+        k->left++;
+        len = store_format_command(&cmd, 1, ping, NULL);
+        if (len < 0 || call_start(s, s->nodes[i], -1, -1, cmd, (size_t)len, on_check_ping, k) < 0) {
+            k->ok = 0;
+            k->left--;
+        }
+    }
+    if (--k->left == 0) {      /* none could be queued */
+        free(k);
+        return -1;
+    }
+    return 0;
+}
+
+int store_node_info(const struct store *s, size_t i, struct store_node_info *out)
+{
+    if (i >= s->nnodes)
+        return -1;
+    out->addr = node_addr(s->nodes[i]);
+    out->up = node_ready(s->nodes[i]);
+    out->primary = s->primary[i];
+    return 0;
+}
+
+unsigned store_slots_covered(const struct store *s)
+{
+    return s->cluster ? s->covered : CLUSTER_SLOTS;
 }

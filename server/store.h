@@ -1,11 +1,24 @@
-/* store — usherd's one Redis connection (hiredis async on the libevent
- * loop). It connects and reconnects with backoff, authenticates, loads
- * the scripts of lua/ as one Functions library (FUNCTION LOAD) and runs
- * them with FCALL, or on a Redis without FUNCTION each with SCRIPT LOAD
- * and EVALSHA (reloading what Redis lost and resending once), and
- * bounds every call with a libevent timer because
- * hiredis 0.14 has no command timeouts. A call that times out drops the
- * connection, which fails every call still queued on it, and reconnects.
+/* store — usherd's calls to Redis: one Redis, or a Redis Cluster.
+ *
+ * Each Redis server is a node (node.c: one hiredis async connection on the
+ * libevent loop that reconnects with backoff, authenticates and loads the
+ * scripts of lua/ as one Functions library, or each script on a Redis
+ * without FUNCTION). The store runs scripts with FCALL (EVALSHA there),
+ * reloads what a node lost and resends once, and bounds every call with a
+ * libevent timer because hiredis 0.14 has no command timeouts. A call that
+ * times out drops its node's connection, which fails every call still
+ * queued on it, and the node reconnects.
+ *
+ * In cluster mode (redis-cluster://) the store keeps the slot map, read
+ * with CLUSTER SHARDS (CLUSTER SLOTS on a Redis without it) from any node,
+ * opens a node's connection when a call first goes there, and routes each
+ * call by the hash slot of its first key (an event's keys share the tag
+ * {event}, so one node runs each script). MOVED updates the slot and
+ * resends there, ASK resends once with ASKING, TRYAGAIN and CLUSTERDOWN
+ * resend with backoff while the call's deadline allows, then answer
+ * STORE_DOWN. A MOVED, a lost node or CLUSTERDOWN refreshes the map, at
+ * most once a second; it is also refreshed every 10 s. A call lost with
+ * its connection is never resent: it may have run.
  *
  * Contract: a call accepted by store_eval()/store_command() gets exactly
  * one callback, later, never from inside the accepting function. The
@@ -23,6 +36,7 @@
 struct store;
 
 struct store_config {
+    int cluster;            /* host is a comma-separated list of host:port seeds */
     const char *host;       /* IPv4/IPv6 literal or name, when unix_path == NULL */
     int port;
     const char *unix_path;  /* or NULL */
@@ -73,8 +87,26 @@ struct store *store_create(struct event_base *base, const struct store_config *c
 /* Fails every pending call with STORE_DOWN, then frees. */
 void store_destroy(struct store *s);
 
-/* 1 when connected with every script loaded. */
+/* 1 when calls can be sent: connected with every script loaded; in
+ * cluster mode, a slot map that covers every slot. */
 int store_ready(const struct store *s);
+
+/* Asks every primary for PING (the one Redis, or each primary of the
+ * slot map). cb gets ok = 1 when every one answered PONG and, in cluster
+ * mode, the map covers every slot. Returns -1 when not ready (no
+ * callback), else 0 and one callback later. */
+typedef void store_check_cb(void *arg, int ok);
+int store_check(struct store *s, store_check_cb *cb, void *arg);
+
+/* What /metrics shows of node i (0 .. count-1): 0, or -1 past the last. */
+struct store_node_info {
+    const char *addr;
+    int up;          /* connected, scripts in */
+    int primary;     /* serves slots in the map (always, for one Redis) */
+};
+int store_node_info(const struct store *s, size_t i, struct store_node_info *out);
+/* Slots the map covers (16384 for one Redis). */
+unsigned store_slots_covered(const struct store *s);
 
 /* Runs script `id` with the event's keys and argv. Returns 0 when the call
  * was accepted (one callback will follow) or -1 when the store is not
@@ -83,7 +115,9 @@ int store_eval(struct store *s, enum script_id id, const struct event_keys *k,
                int argc, const char **argv, const size_t *argvlen,
                store_cb *cb, void *arg);
 
-/* Sends one plain command. Same contract as store_eval(). */
+/* Sends one plain command. Same contract as store_eval(). In cluster
+ * mode it goes to the node of its key: argv[1], or the key after STREAMS
+ * of XREAD; a command without a key goes to the node of slot 0. */
 int store_command(struct store *s, int argc, const char **argv,
                   const size_t *argvlen, store_cb *cb, void *arg);
 

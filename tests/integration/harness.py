@@ -226,6 +226,218 @@ class Redis:
         return self._read()
 
 
+def free_cluster_port():
+    """A free port p below 55536 whose cluster bus port p + 10000 is free
+    too (Redis Cluster needs both)."""
+    import random
+    for _ in range(200):
+        p = random.randint(20000, 55000)
+        try:
+            with socket.socket() as a, socket.socket() as b:
+                a.bind(("127.0.0.1", p))
+                b.bind(("127.0.0.1", p + 10000))
+            return p
+        except OSError:
+            continue
+    raise RuntimeError("no free port pair for a cluster node")
+
+
+def crc16(data):
+    """CRC16-XMODEM, the Redis Cluster key hash."""
+    crc = 0
+    for b in data:
+        crc ^= b << 8
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x1021) & 0xffff if crc & 0x8000 else (crc << 1) & 0xffff
+    return crc
+
+
+def key_slot(key):
+    """The hash slot of `key`: of its {tag} when it has a non-empty one."""
+    k = key.encode() if isinstance(key, str) else key
+    i = k.find(b"{")
+    if i >= 0:
+        j = k.find(b"}", i + 1)
+        if j > i + 1:
+            k = k[i + 1:j]
+    return crc16(k) % 16384
+
+
+class ClusterRedis:
+    """Redis-like client for a cluster: each command goes to the primary of
+    its key's slot (following MOVED), commands without a key to every
+    primary (SCRIPT, FUNCTION, FLUSHALL: the first reply is returned)."""
+
+    BROADCAST = {"SCRIPT", "FUNCTION", "FLUSHALL", "FLUSHDB", "CONFIG"}
+
+    def __init__(self, ports, auth=None):
+        self.seeds = list(ports)
+        self.auth = auth
+        self.conns = {}
+        self.map = {}
+        self.refresh()
+
+    def _conn(self, port):
+        if port not in self.conns:
+            self.conns[port] = Redis(port, self.auth)
+        return self.conns[port]
+
+    def refresh(self):
+        for port in self.seeds + list(self.conns):
+            try:
+                slots = self._conn(port).cmd("CLUSTER", "SLOTS")
+            except (OSError, RuntimeError, ConnectionError):
+                self.conns.pop(port, None)
+                continue
+            self.map = {}
+            for first, last, primary, *_ in slots:
+                for s in range(first, last + 1):
+                    self.map[s] = primary[1]
+            return
+        raise RuntimeError("no cluster node answers CLUSTER SLOTS")
+
+    def primaries(self):
+        return sorted(set(self.map.values()))
+
+    def node_of(self, key):
+        return self.map[key_slot(key)]
+
+    def close(self):
+        for c in self.conns.values():
+            c.close()
+        self.conns = {}
+
+    def _key(self, args):
+        name = str(args[0]).upper()
+        if name in ("EVAL", "EVALSHA", "FCALL", "FCALL_RO"):
+            return args[3] if len(args) > 3 and int(args[2]) > 0 else None
+        return args[1] if len(args) > 1 else None
+
+    def cmd(self, *args):
+        if str(args[0]).upper() in self.BROADCAST:
+            out = [self._conn(p).cmd(*args) for p in self.primaries()]
+            return out[0]
+        key = self._key(args)
+        port = self.node_of(key) if key is not None else self.primaries()[0]
+        for _ in range(5):
+            try:
+                return self._conn(port).cmd(*args)
+            except RuntimeError as ex:
+                text = str(ex)
+                if text.startswith("MOVED "):
+                    self.refresh()
+                    port = int(text.rsplit(":", 1)[1])
+                    continue
+                if text.startswith("ASK "):
+                    c = self._conn(int(text.rsplit(":", 1)[1]))
+                    c.cmd("ASKING")
+                    return c.cmd(*args)
+                raise
+        raise RuntimeError("too many redirections for %r" % (args,))
+
+
+class RedisCluster:
+    """A Redis Cluster on loopback: `primaries` primaries and `replicas`
+    replicas of each, AOF on, cluster-node-timeout 2000, in `dir`. Every
+    process is stopped by stop()."""
+
+    def __init__(self, args, dir, log, primaries=3, replicas=0, auth=None):
+        self.args = args
+        self.dir = dir
+        self.log = log
+        self.auth = auth
+        self.ports = [free_cluster_port() for _ in range(primaries * (1 + replicas))]
+        self.primaries, self.replicas = primaries, replicas
+        self.procs = {}
+
+    def start_node(self, port):
+        d = os.path.join(self.dir, "node-%d" % port)
+        os.makedirs(d, exist_ok=True)
+        conf = ["--port", str(port), "--bind", "127.0.0.1", "--dir", d,
+                "--daemonize", "no", "--cluster-enabled", "yes",
+                "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000",
+                "--appendonly", "yes", "--save", ""]
+        if self.auth:
+            conf += ["--requirepass", self.auth[1], "--masterauth", self.auth[1]]
+        self.procs[port] = subprocess.Popen([self.args.redis_server] + conf,
+                                            stdout=self.log("redis-%d.log" % port),
+                                            stderr=subprocess.STDOUT)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            try:
+                r = Redis(port, self.auth)
+                if r.cmd("PING") == "PONG":
+                    r.close()
+                    return
+            except (OSError, RuntimeError):
+                time.sleep(0.05)
+        raise RuntimeError("cluster node %d did not start" % port)
+
+    def start(self):
+        for p in self.ports:
+            self.start_node(p)
+        cli = shutil.which("redis-cli")
+        if not cli:
+            raise RuntimeError("redis-cli is needed to create the cluster")
+        cmd = [cli] + (["-a", self.auth[1], "--no-auth-warning"] if self.auth else []) + \
+            ["--cluster", "create"] + ["127.0.0.1:%d" % p for p in self.ports] + \
+            ["--cluster-replicas", str(self.replicas), "--cluster-yes"]
+        out = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
+        if out.returncode != 0:
+            raise RuntimeError("redis-cli --cluster create failed: %s" % out.stdout[-2000:])
+        self.wait_ok()
+        return self
+
+    def info(self, port, section):
+        r = Redis(port, self.auth)
+        try:
+            text = r.cmd("INFO", section) if section != "cluster" else r.cmd("CLUSTER", "INFO")
+        finally:
+            r.close()
+        return dict(l.split(":", 1) for l in text.splitlines() if ":" in l)
+
+    def wait_ok(self, timeout=30):
+        """Every live node says cluster_state:ok, and every replica's link
+        to its primary is up."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            try:
+                live = [p for p, pr in self.procs.items() if pr.poll() is None]
+                if all(self.info(p, "cluster").get("cluster_state") == "ok" for p in live):
+                    repl = [self.info(p, "replication") for p in live]
+                    if all(i.get("master_link_status", "up") == "up" for i in repl if
+                           i.get("role") == "slave"):
+                        return
+            except (OSError, RuntimeError, ConnectionError):
+                pass
+            time.sleep(0.1)
+        raise RuntimeError("the cluster did not become ok")
+
+    def client(self):
+        return ClusterRedis([p for p, pr in self.procs.items() if pr.poll() is None], self.auth)
+
+    def url(self):
+        return "redis-cluster://%s%s" % ("%s:%s@" % self.auth if self.auth else "",
+                                         ",".join("127.0.0.1:%d" % p for p in self.ports[:2]))
+
+    def kill(self, port):
+        p = self.procs.get(port)
+        if p and p.poll() is None:
+            p.send_signal(signal.SIGCONT)
+            p.kill()
+            p.wait(timeout=10)
+
+    def stop(self):
+        for port in list(self.procs):
+            self.kill(port)
+        self.procs = {}
+
+
+# USHER_CLUSTER=1 runs a suite's stacks on a 3-primary Redis Cluster
+# instead of one redis-server (ctest's integration_*_cluster entries).
+CLUSTER = os.environ.get("USHER_CLUSTER") == "1"
+
+
 class Client:
     """One keep-alive HTTP/1.1 connection to usherd."""
 
@@ -266,9 +478,12 @@ class Client:
 class Stack:
     """redis-server + usherd on free loopback ports, in a temp directory."""
 
-    def __init__(self, args, usherd_flags=(), redis_conf=None, redis_auth=None):
+    def __init__(self, args, usherd_flags=(), redis_conf=None, redis_auth=None,
+                 cluster=None):
         """redis_conf: a redis.conf to start from (port, bind, dir and the
-        unix socket are still set here); redis_auth: (user, password)."""
+        unix socket are still set here); redis_auth: (user, password);
+        cluster: None (USHER_CLUSTER decides), or (primaries, replicas) for
+        a Redis Cluster instead of one redis-server."""
         self.args = args
         self.usherd_flags = list(usherd_flags)
         self.redis_conf = redis_conf
@@ -282,6 +497,13 @@ class Stack:
         self.redis_proc = None
         self.usherd_proc = None
         self._logs = []
+        if cluster is None and CLUSTER and not redis_conf:
+            cluster = (3, 0)
+        self.cluster = None
+        if cluster:
+            self.cluster = RedisCluster(args, self.dir, self._log, cluster[0], cluster[1],
+                                        redis_auth)
+            self.redis_url = self.cluster.url()
         self.extra = []
         self.extra_ports = []
         _live.append(self)
@@ -293,6 +515,9 @@ class Stack:
 
     # -- redis -----------------------------------------------------------
     def start_redis(self):
+        if self.cluster:
+            self.cluster.start()
+            return
         conf = [self.redis_conf] if self.redis_conf else ["--save", "", "--appendonly", "no"]
         self.redis_proc = subprocess.Popen(
             [self.args.redis_server] + conf + ["--port", str(self.redis_port),
@@ -313,6 +538,8 @@ class Stack:
 
     def stop_redis(self):
         """kill -9, also of a Redis a test paused with SIGSTOP."""
+        if self.cluster:
+            self.cluster.stop()
         if self.redis_proc and self.redis_proc.poll() is None:
             self.redis_proc.send_signal(signal.SIGCONT)
             self.redis_proc.kill()
@@ -320,6 +547,8 @@ class Stack:
         self.redis_proc = None
 
     def redis(self):
+        if self.cluster:
+            return self.cluster.client()
         return Redis(self.redis_port, self.redis_auth)
 
     # -- usherd ----------------------------------------------------------

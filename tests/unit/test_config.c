@@ -83,6 +83,31 @@ static void test_redis_urls(void **state)
     assert_int_equal(config_parse_redis_url(&c, "redis://:6379"), -1);
     assert_int_equal(config_parse_redis_url(&c, "redis://h/x"), -1);
     assert_int_equal(config_parse_redis_url(&c, "unix://relative"), -1);
+    assert_int_equal(c.redis_cluster, 0);
+}
+
+static void test_cluster_urls(void **state)
+{
+    struct config c;
+
+    memset(&c, 0, sizeof c);
+    assert_int_equal(config_parse_redis_url(&c, "redis-cluster://u:p@10.0.0.1:7000,h2:7001"), 0);
+    assert_int_equal(c.redis_cluster, 1);
+    assert_string_equal(c.redis_user, "u");
+    assert_string_equal(c.redis_pass, "p");
+    assert_string_equal(c.redis_host, "10.0.0.1:7000,h2:7001");
+    assert_int_equal(config_parse_redis_url(&c, "redis-cluster://[::1]:7000"), 0);
+    assert_string_equal(c.redis_host, "[::1]:7000");
+    /* every seed needs its port; no database; no empty seed */
+    assert_int_equal(config_parse_redis_url(&c, "redis-cluster://h1:7000,h2"), -1);
+    assert_int_equal(config_parse_redis_url(&c, "redis-cluster://h1:7000/1"), -1);
+    assert_int_equal(config_parse_redis_url(&c, "redis-cluster://h1:7000,"), -1);
+    assert_int_equal(config_parse_redis_url(&c, "redis-cluster://h1:7000,,h2:1"), -1);
+    assert_int_equal(config_parse_redis_url(&c, "redis-cluster://"), -1);
+    assert_int_equal(config_parse_redis_url(&c, "redis-cluster://:7000"), -1);
+    /* a plain URL after a cluster one is plain again */
+    assert_int_equal(config_parse_redis_url(&c, "redis://h:1"), 0);
+    assert_int_equal(c.redis_cluster, 0);
 }
 
 int main(void)
@@ -92,6 +117,7 @@ int main(void)
         cmocka_unit_test(test_env_then_flags),
         cmocka_unit_test(test_bad_values),
         cmocka_unit_test(test_redis_urls),
+        cmocka_unit_test(test_cluster_urls),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
