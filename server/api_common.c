@@ -55,7 +55,8 @@ json_t *api_counts(const char *status, size_t from, size_t to)
 void api_batch(struct req *r, enum batch_op op, int argc, const char **argv, size_t seats,
                store_cb *cb)
 {
-    if (batcher_submit(r->app->batcher, &r->keys, op, argc, argv, NULL, seats, cb, r) < 0)
+    if (batcher_submit(r->app->batcher, &r->keys, op, argc, argv, NULL, seats,
+                       op == BATCH_RESERVE ? &r->replicas : NULL, cb, r) < 0)
         http_reply_error(r, ERR_REDIS_UNAVAILABLE, NULL, NULL);
 }
 

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "api_common.h"
+#include "app.h"
+#include "config.h"
 #include "validate.h"
 #include "guard.h"
 #include "metrics.h"
@@ -79,7 +81,8 @@ static size_t hold_cap(const char *event, const struct hold_view *v)
 /* The hold's JSON (held with its expiry, or reserved/refunded with its
  * order and the seats still sold to it), in the order the API has always
  * listed its fields. Returns the end of what was written. */
-static char *hold_write(char *p, size_t cap, const char *event, const struct hold_view *v)
+static char *hold_write(char *p, size_t cap, const char *event, const struct hold_view *v,
+                        const char *replication)
 {
     const char *end = p + cap;
     char num[24];
@@ -106,9 +109,10 @@ static char *hold_write(char *p, size_t cap, const char *event, const struct hol
     return p;
 }
 
-/* The reservation's JSON: the order, the hold and the seats it sold. */
+/* The reservation's JSON: the order, the hold and the seats it sold; with
+ * --reserve-wait, whether replicas confirmed it. */
 static char *reservation_write(char *p, size_t cap, const char *event,
-                               const struct hold_view *v)
+                               const struct hold_view *v, const char *replication)
 {
     const char *end = p + cap;
 
@@ -118,14 +122,18 @@ static char *reservation_write(char *p, size_t cap, const char *event,
     put_field(&p, end, "hold_id", v->id.s, v->id.len);
     put_list(&p, end, "seats", v->seats, 1);
     put_list(&p, end, "refunded", v->refunded, 0);
+    if (replication)
+        put_field(&p, end, "replication", replication, strlen(replication));
     PUT(&p, end, "}\n");
     return p;
 }
 
-/* Answers r with the JSON `write` makes of hold v. */
+/* Answers r with the JSON `write` makes of hold v (and `replication`:
+ * NULL, "confirmed" or "unconfirmed"). */
 static void reply_written(struct req *r, int status, const struct hold_view *v,
+                          const char *replication,
                           char *(*write)(char *, size_t, const char *,
-                                         const struct hold_view *))
+                                         const struct hold_view *, const char *))
 {
     char stack[2048], *buf = stack, *end;
     size_t cap = hold_cap(r->event, v);
@@ -134,7 +142,7 @@ static void reply_written(struct req *r, int status, const struct hold_view *v,
         http_reply_error(r, ERR_INTERNAL, NULL, NULL);
         return;
     }
-    end = write(buf, cap > sizeof stack ? cap : sizeof stack, r->event, v);
+    end = write(buf, cap > sizeof stack ? cap : sizeof stack, r->event, v, replication);
     http_reply_bytes(r, status, "application/json", buf, (size_t)(end - buf));
     if (buf != stack)
         free(buf);
@@ -161,7 +169,7 @@ static void reply_hold(struct req *r, int status, enum store_status st,
     struct hold_view v;
 
     if (hold_reply_ok(r, st, reply, &v))
-        reply_written(r, status, &v, hold_write);
+        reply_written(r, status, &v, NULL, hold_write);
 }
 
 /* ---- POST /v1/events/{event}/holds ---- */
@@ -175,7 +183,7 @@ static void on_hold_create(void *arg, enum store_status st, const redisReply *re
         return;
     if (v.replay == 0)          /* not the replay of an idempotent retry */
         metrics_hold(HOLD_CREATED, 1);
-    reply_written(r, 201, &v, hold_write);
+    reply_written(r, 201, &v, NULL, hold_write);
 }
 
 int api_hold_create_args(json_t *body, struct hold_args *a, struct verr *e)
@@ -302,7 +310,7 @@ static void on_hold_extend(void *arg, enum store_status st, const redisReply *re
     if (!hold_reply_ok(r, st, reply, &v))
         return;
     metrics_hold(HOLD_EXTENDED, 1);
-    reply_written(r, 200, &v, hold_write);
+    reply_written(r, 200, &v, NULL, hold_write);
 }
 
 void api_hold_get(struct req *r)
@@ -336,13 +344,20 @@ void api_hold_extend(struct req *r)
 static void on_hold_reserve(void *arg, enum store_status st, const redisReply *reply)
 {
     struct req *r = arg;
-
     struct hold_view v;
+
+    const char *replication = NULL;
 
     if (!hold_reply_ok(r, st, reply, &v))
         return;
     metrics_hold(HOLD_RESERVED, 1);
-    reply_written(r, 200, &v, reservation_write);
+    if (r->app->cfg->reserve_wait_n) {
+        /* the sale stands either way; the answer only says which */
+        int ok = r->replicas >= r->app->cfg->reserve_wait_n;
+        metrics_reserve_replication(ok);
+        replication = ok ? "confirmed" : "unconfirmed";
+    }
+    reply_written(r, 200, &v, replication, reservation_write);
 }
 
 void api_hold_reserve(struct req *r)

@@ -26,6 +26,7 @@ struct op {
     size_t *lens;
     store_cb *cb;
     void *arg;
+    int *acked;                 /* a reserve's replicas acknowledged, or NULL */
     struct op *next;
 };
 
@@ -45,6 +46,7 @@ struct sent {
     struct queue *q;
     struct op *ops;
     int n;
+    int acked;                  /* the WAIT's count; -2 when none was sent */
 };
 
 struct batcher {
@@ -54,6 +56,7 @@ struct batcher {
     struct queue *ready;        /* queues to send at the end of this turn */
     struct event *flush;
     int flush_armed;
+    int wait_n, wait_ms;        /* --reserve-wait, or 0 */
     unsigned long long calls, ops;
 };
 
@@ -67,11 +70,13 @@ static uint32_t hash_key(const char *s, size_t n)
     return h;
 }
 
-static void op_answer(struct op *o, enum store_status st, const redisReply *reply)
+static void op_answer(struct op *o, enum store_status st, const redisReply *reply, int acked)
 {
     store_cb *cb = o->cb;
     void *arg = o->arg;
 
+    if (o->acked)
+        *o->acked = acked;
     free(o);
     cb(arg, st, reply);
 }
@@ -117,9 +122,9 @@ static void on_batch(void *arg, enum store_status st, const redisReply *reply)
     for (i = 0; o; o = next, i++) {
         next = o->next;
         if (whole)
-            op_answer(o, STORE_OK, reply->element[i]);
+            op_answer(o, STORE_OK, reply->element[i], s->acked);
         else            /* the call failed whole (or its reply is not one per op) */
-            op_answer(o, st, reply);
+            op_answer(o, st, reply, s->acked);
     }
     free(s);
     if (q->head)
@@ -138,13 +143,14 @@ static void queue_send(struct queue *q)
     const char **argv = NULL;
     size_t *lens = NULL;
     char nbuf[24], codes[256];
-    int n = 0;
+    int n = 0, sells = 0, rc;
 
     USHER_ASSERT(q->head && !q->out);
     for (o = q->head; o && n < b->max_ops && n < (int)sizeof codes; o = o->next) {
         if (n > 0 && seats + o->seats > BATCH_SEATS_MAX)
             break;
         seats += o->seats;
+        sells |= o->code == BATCH_RESERVE;
         argc += 1 + (size_t)o->argc;
         last = o;
         n++;
@@ -159,7 +165,7 @@ static void queue_send(struct queue *q)
         while (q->head && n-- > 0) {
             o = q->head;
             q->head = o->next;
-            op_answer(o, STORE_DOWN, NULL);
+            op_answer(o, STORE_DOWN, NULL, -2);
         }
         if (!q->head)
             q->tail = NULL;
@@ -173,6 +179,7 @@ static void queue_send(struct queue *q)
     s->q = q;
     s->ops = q->head;
     s->n = n;
+    s->acked = -2;
     q->head = last->next;
     last->next = NULL;
     if (!q->head)
@@ -191,8 +198,15 @@ static void queue_send(struct queue *q)
     q->out = 1;
     b->calls++;
     b->ops += (unsigned long long)s->n;
-    if (store_eval(b->store, SCRIPT_HOLD_BATCH, &q->keys, (int)argc, argv, lens, on_batch, s) < 0)
+    rc = sells && b->wait_n
+             ? store_eval_wait(b->store, SCRIPT_HOLD_BATCH, &q->keys, (int)argc, argv, lens,
+                               b->wait_n, b->wait_ms, &s->acked, on_batch, s)
+             : store_eval(b->store, SCRIPT_HOLD_BATCH, &q->keys, (int)argc, argv, lens,
+                          on_batch, s);
+    if (rc < 0) {
+        s->acked = -2;
         on_batch(s, STORE_DOWN, NULL);    /* answers each, and frees s */
+    }
     free(argv);
     free(lens);
 }
@@ -215,8 +229,8 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
 }
 
 int batcher_submit(struct batcher *b, const struct event_keys *k, enum batch_op code, int argc,
-                   const char **argv, const size_t *lens, size_t seats, store_cb *cb,
-                   void *arg)
+                   const char **argv, const size_t *lens, size_t seats, int *acked,
+                   store_cb *cb, void *arg)
 {
     const char *meta = k->key[KEY_META];
     uint32_t h = hash_key(meta, k->len[KEY_META]);
@@ -252,6 +266,7 @@ int batcher_submit(struct batcher *b, const struct event_keys *k, enum batch_op 
     o->seats = seats;
     o->cb = cb;
     o->arg = arg;
+    o->acked = acked;
     o->next = NULL;
     o->argv = (const char **)(o + 1);
     o->lens = (size_t *)(o->argv + argc);
@@ -272,7 +287,8 @@ int batcher_submit(struct batcher *b, const struct event_keys *k, enum batch_op 
     return 0;
 }
 
-struct batcher *batcher_create(struct event_base *base, struct store *store, int max_ops)
+struct batcher *batcher_create(struct event_base *base, struct store *store, int max_ops,
+                               int wait_n, int wait_ms)
 {
     struct batcher *b = calloc(1, sizeof *b);
 
@@ -280,6 +296,8 @@ struct batcher *batcher_create(struct event_base *base, struct store *store, int
         return NULL;
     b->store = store;
     b->max_ops = max_ops < 1 ? 1 : max_ops;
+    b->wait_n = wait_n;
+    b->wait_ms = wait_ms;
     b->flush = event_new(base, -1, 0, on_flush, b);
     if (!b->flush) {
         free(b);
@@ -302,7 +320,7 @@ void batcher_destroy(struct batcher *b)
             while (q->head) {
                 struct op *o = q->head;
                 q->head = o->next;
-                op_answer(o, STORE_DOWN, NULL);
+                op_answer(o, STORE_DOWN, NULL, -2);
             }
             free(q);
         }

@@ -38,8 +38,11 @@ enum batch_op {
 
 struct batcher;
 
-/* NULL when out of memory. max_ops >= 1. */
-struct batcher *batcher_create(struct event_base *base, struct store *store, int max_ops);
+/* NULL when out of memory. max_ops >= 1. wait_n > 0 (--reserve-wait):
+ * a call with a reserve in it is followed by WAIT wait_n wait_ms
+ * (store_eval_wait). */
+struct batcher *batcher_create(struct event_base *base, struct store *store, int max_ops,
+                               int wait_n, int wait_ms);
 /* Answers every operation still waiting with STORE_DOWN, then frees.
  * Destroy the store first: its destruction answers the calls out. */
 void batcher_destroy(struct batcher *b);
@@ -47,10 +50,13 @@ void batcher_destroy(struct batcher *b);
 /* Queues operation `op` of the event whose keys are k, with its
  * arguments argv[0..argc) (lens NULL: strlen; copied) counting `seats`
  * seats. 0 when accepted (one callback follows), -1 when the store is
- * not ready or memory ran out (no callback; answer 503). */
+ * not ready or memory ran out (no callback; answer 503). With `acked`,
+ * before the callback *acked gets the replicas that acknowledged the
+ * call's writes (store_eval_wait), -1 when unknown, -2 when no WAIT was
+ * sent (--reserve-wait off, or the call failed whole). */
 int batcher_submit(struct batcher *b, const struct event_keys *k, enum batch_op op, int argc,
-                   const char **argv, const size_t *lens, size_t seats, store_cb *cb,
-                   void *arg);
+                   const char **argv, const size_t *lens, size_t seats, int *acked,
+                   store_cb *cb, void *arg);
 
 /* Calls sent and operations in them, since start (for /metrics). */
 void batcher_counts(const struct batcher *b, unsigned long long *calls,

@@ -181,6 +181,26 @@ int config_parse_redis_url(struct config *c, const char *url)
     return 0;
 }
 
+/* "N:MS": N replicas (1-16), MS milliseconds (1-60000); "off" or "0". */
+static int parse_reserve_wait(struct config *c, const char *v)
+{
+    const char *colon = strchr(v, ':');
+    char n[8];
+
+    if (strcmp(v, "off") == 0 || strcmp(v, "0") == 0) {
+        c->reserve_wait_n = c->reserve_wait_ms = 0;
+        return 0;
+    }
+    if (!colon || colon == v || (size_t)(colon - v) >= sizeof n)
+        return -1;
+    memcpy(n, v, (size_t)(colon - v));
+    n[colon - v] = '\0';
+    if (parse_count(n, 1, 16, &c->reserve_wait_n) < 0 ||
+        parse_count(colon + 1, 1, 60000, &c->reserve_wait_ms) < 0)
+        return -1;
+    return 0;
+}
+
 static void print_help(void)
 {
     printf(
@@ -237,6 +257,11 @@ static void print_help(void)
 "  --batch-max N            hold operations of one event sent to Redis in one\n"
 "                           call, at most; 1 = each alone (env\n"
 "                           USHER_BATCH_MAX, default 64)\n"
+"  --reserve-wait N:MS      after a call that sells seats, WAIT until N\n"
+"                           replicas have its writes or MS passed; the sale\n"
+"                           stands either way, the answer says whether it was\n"
+"                           replicated (env USHER_RESERVE_WAIT, default off;\n"
+"                           MS below --redis-timeout)\n"
 "  --idle-timeout S         close a connection idle, or stalled in the middle\n"
 "                           of a request or reply, this long (env\n"
 "                           USHER_IDLE_TIMEOUT, default 30 s)\n"
@@ -291,6 +316,7 @@ static int apply(struct config *c, int opt, const char *v)
     case 'C': return parse_count(v, 1, 10000000, &c->max_connections);
     case 'L': return parse_ms(v, 0, &c->shed_latency_ms);
     case 'B': return parse_count(v, 1, 256, &c->batch_max);
+    case 'W': return parse_reserve_wait(c, v);
     case 'j': {
         char *end;
         long n = strtol(v, &end, 10);
@@ -332,6 +358,7 @@ int config_load(struct config *c, int argc, char **argv, char *err, int errlen)
         {"max-connections", required_argument, NULL, 'C'},
         {"shed-latency", required_argument, NULL, 'L'},
         {"batch-max", required_argument, NULL, 'B'},
+        {"reserve-wait", required_argument, NULL, 'W'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -345,6 +372,7 @@ int config_load(struct config *c, int argc, char **argv, char *err, int errlen)
         {'K', "USHER_KEY_RATE"}, {'F', "USHER_MAX_INFLIGHT"}, {'T', "USHER_IDLE_TIMEOUT"},
         {'C', "USHER_MAX_CONNECTIONS"}, {'L', "USHER_SHED_LATENCY"},
         {'P', "USHER_TRUSTED_PROXIES"}, {'B', "USHER_BATCH_MAX"},
+        {'W', "USHER_RESERVE_WAIT"},
     };
     size_t i;
     int opt;
@@ -393,6 +421,13 @@ int config_load(struct config *c, int argc, char **argv, char *err, int errlen)
     }
     if (optind < argc) {
         snprintf(err, (size_t)errlen, "unexpected argument: %s", argv[optind]);
+        return -1;
+    }
+    /* the WAIT runs inside the call's deadline: a sale must never time out
+     * into a 503 because its replication was slow */
+    if (c->reserve_wait_n && c->reserve_wait_ms >= c->redis_timeout_ms) {
+        snprintf(err, (size_t)errlen, "--reserve-wait MS (%d) must be below --redis-timeout (%d)",
+                 c->reserve_wait_ms, c->redis_timeout_ms);
         return -1;
     }
     /* a stream's heartbeat is what keeps it under the idle timeout */

@@ -41,6 +41,7 @@ struct req {
     int admitted;             /* passed the guard: its time feeds the shedding */
     int counted;              /* in metrics_inflight (not a coalesced route) */
     char client[48];          /* the client's address (http_client), "" = not yet */
+    int replicas;             /* a reserve: replicas that acknowledged it (batch.h) */
 };
 
 /* Binds app->cfg's listen address and installs the dispatcher. 0 or -1

@@ -98,7 +98,8 @@ int main(int argc, char **argv)
         .timeout_ms = cfg.redis_timeout_ms,
     };
     app.store = store_create(app.base, &sc);
-    app.batcher = app.store ? batcher_create(app.base, app.store, cfg.batch_max) : NULL;
+    app.batcher = app.store ? batcher_create(app.base, app.store, cfg.batch_max, cfg.reserve_wait_n,
+                                                cfg.reserve_wait_ms) : NULL;
     app.layouts = layouts_create(LAYOUTS_MAX_BYTES);
     if (!app.store || !app.batcher || !app.layouts)
         goto done;

@@ -32,6 +32,7 @@ static struct {
     uint64_t redirects[2];      /* MOVED, ASK */
     uint64_t retries[2];        /* TRYAGAIN, CLUSTERDOWN */
     uint64_t refreshes[2];      /* failed, ok */
+    uint64_t replication[2];    /* --reserve-wait: unconfirmed, confirmed */
     uint64_t refused[4];
 } m;
 
@@ -138,6 +139,11 @@ void metrics_redis_retry(int clusterdown)
 void metrics_redis_refresh(int ok)
 {
     m.refreshes[ok ? 1 : 0]++;
+}
+
+void metrics_reserve_replication(int confirmed)
+{
+    m.replication[confirmed ? 1 : 0]++;
 }
 
 
@@ -293,6 +299,12 @@ void metrics_render(struct evbuffer *out, int redis_up, size_t sse_clients, json
                              "usher_redis_reconnects_total %llu\n",
                         (unsigned long long)m.reconnects);
 
+    evbuffer_add_printf(out, "# HELP usher_reserve_replication_total Reservations answered with "
+                             "--reserve-wait, by whether replicas confirmed them.\n"
+                             "# TYPE usher_reserve_replication_total counter\n"
+                             "usher_reserve_replication_total{result=\"confirmed\"} %llu\n"
+                             "usher_reserve_replication_total{result=\"unconfirmed\"} %llu\n",
+                        (unsigned long long)m.replication[1], (unsigned long long)m.replication[0]);
     evbuffer_add_printf(out, "# HELP usher_holds_total Holds changed by this process (expired: "
                              "by its sweeper).\n# TYPE usher_holds_total counter\n");
     for (k = 0; k < HOLD__COUNT; k++)

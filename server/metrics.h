@@ -37,6 +37,8 @@ void metrics_redis_reconnect(void);
 void metrics_redis_redirect(int ask);
 void metrics_redis_retry(int clusterdown);
 void metrics_redis_refresh(int ok);
+/* A reservation answered with --reserve-wait: replicas confirmed it or not. */
+void metrics_reserve_replication(int confirmed);
 
 /* Appends the exposition: the process's series, plus `redis_up`,
  * `sse_clients` and, from `events` ([{"event","counts"}] or NULL), the

@@ -36,6 +36,10 @@ struct call {
     int retried;           /* the lost library was reloaded once */
     int hops;              /* redirections followed since the last wait */
     int waits;             /* TRYAGAIN/CLUSTERDOWN waits so far */
+    int wait_n, wait_ms;   /* WAIT after the script (store_eval_wait), or 0 */
+    int *acked;            /* where the WAIT's count goes; NULL once answered */
+    int waiting;           /* the WAIT is out; kept is the script's reply */
+    redisReply *kept;
     uint64_t t0_us;
 };
 
@@ -62,7 +66,7 @@ struct store {
 };
 
 static int call_start(struct store *s, struct node *n, int slot, int script, char *cmd,
-                      size_t len, store_cb *cb, void *arg);
+                      size_t len, int wait_n, int wait_ms, int *acked, store_cb *cb, void *arg);
 static void map_refresh(struct store *s);
 static void on_node_lost(void *owner, struct node *n);
 
@@ -165,13 +169,48 @@ static void call_finish(struct call *c, enum store_status st, const redisReply *
     if (c->script >= 0 && cb)
         metrics_script((enum script_id)c->script, util_now_us() - c->t0_us, st == STORE_OK);
     c->cb = NULL;
+    c->acked = NULL;
     if (cb)
         cb(c->arg, st, r);
     event_free(c->timer);
     if (c->later)
         event_free(c->later);
+    if (c->kept)
+        freeReplyObject(c->kept);
     free(c->cmd);
     free(c);
+}
+
+/* A deep copy of r (hiredis frees its replies when the callback returns;
+ * a reply kept across a WAIT must outlive that). NULL when out of memory. */
+static redisReply *reply_dup(const redisReply *r)
+{
+    redisReply *d = calloc(1, sizeof *d);
+    size_t i;
+
+    if (!d)
+        return NULL;
+    d->type = r->type;
+    d->integer = r->integer;
+    if (r->str) {
+        if (!(d->str = malloc(r->len + 1)))
+            goto fail;
+        memcpy(d->str, r->str, r->len);
+        d->str[r->len] = '\0';
+        d->len = r->len;
+    }
+    if (r->elements) {
+        if (!(d->element = calloc(r->elements, sizeof *d->element)))
+            goto fail;
+        d->elements = r->elements;
+        for (i = 0; i < r->elements; i++)
+            if (!(d->element[i] = reply_dup(r->element[i])))
+                goto fail;
+    }
+    return d;
+fail:
+    freeReplyObject(d);
+    return NULL;
 }
 
 /* The node that serves `slot` now: the one Redis, or the map's; NULL
@@ -312,6 +351,32 @@ static int lost_library(const struct node *n, const redisReply *r)
                              : strncmp(r->str, "NOSCRIPT", 8) == 0;
 }
 
+static void on_reply(redisAsyncContext *ac, void *r, void *priv);
+
+/* The script of c ran and answered `reply` on node n: keeps the reply and
+ * sends the WAIT on the same connection. 1 when it is out. */
+static int call_wait(struct call *c, struct node *n, const redisReply *reply)
+{
+    char *cmd, num[2][16];
+    const char *argv[3] = {"WAIT", num[0], num[1]};
+    long len;
+
+    snprintf(num[0], sizeof num[0], "%d", c->wait_n);
+    snprintf(num[1], sizeof num[1], "%d", c->wait_ms);
+    if (!(c->kept = reply_dup(reply)))
+        return 0;
+    if ((len = store_format_command(&cmd, 3, argv, NULL)) < 0)
+        return 0;
+    free(c->cmd);
+    c->cmd = cmd;
+    c->cmdlen = (size_t)len;
+    c->waiting = 1;
+    if (call_queue(c, n, 0) == 0)
+        return 1;
+    c->waiting = 0;
+    return 0;
+}
+
 static void on_reply(redisAsyncContext *ac, void *r, void *priv)
 {
     struct call *c = priv;
@@ -319,6 +384,19 @@ static void on_reply(redisAsyncContext *ac, void *r, void *priv)
     redisReply *reply = r;
 
     c->n = NULL;
+    if (c->waiting) {            /* the WAIT's answer: then the script's */
+        if (c->acked)
+            *c->acked = reply && reply->type == REDIS_REPLY_INTEGER ? (int)reply->integer : -1;
+        call_finish(c, STORE_OK, c->kept);
+        return;
+    }
+    if (reply && reply->type != REDIS_REPLY_ERROR && c->wait_n > 0 && c->cb && n &&
+        node_owns(n, ac) && call_wait(c, n, reply))
+        return;
+    if (c->kept) {               /* a WAIT that could not be sent */
+        call_finish(c, STORE_OK, reply);
+        return;
+    }
     if (reply && reply->type == REDIS_REPLY_ERROR && c->cb) {
         if (c->s->cluster && call_redirect(c, reply))
             return;        /* resent, waiting, or answered (and freed) */
@@ -345,6 +423,19 @@ static void on_timeout(evutil_socket_t fd, short what, void *arg)
     /* the timer fires once, and only for a call not yet answered */
     USHER_ASSERT(cb != NULL);
     c->cb = NULL;
+    if (c->waiting) {
+        /* The script ran and its reply stands, replication unknown; the
+         * WAIT's answer (or its connection's loss) frees the call later.
+         * WAIT is not stuck, only slow: the connection stays. */
+        if (c->acked)
+            *c->acked = -1;
+        c->acked = NULL;
+        if (c->script >= 0)
+            metrics_script((enum script_id)c->script, util_now_us() - c->t0_us, 1);
+        cb(c->arg, STORE_OK, c->kept);
+        return;
+    }
+    c->acked = NULL;
     if (c->script >= 0)
         metrics_script((enum script_id)c->script, util_now_us() - c->t0_us, 0);
     cb(c->arg, STORE_TIMEOUT, NULL);
@@ -360,14 +451,15 @@ static void on_timeout(evutil_socket_t fd, short what, void *arg)
 /* Sends a formatted command (taking ownership of cmd) to node n, or to
  * the node of `slot` when n is NULL. 0, or -1 (no callback). */
 static int call_start(struct store *s, struct node *n, int slot, int script, char *cmd,
-                      size_t len, store_cb *cb, void *arg)
+                      size_t len, int wait_n, int wait_ms, int *acked, store_cb *cb, void *arg)
 {
     struct call *c = calloc(1, sizeof *c);
 
     if (!c)
         goto fail;
     *c = (struct call){.s = s, .cb = cb, .arg = arg, .cmd = cmd, .cmdlen = len,
-                       .script = script, .slot = slot, .t0_us = util_now_us()};
+                       .script = script, .slot = slot, .wait_n = wait_n,
+                       .wait_ms = wait_ms, .acked = acked, .t0_us = util_now_us()};
     if (!(c->timer = evtimer_new(s->base, on_timeout, c)))
         goto fail;
     if (call_queue(c, n ? n : route(s, slot), 0) < 0)
@@ -475,7 +567,7 @@ static void refresh_now(struct store *s)
     s->ask_next++;
     s->asked = n;
     len = store_format_command(&cmd, 2, s->use_slots ? slots : shards, NULL);
-    if (len >= 0 && call_start(s, n, -1, -1, cmd, (size_t)len, on_topology, s) == 0)
+    if (len >= 0 && call_start(s, n, -1, -1, cmd, (size_t)len, 0, 0, NULL, on_topology, s) == 0)
         s->refreshing = 1;
     else
         refresh_in(s, REFRESH_FAILED_MS);
@@ -614,9 +706,9 @@ static int use_functions(const struct store *s)
     return s->cluster || node_functions(s->nodes[0]);
 }
 
-int store_eval(struct store *s, enum script_id id, const struct event_keys *k,
-               int argc, const char **argv, const size_t *argvlen,
-               store_cb *cb, void *arg)
+static int eval_start(struct store *s, enum script_id id, const struct event_keys *k,
+                      int argc, const char **argv, const size_t *argvlen, int wait_n,
+                      int wait_ms, int *acked, store_cb *cb, void *arg)
 {
     int n = 3 + k->n + argc, i, rc = -1;
     char nkeys[8], *cmd;
@@ -649,11 +741,26 @@ int store_eval(struct store *s, enum script_id id, const struct event_keys *k,
     len = store_format_command(&cmd, n, v, l);
     if (len >= 0)
         rc = call_start(s, NULL, s->cluster ? (int)cluster_key_slot(k->key[0], k->len[0]) : -1,
-                        (int)id, cmd, (size_t)len, cb, arg);
+                        (int)id, cmd, (size_t)len, wait_n, wait_ms, acked, cb, arg);
 done:
     free(v);
     free(l);
     return rc;
+}
+
+int store_eval(struct store *s, enum script_id id, const struct event_keys *k,
+               int argc, const char **argv, const size_t *argvlen,
+               store_cb *cb, void *arg)
+{
+    return eval_start(s, id, k, argc, argv, argvlen, 0, 0, NULL, cb, arg);
+}
+
+int store_eval_wait(struct store *s, enum script_id id, const struct event_keys *k,
+                    int argc, const char **argv, const size_t *argvlen, int replicas, int ms,
+                    int *acked, store_cb *cb, void *arg)
+{
+    *acked = -1;
+    return eval_start(s, id, k, argc, argv, argvlen, replicas, ms, acked, cb, arg);
 }
 
 /* Index of a command's key in argv, or -1 when it has none. */
@@ -683,7 +790,7 @@ int store_command(struct store *s, int argc, const char **argv,
         slot = (int)cluster_key_slot(argv[key], argvlen ? argvlen[key] : strlen(argv[key]));
     if ((len = store_format_command(&cmd, argc, argv, argvlen)) < 0)
         return -1;
-    return call_start(s, NULL, slot, -1, cmd, (size_t)len, cb, arg);
+    return call_start(s, NULL, slot, -1, cmd, (size_t)len, 0, 0, NULL, cb, arg);
 }
 
 /* ---- checks and what /metrics shows ---- */
@@ -722,7 +829,7 @@ int store_check(struct store *s, store_check_cb *cb, void *arg)
             continue;
         k->left++;
         len = store_format_command(&cmd, 1, ping, NULL);
-        if (len < 0 || call_start(s, s->nodes[i], -1, -1, cmd, (size_t)len, on_check_ping, k) < 0) {
+        if (len < 0 || call_start(s, s->nodes[i], -1, -1, cmd, (size_t)len, 0, 0, NULL, on_check_ping, k) < 0) {
             k->ok = 0;
             k->left--;
         }

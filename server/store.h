@@ -115,6 +115,18 @@ int store_eval(struct store *s, enum script_id id, const struct event_keys *k,
                int argc, const char **argv, const size_t *argvlen,
                store_cb *cb, void *arg);
 
+/* As store_eval(), then, when the script's reply is not an error, WAIT
+ * `replicas` `ms` on the connection that ran it, before the callback:
+ * *acked gets how many replicas acknowledged every write of that
+ * connection so far, or -1 when that is not known (the WAIT failed, its
+ * connection was lost, or the call's deadline came first). The callback
+ * gets the script's reply in every one of these cases: what the script
+ * did stands (a sale is never answered "not sold" for want of replicas).
+ * A WAIT holds up the calls queued behind it on that connection. */
+int store_eval_wait(struct store *s, enum script_id id, const struct event_keys *k,
+                    int argc, const char **argv, const size_t *argvlen, int replicas, int ms,
+                    int *acked, store_cb *cb, void *arg);
+
 /* Sends one plain command. Same contract as store_eval(). In cluster
  * mode it goes to the node of its key: argv[1], or the key after STREAMS
  * of XREAD; a command without a key goes to the node of slot 0. */

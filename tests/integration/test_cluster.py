@@ -6,6 +6,7 @@ a manual CLUSTER FAILOVER that loses no acknowledged sale.
 
 Every load loop is bounded; every process is stopped in tearDown."""
 import random
+import signal
 import threading
 import time
 import unittest
@@ -74,6 +75,8 @@ class Swarm:
         self.stop = threading.Event()
         self.slowest = 0.0      # seconds, of a hold request
         self.sold = []          # (seat, order)
+        self.replication = {}   # reserve answers by their "replication" field
+        self.confirmed = set()  # seats whose sale replicas confirmed
         self.codes = {}
         self.lock = threading.Lock()
         self.workers = []
@@ -105,6 +108,10 @@ class Swarm:
                 if st == 200:
                     with self.lock:
                         self.sold.append((seat, order))
+                        rep = b2.get("replication", "off")
+                        self.replication[rep] = self.replication.get(rep, 0) + 1
+                        if rep == "confirmed":
+                            self.confirmed.add(seat)
         finally:
             c.close()
 
@@ -184,6 +191,7 @@ class Routing(ClusterCase):
             st, b, _ = self.c.request("POST", "/v1/events/%s/holds/%s/reserve" %
                                       (name, h["hold_id"]), {"order_id": "o-" + name})
             self.assertEqual(st, 200, b)
+            self.assertNotIn("replication", b)      # only with --reserve-wait
             # the keys are on that node, and only there
             self.assertEqual(node_cmd(port, "EXISTS", "usher:{%s}:meta" % name), 1)
             self.assertEqual(node_cmd(port, "HGET", "usher:{%s}:owner" % name, "S0-R0-1"),
@@ -321,6 +329,7 @@ class Routing(ClusterCase):
 
 class Failover(ClusterCase):
     CLUSTER = (3, 1)
+    FLAGS = ("--reserve-wait", "1:100")
 
     def test_swarm_across_a_manual_failover(self):
         """CLUSTER FAILOVER of the shard selling an event, mid-swarm: no
@@ -348,8 +357,10 @@ class Failover(ClusterCase):
         # service goes on on the new primary
         st, b, _ = self.c.request("GET", "/v1/events/%s/seats" % name)
         self.assertEqual(st, 200, b)
-        print("\ncluster failover swarm: answers %s, %d acknowledged sales, all in Redis" %
-              (sw.codes, len(sw.sold)))
+        self.assertEqual(sw.replication.get("unconfirmed", 0) + sw.replication.get("confirmed", 0),
+                         len(sw.sold))
+        print("\ncluster failover swarm: answers %s, %d acknowledged sales (%s), all in Redis" %
+              (sw.codes, len(sw.sold), sw.replication))
 
     def replica_of(self, name):
         old = self.r.node_of("usher:{%s}:meta" % name)
@@ -406,12 +417,80 @@ class Failover(ClusterCase):
         self.assertEqual(len(seats), len(set(seats)), "a seat sold twice")
         owners = dict(zip(*[iter(self.r.cmd("HGETALL", "usher:{%s}:owner" % name))] * 2))
         lost = [s for s, o in sw.sold if owners.get(s) != o]
+        lost_confirmed = [s for s in lost if s in sw.confirmed]
         self.assertIn(503, sw.codes, "no request saw the failover")
         # usherd's call deadline is --redis-timeout (2 s): nothing waits longer
         self.assertLess(sw.slowest, 3.0, "a request hung past its deadline")
         print("\ncluster kill -9 swarm: answers %s, promoted after %.1f s, serving again "
-              "after %.1f s, slowest hold %.2f s, %d acknowledged sales, %d of them lost" %
-              (sw.codes, promoted, ok_at, sw.slowest, len(sw.sold), len(lost)))
+              "after %.1f s, slowest hold %.2f s, %d acknowledged sales (%s), %d of them lost, "
+              "%d of those confirmed by a replica" %
+              (sw.codes, promoted, ok_at, sw.slowest, len(sw.sold), sw.replication, len(lost),
+               len(lost_confirmed)))
+
+
+class Durability(ClusterCase):
+    """--reserve-wait 1:200 on a cluster with a replica per shard."""
+    CLUSTER = (3, 1)
+    FLAGS = ("--reserve-wait", "1:200")
+
+    def reserve(self, name, seat, order):
+        st, h, _ = self.c.request("POST", "/v1/events/%s/holds" % name, {"seats": [seat]})
+        self.assertEqual(st, 201, h)
+        t0 = time.time()
+        st, b, _ = self.c.request("POST", "/v1/events/%s/holds/%s/reserve" %
+                                  (name, h["hold_id"]), {"order_id": order})
+        return st, b, time.time() - t0
+
+    def test_replicated_sale_is_confirmed_and_a_lagging_one_still_stands(self):
+        name = names_on_each(self.r)[self.r.primaries()[0]][0]
+        self.put_event(name)
+        st, b, _ = self.reserve(name, "S0-R0-1", "o-1")
+        self.assertEqual(st, 200, b)
+        self.assertEqual(b["replication"], "confirmed")
+        # the replica stops answering: the sale is made and answered 200
+        # after the WAIT's 200 ms, saying it is not confirmed
+        primary = self.r.node_of("usher:{%s}:meta" % name)
+        replica = next(p for p in self.stack.cluster.ports
+                       if self.stack.cluster.info(p, "replication").get("role") == "slave" and
+                       int(self.stack.cluster.info(p, "replication")["master_port"]) == primary)
+        proc = self.stack.cluster.procs[replica]
+        proc.send_signal(signal.SIGSTOP)
+        try:
+            st, b, took = self.reserve(name, "S0-R0-2", "o-2")
+        finally:
+            proc.send_signal(signal.SIGCONT)
+        self.assertEqual(st, 200, b)
+        self.assertEqual(b["replication"], "unconfirmed")
+        self.assertEqual(b["seats"], ["S0-R0-2"])
+        self.assertGreaterEqual(took, 0.15)
+        self.assertLess(took, 1.9)
+        self.assertEqual(self.r.cmd("HGET", "usher:{%s}:owner" % name, "S0-R0-2"), "o-2")
+        self.assertEqual(self.r.cmd("GETRANGE", "usher:{%s}:status" % name, 1, 1), "r")
+        _, text = metric(self.stack, "usher_reserve_replication_total")
+        self.assertIn('usher_reserve_replication_total{result="confirmed"} 1', text)
+        self.assertIn('usher_reserve_replication_total{result="unconfirmed"} 1', text)
+
+
+class SingleRedisWait(ClusterCase):
+    """--reserve-wait on one Redis without replicas: never confirmed, and
+    every sale still made and answered 200."""
+    CLUSTER = False
+    FLAGS = ("--reserve-wait", "1:50")
+
+    def test_no_replica_means_unconfirmed(self):
+        self.put_event("solo")
+        for i in range(1, 4):
+            st, h, _ = self.c.request("POST", "/v1/events/solo/holds", {"seats": ["S0-R0-%d" % i]})
+            self.assertEqual(st, 201, h)
+            st, b, _ = self.c.request("POST", "/v1/events/solo/holds/%s/reserve" % h["hold_id"],
+                                      {"order_id": "o-%d" % i})
+            self.assertEqual(st, 200, b)
+            self.assertEqual(b["replication"], "unconfirmed")
+            self.assertEqual(self.r.cmd("HGET", "usher:{solo}:owner", "S0-R0-%d" % i), "o-%d" % i)
+        # a hold alone sends no WAIT and says nothing of replication
+        st, h, _ = self.c.request("POST", "/v1/events/solo/holds", {"seats": ["S0-R1-1"]})
+        self.assertEqual(st, 201, h)
+        self.assertNotIn("replication", h)
 
 
 if __name__ == "__main__":

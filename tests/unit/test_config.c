@@ -86,6 +86,33 @@ static void test_redis_urls(void **state)
     assert_int_equal(c.redis_cluster, 0);
 }
 
+static void test_reserve_wait(void **state)
+{
+    struct config c;
+    char *ok[] = {"usherd", "--reserve-wait", "2:150", NULL};
+    char *off[] = {"usherd", "--reserve-wait", "off", NULL};
+    char *past[] = {"usherd", "--redis-timeout", "100", "--reserve-wait", "1:100", NULL};
+    char *bad1[] = {"usherd", "--reserve-wait", "1", NULL};
+    char *bad2[] = {"usherd", "--reserve-wait", "0:10", NULL};
+    char *bad3[] = {"usherd", "--reserve-wait", "1:0", NULL};
+    char *bad4[] = {"usherd", "--reserve-wait", "17:10", NULL};
+
+    (void)state;
+    assert_int_equal(load(&c, 1, ok), 0);
+    assert_int_equal(c.reserve_wait_n, 0);            /* off by default */
+    assert_int_equal(load(&c, 3, ok), 0);
+    assert_int_equal(c.reserve_wait_n, 2);
+    assert_int_equal(c.reserve_wait_ms, 150);
+    assert_int_equal(load(&c, 3, off), 0);
+    assert_int_equal(c.reserve_wait_n, 0);
+    /* the WAIT must fit inside the call's deadline */
+    assert_int_equal(load(&c, 5, past), -1);
+    assert_int_equal(load(&c, 3, bad1), -1);
+    assert_int_equal(load(&c, 3, bad2), -1);
+    assert_int_equal(load(&c, 3, bad3), -1);
+    assert_int_equal(load(&c, 3, bad4), -1);
+}
+
 static void test_cluster_urls(void **state)
 {
     struct config c;
@@ -118,6 +145,7 @@ int main(void)
         cmocka_unit_test(test_bad_values),
         cmocka_unit_test(test_redis_urls),
         cmocka_unit_test(test_cluster_urls),
+        cmocka_unit_test(test_reserve_wait),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
