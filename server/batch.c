@@ -127,6 +127,18 @@ static void on_batch(void *arg, enum store_status st, const redisReply *reply)
             op_answer(o, st, reply, s->acked);
     }
     free(s);
+    if (st == STORE_DOWN || st == STORE_TIMEOUT) {
+        /* The call failed whole after up to its deadline: what queued
+         * behind it meanwhile has waited that long already, and its own
+         * call would wait again. Answered the same now, so that no request
+         * waits past about one deadline. */
+        while (q->head) {
+            o = q->head;
+            q->head = o->next;
+            op_answer(o, st, NULL, -2);
+        }
+        q->tail = NULL;
+    }
     if (q->head)
         queue_schedule(q);
     else if (!q->ready)

@@ -161,6 +161,14 @@ static void on_library(redisAsyncContext *ac, void *reply, void *priv)
         n->functions = 1;
         set_ready(n);
         util_log("info", "redis ready: functions library %s (%s)", script_library_name, n->addr);
+    } else if (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "READONLY", 8) == 0) {
+        /* A replica (a cluster primary demoted by a failover, before the
+         * map says so): it has its primary's functions, and answers MOVED
+         * to every call for its slots. */
+        n->functions = 1;
+        set_ready(n);
+        util_log("info", "redis ready: %s is a replica, its functions come from its primary",
+                 n->addr);
     } else if (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "ERR unknown command", 19) == 0) {
         util_log("info", "redis has no FUNCTION (%s); loading %d scripts instead", n->addr,
                  SCRIPT__COUNT);

@@ -28,7 +28,8 @@ struct call {
     store_cb *cb;          /* NULL once the callback has run */
     void *arg;
     struct event *timer;   /* the call's deadline */
-    struct event *later;   /* a resend after TRYAGAIN/CLUSTERDOWN, or NULL */
+    struct event *later;   /* a resend after a wait, or NULL */
+    struct call *wprev, *wnext;   /* on the store's list while waiting */
     char *cmd;             /* formatted command, kept for resends */
     size_t cmdlen;
     int script;            /* script id, or -1 */
@@ -55,14 +56,16 @@ struct store {
     size_t nnodes;
     unsigned char primary[NODES_MAX];
     short slot_node[CLUSTER_SLOTS];  /* index into nodes, -1: not mapped */
-    unsigned covered;                /* slots mapped */
-    int map_ok;                      /* every slot mapped exactly once */
+    unsigned covered;                /* slots the last map read covers */
+    int map_ok;                      /* ... every slot, exactly once */
+    int mapped;                      /* a map was read once: calls may go */
     int use_slots;                   /* CLUSTER SHARDS unknown: CLUSTER SLOTS */
     int refreshing;
     uint64_t refreshed_us;
     size_t ask_next;
     struct node *asked;
     struct event *refresh;
+    struct call *parked;             /* calls waiting to be resent */
 };
 
 static int call_start(struct store *s, struct node *n, int slot, int script, char *cmd,
@@ -269,39 +272,70 @@ static int call_queue(struct call *c, struct node *n, int asking)
     return -1;
 }
 
-/* Sends c again, to n: a redirection or a resend after a wait. The
- * caller is a callback, so a failure answers at once. */
+static int call_later(struct call *c);
+
+/* Sends c again, to n: a redirection or a resend after a wait. In
+ * cluster mode a node without a connection (lost, or a failover under
+ * way) is waited for, as the command was never sent, while the deadline
+ * allows. The caller is a callback, so a failure answers at once. */
 static void call_resend(struct call *c, struct node *n, int asking)
 {
-    if (call_queue(c, n, asking) < 0)
-        call_finish(c, STORE_DOWN, NULL);
+    if (call_queue(c, n, asking) == 0)
+        return;
+    if (c->s->cluster && call_later(c)) {
+        map_refresh(c->s);
+        return;
+    }
+    call_finish(c, STORE_DOWN, NULL);
+}
+
+static void parked_unlink(struct call *c)
+{
+    struct store *s = c->s;
+
+    if (c->wprev)
+        c->wprev->wnext = c->wnext;
+    else if (s->parked == c)
+        s->parked = c->wnext;
+    if (c->wnext)
+        c->wnext->wprev = c->wprev;
+    c->wprev = c->wnext = NULL;
 }
 
 static void on_later(evutil_socket_t fd, short what, void *arg)
 {
     struct call *c = arg;
 
+    parked_unlink(c);
     call_resend(c, route(c->s, c->slot), 0);
 }
 
-/* Resends c after a backoff (TRYAGAIN, CLUSTERDOWN) when the deadline
- * leaves time for it. 1 when it will, 0 when the caller must answer. */
+/* Resends c after a backoff (TRYAGAIN, CLUSTERDOWN, no connection) when
+ * the deadline leaves time for it. 1 when it will, 0 when the caller
+ * must answer. A waiting call is on the store's list (store_destroy
+ * answers it). */
 static int call_later(struct call *c)
 {
+    struct store *s = c->s;
     int ms = RETRY_MIN_MS << (c->waits < 5 ? c->waits : 5);
     struct timeval tv;
 
     if (ms > RETRY_MAX_MS)
         ms = RETRY_MAX_MS;
-    if (util_now_us() + (uint64_t)ms * 1000 >= c->t0_us + (uint64_t)c->s->timeout_ms * 1000)
+    if (util_now_us() + (uint64_t)ms * 1000 >= c->t0_us + (uint64_t)s->timeout_ms * 1000)
         return 0;
-    if (!c->later && !(c->later = evtimer_new(c->s->base, on_later, c)))
+    if (!c->later && !(c->later = evtimer_new(s->base, on_later, c)))
         return 0;
     c->waits++;
     c->hops = 0;
     tv.tv_sec = 0;
     tv.tv_usec = ms * 1000;
     evtimer_add(c->later, &tv);
+    c->wprev = NULL;
+    c->wnext = s->parked;
+    if (s->parked)
+        s->parked->wprev = c;
+    s->parked = c;
     return 1;
 }
 
@@ -444,7 +478,8 @@ static void on_timeout(evutil_socket_t fd, short what, void *arg)
          * through on_reply, which frees it. */
         node_drop(c->n, "a call timed out");
     } else {
-        call_finish(c, STORE_TIMEOUT, NULL);   /* waiting to resend: only here */
+        parked_unlink(c);                     /* waiting to resend: only here */
+        call_finish(c, STORE_TIMEOUT, NULL);
     }
 }
 
@@ -462,8 +497,13 @@ static int call_start(struct store *s, struct node *n, int slot, int script, cha
                        .wait_ms = wait_ms, .acked = acked, .t0_us = util_now_us()};
     if (!(c->timer = evtimer_new(s->base, on_timeout, c)))
         goto fail;
-    if (call_queue(c, n ? n : route(s, slot), 0) < 0)
-        goto fail;
+    if (call_queue(c, n ? n : route(s, slot), 0) < 0) {
+        /* a routed call in cluster mode waits for its node (the command
+         * was not sent, so resending is safe); else answer 503 now */
+        if (!s->cluster || n || !call_later(c))
+            goto fail;
+        map_refresh(s);
+    }
     evtimer_add(c->timer, s->timeout);
     return 0;
 fail:
@@ -476,13 +516,17 @@ fail:
 
 /* ---- the slot map (cluster mode) ---- */
 
+/* Takes the ranges of a fresh map. A slot the map leaves out keeps the
+ * node it had (a shard caught mid-failover may list no primary that is
+ * online yet): its calls still go there and a MOVED or CLUSTERDOWN says
+ * the rest. Only the covered count, for /readyz, follows the new map. */
 static void map_apply(struct store *s, const struct cluster_range *rg, int n)
 {
+    static unsigned char named[CLUSTER_SLOTS];
     unsigned slot;
     int i, idx;
 
-    for (slot = 0; slot < CLUSTER_SLOTS; slot++)
-        s->slot_node[slot] = -1;
+    memset(named, 0, sizeof named);
     memset(s->primary, 0, sizeof s->primary);
     s->covered = 0;
     for (i = 0; i < n; i++) {
@@ -492,12 +536,14 @@ static void map_apply(struct store *s, const struct cluster_range *rg, int n)
         idx = node_index(s, to);
         s->primary[idx] = 1;
         for (slot = rg[i].first; slot <= rg[i].last; slot++) {
-            if (s->slot_node[slot] < 0)
+            if (!named[slot])
                 s->covered++;
+            named[slot] = 1;
             s->slot_node[slot] = (short)idx;
         }
     }
     s->map_ok = s->covered == CLUSTER_SLOTS && cluster_ranges_complete(rg, (size_t)n);
+    s->mapped = 1;
 }
 
 static void refresh_in(struct store *s, int ms)
@@ -686,7 +732,12 @@ void store_destroy(struct store *s)
 
     if (!s)
         return;
-    s->cluster = 0;           /* no refresh from the calls failing now */
+    s->cluster = 0;           /* no refresh or wait from the calls failing now */
+    while (s->parked) {
+        struct call *c = s->parked;
+        parked_unlink(c);
+        call_finish(c, STORE_DOWN, NULL);
+    }
     for (i = 0; i < s->nnodes; i++)
         node_destroy(s->nodes[i]);
     if (s->refresh)
@@ -696,7 +747,7 @@ void store_destroy(struct store *s)
 
 int store_ready(const struct store *s)
 {
-    return s->cluster ? s->map_ok : node_ready(s->nodes[0]);
+    return s->cluster ? s->mapped : node_ready(s->nodes[0]);
 }
 
 /* The call's functions or scripts: a cluster (Redis 7 or later) always
@@ -819,7 +870,7 @@ int store_check(struct store *s, store_check_cb *cb, void *arg)
     struct check *k;
     size_t i;
 
-    if (!store_ready(s) || !(k = calloc(1, sizeof *k)))
+    if (!store_ready(s) || (s->cluster && !s->map_ok) || !(k = calloc(1, sizeof *k)))
         return -1;
     *k = (struct check){cb, arg, 1, 1};    /* one held until all are out */
     for (i = 0; i < s->nnodes; i++) {

@@ -88,7 +88,8 @@ struct store *store_create(struct event_base *base, const struct store_config *c
 void store_destroy(struct store *s);
 
 /* 1 when calls can be sent: connected with every script loaded; in
- * cluster mode, a slot map that covers every slot. */
+ * cluster mode, once a slot map was read (a call for a slot no node
+ * serves then fails on its own: the other events go on). */
 int store_ready(const struct store *s);
 
 /* Asks every primary for PING (the one Redis, or each primary of the

@@ -209,6 +209,41 @@ class Routing(ClusterCase):
                           text)
         self.assertIn("usher_redis_slots_mapped 16384", text)
 
+    def test_streams_and_sweeper_on_every_shard(self):
+        """A live stream per event on each shard (each reader on its own
+        connection to that event's node) sees a change; the sweeper expires
+        due holds on every shard without any request touching them."""
+        from test_stream import SSE
+        want = names_on_each(self.r)
+        streams = []
+        try:
+            for port, (name,) in want.items():
+                self.put_event(name)
+                s = SSE(self.stack.http_port, "/v1/events/%s/stream" % name)
+                streams.append((name, s))
+                (kind, _, counts), = s.events(1)
+                self.assertEqual((kind, counts["available"]), ("counts", 20))
+            for name, s in streams:
+                st, h, _ = self.c.request("POST", "/v1/events/%s/holds" % name,
+                                          {"seats": ["S0-R0-3"], "ttl_s": 1})
+                self.assertEqual(st, 201, h)
+                (kind, _, data), = s.events(1, kinds=("seats",))
+                self.assertEqual(data["seats"], ["S0-R0-3"])
+                self.assertEqual(data["status"], "held")
+        finally:
+            for _, s in streams:
+                s.close()
+        deadline = time.time() + 10
+        left = None
+        while time.time() < deadline:
+            left = [n for (n,) in want.values()
+                    if self.r.cmd("ZCARD", "usher:{%s}:expiry" % n) or
+                    self.r.cmd("GETRANGE", "usher:{%s}:status" % n, 2, 2) != "."]
+            if not left:
+                break
+            time.sleep(0.1)
+        self.assertEqual(left, [], "the sweeper did not expire these events' holds")
+
     def move_slot(self, name, keys_first=None, finish=True):
         """Moves the slot of event `name` to another primary (MIGRATING /
         IMPORTING, MIGRATE, SETSLOT NODE). With keys_first, only those keys
@@ -290,8 +325,15 @@ class Routing(ClusterCase):
                 'usher_redis_redirects_total{kind="moved"}')
 
     def test_unserved_slot_is_503_then_recovers(self):
-        name = names_on_each(self.r)[self.r.primaries()[2]][0]
+        """Only the events of a slot no node serves are refused; the rest go on."""
+        want = names_on_each(self.r)
+        name = want[self.r.primaries()[2]][0]
+        other = want[self.r.primaries()[0]][0]
         self.put_event(name)
+        self.put_event(other)
+        # Redis refuses every slot while one is unserved unless told not to
+        for p in self.r.primaries():
+            node_cmd(p, "CONFIG", "SET", "cluster-require-full-coverage", "no")
         slot = harness.key_slot(name)
         owner = self.r.node_of("usher:{%s}:meta" % name)
         oid = node_id(owner)
@@ -313,6 +355,8 @@ class Routing(ClusterCase):
         self.assertEqual(st, 503, "/readyz stays 200 with a slot no node serves")
         _, text = metric(self.stack, "usher_redis_slots_mapped")
         self.assertIn("usher_redis_slots_mapped 16383", text)
+        st, b, _ = self.c.request("POST", "/v1/events/%s/holds" % other, {"seats": ["S0-R0-1"]})
+        self.assertEqual(st, 201, b)
         node_cmd(owner, "CLUSTER", "ADDSLOTS", slot)
         for p in self.r.primaries():
             node_cmd(p, "CLUSTER", "SETSLOT", slot, "NODE", oid)
