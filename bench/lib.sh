@@ -38,10 +38,11 @@ bench_usherd() { # binary
   echo "usherd did not become ready" >&2; exit 1
 }
 
-# PUT event "bench": one section S, ROWS rows of 1,000 seats (S-R<r>-<n>)
-bench_event() { # rows
+# PUT event NAME (default "bench"): one section S, ROWS rows of 1,000
+# seats (S-R<r>-<n>)
+bench_event() { # rows [name]
   local rows="" r
   for r in $(seq 1 "$1"); do rows+="${rows:+,}{\"id\":\"R$r\",\"range\":{\"from\":1,\"to\":1000}}"; done
-  curl -fs -X PUT "http://127.0.0.1:$HPORT/v1/events/bench" \
+  curl -fs -X PUT "http://127.0.0.1:$HPORT/v1/events/${2:-bench}" \
     -d "{\"name\":\"bench\",\"sections\":[{\"id\":\"S\",\"rows\":[$rows]}]}" >/dev/null
 }

@@ -2,8 +2,12 @@
 -- Each wrk thread keeps the hold ids it was given; a connection that is
 -- free sends a release when one is pending, else a new hold. So about half
 -- the requests are POST .../holds and half DELETE .../holds/{id}.
--- Env: EVENT (default "bench"), ROWS (100), SEATS_PER_ROW (1000).
-local event = os.getenv("EVENT") or "bench"
+-- Env: EVENT (default "bench"), or EVENTS=a,b,c (each hold goes to one of
+-- them at random, its release to the same), ROWS (100), SEATS_PER_ROW (1000).
+local events = {}
+for e in string.gmatch(os.getenv("EVENTS") or os.getenv("EVENT") or "bench", "[^,]+") do
+  events[#events + 1] = e
+end
 local rows = tonumber(os.getenv("ROWS") or "100")
 local per_row = tonumber(os.getenv("SEATS_PER_ROW") or "1000")
 local holds = {}
@@ -23,19 +27,21 @@ end
 function request()
   local n = #holds
   if n > 0 then
-    local hid = holds[n]
+    local h = holds[n]
     holds[n] = nil
-    return wrk.format("DELETE", "/v1/events/" .. event .. "/holds/" .. hid)
+    return wrk.format("DELETE", "/v1/events/" .. h)
   end
   local seat = string.format("S-R%d-%d", math.random(1, rows), math.random(1, per_row))
-  return wrk.format("POST", "/v1/events/" .. event .. "/holds", hdrs,
+  return wrk.format("POST", "/v1/events/" .. events[math.random(1, #events)] .. "/holds", hdrs,
                     '{"seats":["' .. seat .. '"]}')
 end
 
 function response(status, headers, body)
   codes[status] = (codes[status] or 0) + 1
   if status == 201 then
-    holds[#holds + 1] = body:match('"hold_id":"([^"]+)"')
+    -- the answer names its event: replies of several connections interleave
+    holds[#holds + 1] = body:match('"event":"([^"]+)"') .. "/holds/" ..
+                        body:match('"hold_id":"([^"]+)"')
   end
 end
 
