@@ -137,9 +137,11 @@ class Swarm:
 class ClusterCase(unittest.TestCase):
     CLUSTER = (3, 0)
     FLAGS = ()
+    AUTH = None
 
     def setUp(self):
-        self.stack = harness.Stack(ARGS, usherd_flags=list(self.FLAGS), cluster=self.CLUSTER)
+        self.stack = harness.Stack(ARGS, usherd_flags=list(self.FLAGS), cluster=self.CLUSTER,
+                                   redis_auth=self.AUTH)
         try:
             self.stack.start()
             self.r = self.stack.redis()
@@ -243,6 +245,20 @@ class Routing(ClusterCase):
                 break
             time.sleep(0.1)
         self.assertEqual(left, [], "the sweeper did not expire these events' holds")
+
+    def test_library_lost_on_one_node_is_reloaded_there(self):
+        """FUNCTION FLUSH on one primary: the next call there gets "Function
+        not found", usherd loads the library on that node and resends."""
+        name = names_on_each(self.r)[self.r.primaries()[1]][0]
+        self.put_event(name)
+        port = self.r.node_of("usher:{%s}:meta" % name)
+        self.assertEqual(node_cmd(port, "FUNCTION", "FLUSH"), "OK")
+        self.assertEqual(node_cmd(port, "FUNCTION", "LIST"), [])
+        st, h, _ = self.c.request("POST", "/v1/events/%s/holds" % name, {"seats": ["S0-R0-1"]})
+        self.assertEqual(st, 201, h)
+        self.assertEqual(len(node_cmd(port, "FUNCTION", "LIST")), 1)
+        self.assertIn("redis lost hold_batch, reloading (127.0.0.1:%d)" % port,
+                      self.stack.log_tail())
 
     def move_slot(self, name, keys_first=None, finish=True):
         """Moves the slot of event `name` to another primary (MIGRATING /
@@ -369,6 +385,22 @@ class Routing(ClusterCase):
         self.assertEqual(st, 200, "usherd did not come back by itself")
         st, b, _ = self.c.request("POST", "/v1/events/%s/holds" % name, {"seats": ["S0-R0-1"]})
         self.assertEqual(st, 201, b)
+
+
+class AuthCluster(ClusterCase):
+    """A cluster whose nodes need a password: usherd authenticates on
+    every node it opens (redis-cluster://user:pass@...)."""
+    AUTH = ("default", "s3cret-cluster-pass")
+
+    def test_api_on_every_shard_with_auth(self):
+        self.assertIn("default:s3cret-cluster-pass@", self.stack.redis_url)
+        for port, (name,) in names_on_each(self.r).items():
+            self.put_event(name)
+            st, h, _ = self.c.request("POST", "/v1/events/%s/holds" % name,
+                                      {"seats": ["S0-R0-1"]})
+            self.assertEqual(st, 201, h)
+        st, _, _ = self.c.request("GET", "/readyz")
+        self.assertEqual(st, 200)
 
 
 class Failover(ClusterCase):
