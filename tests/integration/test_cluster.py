@@ -162,6 +162,24 @@ class ClusterCase(unittest.TestCase):
                                   harness.theatre(sections=1, rows=rows, seats=seats))
         self.assertIn(st, (200, 201), b)
 
+    def wait_readyz(self, want, seconds):
+        """Polls /readyz until it answers `want` or time is up; its last status."""
+        deadline = time.time() + seconds
+        while True:
+            st, _, _ = self.c.request("GET", "/readyz")
+            if st == want or time.time() >= deadline:
+                return st
+            time.sleep(0.1)
+
+    def wait_primary(self, port, seconds):
+        """Waits until node `port` reports role master; asserts it did."""
+        deadline = time.time() + seconds
+        while time.time() < deadline:
+            if self.stack.cluster.info(port, "replication").get("role") == "master":
+                return
+            time.sleep(0.05)
+        self.fail("node %d did not become a primary" % port)
+
     def seat_ids(self, rows=2, seats=10):
         return ["S0-R%d-%d" % (r, s) for r in range(rows) for s in range(1, seats + 1)]
 
@@ -362,13 +380,8 @@ class Routing(ClusterCase):
         self.assertEqual(b["error"]["code"], "redis_unavailable")
         self.assertTrue(h.get("retry-after"))
         self.assertLess(waited, 5.0, "the retries outlived the call's deadline")
-        deadline = time.time() + 5
-        while time.time() < deadline:
-            st, _, _ = self.c.request("GET", "/readyz")
-            if st == 503:
-                break
-            time.sleep(0.1)
-        self.assertEqual(st, 503, "/readyz stays 200 with a slot no node serves")
+        self.assertEqual(self.wait_readyz(503, 5), 503,
+                         "/readyz stays 200 with a slot no node serves")
         _, text = metric(self.stack, "usher_redis_slots_mapped")
         self.assertIn("usher_redis_slots_mapped 16383", text)
         st, b, _ = self.c.request("POST", "/v1/events/%s/holds" % other, {"seats": ["S0-R0-1"]})
@@ -376,13 +389,7 @@ class Routing(ClusterCase):
         node_cmd(owner, "CLUSTER", "ADDSLOTS", slot)
         for p in self.r.primaries():
             node_cmd(p, "CLUSTER", "SETSLOT", slot, "NODE", oid)
-        deadline = time.time() + 15
-        while time.time() < deadline:
-            st, _, _ = self.c.request("GET", "/readyz")
-            if st == 200:
-                break
-            time.sleep(0.1)
-        self.assertEqual(st, 200, "usherd did not come back by itself")
+        self.assertEqual(self.wait_readyz(200, 15), 200, "usherd did not come back by itself")
         st, b, _ = self.c.request("POST", "/v1/events/%s/holds" % name, {"seats": ["S0-R0-1"]})
         self.assertEqual(st, 201, b)
 
@@ -418,12 +425,7 @@ class Failover(ClusterCase):
         sw.start()
         time.sleep(0.5)
         node_cmd(replica, "CLUSTER", "FAILOVER")
-        deadline = time.time() + 15
-        while time.time() < deadline:
-            if self.stack.cluster.info(replica, "replication").get("role") == "master":
-                break
-            time.sleep(0.05)
-        self.assertEqual(self.stack.cluster.info(replica, "replication").get("role"), "master")
+        self.wait_primary(replica, 15)
         time.sleep(1.0)
         sw.join()
         self.r.refresh()
@@ -463,12 +465,7 @@ class Failover(ClusterCase):
         time.sleep(0.5)
         self.stack.cluster.kill(old)
         killed = time.time()
-        deadline = time.time() + 20
-        while time.time() < deadline:
-            if self.stack.cluster.info(replica, "replication").get("role") == "master":
-                break
-            time.sleep(0.05)
-        self.assertEqual(self.stack.cluster.info(replica, "replication").get("role"), "master")
+        self.wait_primary(replica, 20)
         promoted = time.time() - killed
         # service resumes by itself: holds succeed again within a few seconds
         c = self.stack.client()
