@@ -373,9 +373,12 @@ class Routing(ClusterCase):
         oid = node_id(owner)
         for p in self.r.primaries():
             node_cmd(p, "CLUSTER", "DELSLOTS", slot)
+        down0, _ = metric(self.stack, 'usher_redis_retries_total{reason="clusterdown"}')
         t0 = time.time()
         st, b, h = self.c.request("POST", "/v1/events/%s/holds" % name, {"seats": ["S0-R0-1"]})
         waited = time.time() - t0
+        down1, _ = metric(self.stack, 'usher_redis_retries_total{reason="clusterdown"}')
+        self.assertGreater(down1 - down0, 0, "CLUSTERDOWN was not retried")
         self.assertEqual(st, 503, b)
         self.assertEqual(b["error"]["code"], "redis_unavailable")
         self.assertTrue(h.get("retry-after"))
