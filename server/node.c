@@ -35,6 +35,7 @@ struct node {
     struct event *reconnect;  /* pending while waiting out a backoff */
     struct event *setup;      /* drops a connection that does not get ready */
     int backoff_ms;
+    unsigned queued;          /* node_send commands not yet answered */
 };
 
 /* One setup command of one connection attempt. */
@@ -392,7 +393,21 @@ int node_send(struct node *n, int asking, redisCallbackFn *fn, void *priv, const
         return -1;
     if (asking && redisAsyncCommand(n->ac, NULL, NULL, "ASKING") != REDIS_OK)
         return -1;
-    return redisAsyncFormattedCommand(n->ac, fn, priv, cmd, len) == REDIS_OK ? 0 : -1;
+    if (redisAsyncFormattedCommand(n->ac, fn, priv, cmd, len) != REDIS_OK)
+        return -1;
+    n->queued++;
+    return 0;
+}
+
+unsigned node_queued(const struct node *n)
+{
+    return n->queued;
+}
+
+void node_replied(struct node *n)
+{
+    USHER_ASSERT(n->queued > 0);
+    n->queued--;
 }
 
 int node_reload(struct node *n, enum script_id id)

@@ -62,6 +62,11 @@ int node_owns(const struct node *n, const redisAsyncContext *ac);
 int node_send(struct node *n, int asking, redisCallbackFn *fn, void *priv,
               const char *cmd, size_t len);
 
+/* Commands queued with node_send whose callback has not run yet: the
+ * store calls node_replied() at the top of each such callback. */
+unsigned node_queued(const struct node *n);
+void node_replied(struct node *n);
+
 /* Queues the library (or script `id`) again before a resend: Redis said
  * it lost it. 0 or -1. */
 int node_reload(struct node *n, enum script_id id);

@@ -66,6 +66,8 @@ struct store {
     struct node *asked;
     struct event *refresh;
     struct call *parked;             /* calls waiting to be resent */
+    size_t nseeds;                   /* nodes[0..nseeds) are the URL's, kept */
+    struct event *prune;             /* frees nodes the map dropped, later */
 };
 
 static int call_start(struct store *s, struct node *n, int slot, int script, char *cmd,
@@ -418,6 +420,8 @@ static void on_reply(redisAsyncContext *ac, void *r, void *priv)
     redisReply *reply = r;
 
     c->n = NULL;
+    if (n)
+        node_replied(n);
     if (c->waiting) {            /* the WAIT's answer: then the script's */
         if (c->acked)
             *c->acked = reply && reply->type == REDIS_REPLY_INTEGER ? (int)reply->integer : -1;
@@ -544,6 +548,44 @@ static void map_apply(struct store *s, const struct cluster_range *rg, int n)
     }
     s->map_ok = s->covered == CLUSTER_SLOTS && cluster_ranges_complete(rg, (size_t)n);
     s->mapped = 1;
+    event_active(s->prune, EV_TIMEOUT, 1);
+}
+
+/* Frees the nodes the map no longer names (a failed primary, an address
+ * gone with its pod) that are not seeds and have nothing queued, so that
+ * years of failovers never fill the table. Runs from the loop, never
+ * inside a hiredis callback (a node's connection cannot be freed from its
+ * own callback). A slot still pointing at a freed node is unmapped: its
+ * calls wait for the next map. */
+static void on_prune(evutil_socket_t fd, short what, void *arg)
+{
+    struct store *s = arg;
+    short to[NODES_MAX];
+    size_t i, j = 0;
+    unsigned slot;
+
+    for (i = 0; i < s->nnodes; i++) {
+        struct node *n = s->nodes[i];
+        if (i >= s->nseeds && !s->primary[i] && node_queued(n) == 0) {
+            util_log("info", "redis cluster: forgetting node %s", node_addr(n));
+            if (s->asked == n)
+                s->asked = NULL;
+            node_destroy(n);
+            to[i] = -1;
+            continue;
+        }
+        to[i] = (short)j;
+        s->primary[j] = s->primary[i];
+        s->nodes[j++] = n;
+    }
+    if (j == s->nnodes)
+        return;
+    for (i = j; i < s->nnodes; i++)
+        s->primary[i] = 0;
+    s->nnodes = j;
+    for (slot = 0; slot < CLUSTER_SLOTS; slot++)
+        if (s->slot_node[slot] >= 0)
+            s->slot_node[slot] = to[s->slot_node[slot]];
 }
 
 static void refresh_in(struct store *s, int ms)
@@ -698,11 +740,13 @@ struct store *store_create(struct event_base *base, const struct store_config *c
     }
     for (slot = 0; slot < CLUSTER_SLOTS; slot++)
         s->slot_node[slot] = -1;
-    if (!(s->refresh = evtimer_new(base, on_refresh_timer, s)))
+    if (!(s->refresh = evtimer_new(base, on_refresh_timer, s)) ||
+        !(s->prune = event_new(base, -1, 0, on_prune, s)))
         goto fail;
     if (s->cluster) {
         if (add_seeds(s, cfg->host) < 0)
             goto fail;
+        s->nseeds = s->nnodes;
         refresh_now(s);
         return s;
     }
@@ -742,6 +786,8 @@ void store_destroy(struct store *s)
         node_destroy(s->nodes[i]);
     if (s->refresh)
         event_free(s->refresh);
+    if (s->prune)
+        event_free(s->prune);
     free(s);
 }
 
