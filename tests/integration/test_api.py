@@ -19,6 +19,17 @@ def setUpModule():
 
 
 def tearDownModule():
+    if STACK.cluster:
+        # on a cluster (USHER_CLUSTER=1) the suite's events must have lived
+        # on every shard, or it proved nothing about routing
+        r = STACK.redis()
+        try:
+            nodes = {r.node_of("usher:{%s}:meta" % e) for e in r.cmd("SMEMBERS", "usher:events")}
+            assert len(nodes) == len(r.primaries()) == 3, \
+                "the suite's events lived on %d of the cluster's shards" % len(nodes)
+            print("cluster: the suite's events lived on all %d shards" % len(nodes))
+        finally:
+            r.close()
     code = STACK.stop_usherd()
     STACK.stop()
     assert code == 0, "usherd did not exit cleanly on SIGTERM: %r" % code
