@@ -23,6 +23,20 @@ if ! command -v promtool >/dev/null 2>&1; then
   # the package starts a Prometheus server we do not want running
   $SUDO pkill -x prometheus 2>/dev/null || true
 fi
+# For the deploy tests (tests/integration/test_deploy.py): nginx in front
+# of two usherd, systemd-analyze for the unit, PyYAML for the manifests.
+# Required: integration_deploy fails without them. nginx's package may
+# start a server on port 80 we do not want running.
+need=()
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx)
+command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
+python3 -c "import yaml" 2>/dev/null || need+=(python3-yaml)
+if [ ${#need[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+    "${need[@]}" >/dev/null 2>&1 || echo "usher tests: ${need[*]} could not be installed" >&2
+  $SUDO pkill -x nginx 2>/dev/null || true
+fi
 # clang for the fuzz targets: required, the suite fails without it.
 if ! command -v clang >/dev/null 2>&1; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"

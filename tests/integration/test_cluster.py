@@ -66,9 +66,11 @@ class Swarm:
     to a fresh order; every acknowledged sale is recorded. Bounded by
     `rounds` per thread or the stop flag."""
 
-    def __init__(self, stack, event, seats, threads=8, rounds=400, release_every=0):
+    def __init__(self, stack, event, seats, threads=8, rounds=400, release_every=0, port=None):
         """release_every=k: every k-th hold is released instead of sold, so
-        that the swarm goes on changing seats after they are all sold."""
+        that the swarm goes on changing seats after they are all sold;
+        port: where to send (default the stack's usherd)."""
+        self.port = port
         self.release_every = release_every
         self.stack, self.event, self.seats = stack, event, seats
         self.threads, self.rounds = threads, rounds
@@ -82,7 +84,7 @@ class Swarm:
         self.workers = []
 
     def _run(self, n):
-        c = self.stack.client()
+        c = harness.Client(self.port) if self.port else self.stack.client()
         rnd = random.Random(n)
         try:
             for i in range(self.rounds):
@@ -127,8 +129,11 @@ class Swarm:
             t.start()
             self.workers.append(t)
 
-    def join(self, timeout=120):
-        self.stop.set()
+    def join(self, timeout=120, stop=True):
+        """Waits for the threads: stopped now, or (stop=False) after their
+        rounds."""
+        if stop:
+            self.stop.set()
         for t in self.workers:
             t.join(timeout)
             assert not t.is_alive(), "a swarm thread hung"
