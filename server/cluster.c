@@ -188,7 +188,7 @@ int cluster_parse_slots(const redisReply *r, const char *asked_host,
 
 int cluster_ranges_complete(const struct cluster_range *ranges, size_t n)
 {
-    static unsigned char seen[CLUSTER_SLOTS];
+    static __thread unsigned char seen[CLUSTER_SLOTS];
     size_t i, covered = 0;
     unsigned s;
 

@@ -238,8 +238,8 @@ static const char *reason(int status)
 /* The Date header's value, formatted once a second. */
 static const char *http_date(void)
 {
-    static time_t last;
-    static char buf[40];
+    static __thread time_t last;      /* per thread: no lock */
+    static __thread char buf[40];
     time_t now = time(NULL);
 
     if (now != last) {

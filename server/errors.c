@@ -2,6 +2,7 @@
 #include "errors.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,15 +144,27 @@ char *errors_line(enum err_code e, const char *message, size_t *len)
     return line;
 }
 
+/* Every code's default body, made once for the process (by whichever
+ * thread asks first) and kept for its life. */
+static char *cache[ERR__COUNT];
+static size_t lens[ERR__COUNT];
+static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
+
+static void cache_fill(void)
+{
+    int e;
+
+    for (e = 0; e < ERR__COUNT; e++)
+        cache[e] = errors_line((enum err_code)e, NULL, &lens[e]);
+}
+
 const char *errors_default_body(enum err_code e, size_t *len)
 {
-    static char *cache[ERR__COUNT];
-    static size_t lens[ERR__COUNT];
-
+    pthread_once(&cache_once, cache_fill);
     if (e >= ERR__COUNT)
         e = ERR_INTERNAL;
-    if (!cache[e] && !(cache[e] = errors_line(e, NULL, &lens[e])))
-        return NULL;         /* kept for the life of the process once made */
+    if (!cache[e])
+        return NULL;         /* out of memory at the first call */
     *len = lens[e];
     return cache[e];
 }

@@ -54,8 +54,8 @@ struct feeds {
     size_t nclients;
 };
 
-/* The message of one entry; single-threaded, so one buffer serves all. */
-static char entry_buf[ENTRY_MAX];
+/* The message of one entry; one buffer per thread serves all its feeds. */
+static __thread char entry_buf[ENTRY_MAX];
 
 static void feed_read(struct feed *f);
 
@@ -244,7 +244,7 @@ static void on_xread(void *arg, enum store_status st, const redisReply *r)
     struct feed *f = arg;
     struct feed_client *c, *next;
     struct timeval later = {0, 200000};
-    static char buf[ENTRY_MAX];
+    static __thread char buf[ENTRY_MAX];
     const redisReply *entries;
 
     f->reading = 0;

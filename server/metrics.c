@@ -2,7 +2,10 @@
 #include "metrics.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "util.h"
 
 #define NBUCKETS 13
 static const double bucket_le[NBUCKETS] = {
@@ -12,17 +15,18 @@ static const double bucket_le[NBUCKETS] = {
 struct histo {
     uint64_t bucket[NBUCKETS];   /* not cumulative; summed when rendered */
     uint64_t count;
-    double sum;
+    uint64_t sum_ns;
 };
 
 #define MAX_ROUTES 32
 #define NCLASSES 5               /* 1xx..5xx */
 
-/* Route slots: the table's routes, plus one for "no route matched". */
-static struct {
+/* One thread's counters. Every member is a 64-bit integer, so that the
+ * states of all threads sum as arrays (snapshot()). Route slots: the
+ * table's routes, plus one for "no route matched". */
+struct state {
     uint64_t by_code[MAX_ROUTES + 1][600];
     struct histo duration[MAX_ROUTES + 1];
-    char unmatched_method[8];
     uint64_t unmatched_by_method_code[8][600];
     int64_t inflight;
     struct histo script[SCRIPT__COUNT];
@@ -34,7 +38,54 @@ static struct {
     uint64_t refreshes[2];      /* failed, ok */
     uint64_t replication[2];    /* --reserve-wait: unconfirmed, confirmed */
     uint64_t refused[4];
-} m;
+};
+
+/* Each thread counts into its own state (m), the first thread into
+ * `first` without any set-up; a scrape on any thread sums them all. One
+ * writer per state: its stores and everyone's loads are relaxed atomics
+ * (plain moves on x86), so a scrape never races a count and the request
+ * path takes no lock. */
+#define THREADS_MAX 64
+static struct state first;
+static struct state *states[THREADS_MAX] = {&first};
+static size_t nstates = 1;
+static __thread struct state *m = &first;
+
+#define ADD(x, n) __atomic_store_n(&(x), (x) + (n), __ATOMIC_RELAXED)
+
+int metrics_threads(size_t n)
+{
+    USHER_ASSERT(nstates == 1);
+    if (n > THREADS_MAX)
+        return -1;
+    for (; nstates < n; nstates++)
+        if (!(states[nstates] = calloc(1, sizeof *states[nstates])))
+            return -1;
+    return 0;
+}
+
+void metrics_thread_use(size_t i)
+{
+    USHER_ASSERT(i < nstates);
+    m = states[i];
+}
+
+/* The sum of every thread's state, or NULL when out of memory. */
+static struct state *snapshot(void)
+{
+    struct state *t = calloc(1, sizeof *t);
+    uint64_t *dst = (uint64_t *)t;
+    size_t i, k;
+
+    if (!t)
+        return NULL;
+    for (i = 0; i < nstates; i++) {
+        const uint64_t *src = (const uint64_t *)states[i];
+        for (k = 0; k < sizeof *t / sizeof *dst; k++)
+            dst[k] += __atomic_load_n(&src[k], __ATOMIC_RELAXED);
+    }
+    return t;
+}
 
 static const char *const refused_reasons[4] = {"unauthorized", "forbidden", "rate_limited",
                                                "overloaded"};
@@ -48,11 +99,11 @@ static void histo_add(struct histo *h, double seconds)
 
     for (i = 0; i < NBUCKETS; i++)
         if (seconds <= bucket_le[i]) {
-            h->bucket[i]++;
+            ADD(h->bucket[i], 1);
             break;
         }
-    h->count++;
-    h->sum += seconds;
+    ADD(h->count, 1);
+    ADD(h->sum_ns, (uint64_t)(seconds * 1e9));
 }
 
 /* The route table the counters are kept by (metrics_init). */
@@ -80,21 +131,21 @@ void metrics_http(const struct route *route, const char *method, int status, uin
         int k;
         for (k = 0; k < 7 && strcmp(methods[k], method) != 0; k++)
             ;
-        m.unmatched_by_method_code[k][status]++;
+        ADD(m->unmatched_by_method_code[k][status], 1);
     } else {
-        m.by_code[slot][status]++;
+        ADD(m->by_code[slot][status], 1);
     }
-    histo_add(&m.duration[slot], (double)us / 1e6);
+    histo_add(&m->duration[slot], (double)us / 1e6);
 }
 
 void metrics_inflight(int delta)
 {
-    m.inflight += delta;
+    ADD(m->inflight, delta);
 }
 
 int64_t metrics_inflight_now(void)
 {
-    return m.inflight;
+    return m->inflight;
 }
 
 void metrics_refused(const char *reason)
@@ -103,47 +154,47 @@ void metrics_refused(const char *reason)
 
     for (i = 0; i < 4; i++)
         if (strcmp(refused_reasons[i], reason) == 0)
-            m.refused[i]++;
+            ADD(m->refused[i], 1);
 }
 
 void metrics_script(enum script_id id, uint64_t us, int ok)
 {
     if ((int)id < 0 || id >= SCRIPT__COUNT)
         return;
-    histo_add(&m.script[id], (double)us / 1e6);
+    histo_add(&m->script[id], (double)us / 1e6);
     if (!ok)
-        m.script_errors[id]++;
+        ADD(m->script_errors[id], 1);
 }
 
 void metrics_hold(enum hold_change what, uint64_t n)
 {
     if (what < HOLD__COUNT)
-        m.holds[what] += n;
+        ADD(m->holds[what], n);
 }
 
 void metrics_redis_reconnect(void)
 {
-    m.reconnects++;
+    ADD(m->reconnects, 1);
 }
 
 void metrics_redis_redirect(int ask)
 {
-    m.redirects[ask ? 1 : 0]++;
+    ADD(m->redirects[ask ? 1 : 0], 1);
 }
 
 void metrics_redis_retry(int clusterdown)
 {
-    m.retries[clusterdown ? 1 : 0]++;
+    ADD(m->retries[clusterdown ? 1 : 0], 1);
 }
 
 void metrics_redis_refresh(int ok)
 {
-    m.refreshes[ok ? 1 : 0]++;
+    ADD(m->refreshes[ok ? 1 : 0], 1);
 }
 
 void metrics_reserve_replication(int confirmed)
 {
-    m.replication[confirmed ? 1 : 0]++;
+    ADD(m->replication[confirmed ? 1 : 0], 1);
 }
 
 
@@ -178,7 +229,7 @@ static void histo_render(struct evbuffer *out, const char *name, const char *lna
     evbuffer_add_printf(out, "\",le=\"+Inf\"} %llu\n", (unsigned long long)h->count);
     evbuffer_add_printf(out, "%s_sum{%s=\"", name, lname);
     label(out, lvalue);
-    evbuffer_add_printf(out, "\"} %.9f\n", h->sum);
+    evbuffer_add_printf(out, "\"} %.9f\n", (double)h->sum_ns / 1e9);
     evbuffer_add_printf(out, "%s_count{%s=\"", name, lname);
     label(out, lvalue);
     evbuffer_add_printf(out, "\"} %llu\n", (unsigned long long)h->count);
@@ -233,6 +284,10 @@ void metrics_render(struct evbuffer *out, int redis_up, size_t sse_clients, json
     size_t nroutes = table ? table->n : 0, i;
     const struct route *routes = table ? table->routes : NULL;
     int r, c, k;
+    struct state *t = snapshot();
+
+    if (!t)
+        return;
 
     evbuffer_add_printf(out,
         "# HELP usher_build_info usherd's version.\n# TYPE usher_build_info gauge\n"
@@ -242,38 +297,38 @@ void metrics_render(struct evbuffer *out, int redis_up, size_t sse_clients, json
                              "template, method and status.\n# TYPE usher_http_requests_total counter\n");
     for (r = 0; r < (int)nroutes && r < MAX_ROUTES; r++)
         for (c = 100; c < 600; c++)
-            if (m.by_code[r][c])
+            if (t->by_code[r][c])
                 evbuffer_add_printf(out,
                     "usher_http_requests_total{route=\"%s\",method=\"%s\",code=\"%d\"} %llu\n",
-                    routes[r].pattern, routes[r].method, c, (unsigned long long)m.by_code[r][c]);
+                    routes[r].pattern, routes[r].method, c, (unsigned long long)t->by_code[r][c]);
     for (k = 0; k < 8; k++)
         for (c = 100; c < 600; c++)
-            if (m.unmatched_by_method_code[k][c])
+            if (t->unmatched_by_method_code[k][c])
                 evbuffer_add_printf(out,
                     "usher_http_requests_total{route=\"unmatched\",method=\"%s\",code=\"%d\"} %llu\n",
-                    methods[k], c, (unsigned long long)m.unmatched_by_method_code[k][c]);
+                    methods[k], c, (unsigned long long)t->unmatched_by_method_code[k][c]);
 
     evbuffer_add_printf(out, "# HELP usher_http_request_duration_seconds Time from dispatch to "
                              "answer, by route template.\n"
                              "# TYPE usher_http_request_duration_seconds histogram\n");
     for (r = 0; r <= MAX_ROUTES; r++) {
-        if (!m.duration[r].count)
+        if (!t->duration[r].count)
             continue;
         histo_render(out, "usher_http_request_duration_seconds", "route",
                      r < (int)nroutes && r < MAX_ROUTES ? routes[r].pattern : "unmatched",
-                     &m.duration[r]);
+                     &t->duration[r]);
     }
 
     evbuffer_add_printf(out, "# HELP usher_http_requests_in_flight Requests being handled "
                              "(stream opens, which share reads, not counted).\n"
                              "# TYPE usher_http_requests_in_flight gauge\n"
-                             "usher_http_requests_in_flight %lld\n", (long long)m.inflight);
+                             "usher_http_requests_in_flight %lld\n", (long long)t->inflight);
     evbuffer_add_printf(out, "# HELP usher_requests_refused_total Requests refused before any "
                              "work, by reason (shed load included).\n"
                              "# TYPE usher_requests_refused_total counter\n");
     for (k = 0; k < 4; k++)
         evbuffer_add_printf(out, "usher_requests_refused_total{reason=\"%s\"} %llu\n",
-                            refused_reasons[k], (unsigned long long)m.refused[k]);
+                            refused_reasons[k], (unsigned long long)t->refused[k]);
     evbuffer_add_printf(out, "# HELP usher_sse_clients Live stream clients connected.\n"
                              "# TYPE usher_sse_clients gauge\nusher_sse_clients %zu\n", sse_clients);
 
@@ -281,35 +336,35 @@ void metrics_render(struct evbuffer *out, int redis_up, size_t sse_clients, json
                              "from send to reply.\n"
                              "# TYPE usher_redis_script_duration_seconds histogram\n");
     for (i = 0; i < SCRIPT__COUNT; i++)
-        if (m.script[i].count)
+        if (t->script[i].count)
             histo_render(out, "usher_redis_script_duration_seconds", "script",
-                         script_table[i].name, &m.script[i]);
+                         script_table[i].name, &t->script[i]);
     evbuffer_add_printf(out, "# HELP usher_redis_script_failures_total Script calls without a "
                              "reply (timeout, connection lost).\n"
                              "# TYPE usher_redis_script_failures_total counter\n");
     for (i = 0; i < SCRIPT__COUNT; i++)
-        if (m.script_errors[i])
+        if (t->script_errors[i])
             evbuffer_add_printf(out, "usher_redis_script_failures_total{script=\"%s\"} %llu\n",
-                                script_table[i].name, (unsigned long long)m.script_errors[i]);
+                                script_table[i].name, (unsigned long long)t->script_errors[i]);
 
     evbuffer_add_printf(out, "# HELP usher_redis_up 1 when Redis answers and the scripts are "
                              "loaded.\n# TYPE usher_redis_up gauge\nusher_redis_up %d\n", redis_up);
     evbuffer_add_printf(out, "# HELP usher_redis_reconnects_total Redis connections lost and "
                              "attempted again.\n# TYPE usher_redis_reconnects_total counter\n"
                              "usher_redis_reconnects_total %llu\n",
-                        (unsigned long long)m.reconnects);
+                        (unsigned long long)t->reconnects);
 
     evbuffer_add_printf(out, "# HELP usher_reserve_replication_total Reservations answered with "
                              "--reserve-wait, by whether replicas confirmed them.\n"
                              "# TYPE usher_reserve_replication_total counter\n"
                              "usher_reserve_replication_total{result=\"confirmed\"} %llu\n"
                              "usher_reserve_replication_total{result=\"unconfirmed\"} %llu\n",
-                        (unsigned long long)m.replication[1], (unsigned long long)m.replication[0]);
+                        (unsigned long long)t->replication[1], (unsigned long long)t->replication[0]);
     evbuffer_add_printf(out, "# HELP usher_holds_total Holds changed by this process (expired: "
                              "by its sweeper).\n# TYPE usher_holds_total counter\n");
     for (k = 0; k < HOLD__COUNT; k++)
         evbuffer_add_printf(out, "usher_holds_total{change=\"%s\"} %llu\n", hold_names[k],
-                            (unsigned long long)m.holds[k]);
+                            (unsigned long long)t->holds[k]);
 
     if (events) {
         static const char *const st[] = {"available", "held", "reserved", "blocked"};
@@ -326,12 +381,17 @@ void metrics_render(struct evbuffer *out, int redis_up, size_t sse_clients, json
             }
         }
     }
+    free(t);
 }
 
 void metrics_render_redis_nodes(struct evbuffer *out, const struct metrics_node *nodes,
                                 size_t n, unsigned slots_covered)
 {
     size_t i;
+    struct state *t = snapshot();
+
+    if (!t)
+        return;
 
     evbuffer_add_printf(out, "# HELP usher_redis_node_up 1 when the Redis node is connected "
                              "with the scripts loaded (role: primary of mapped slots, or "
@@ -349,15 +409,16 @@ void metrics_render_redis_nodes(struct evbuffer *out, const struct metrics_node 
                              "# TYPE usher_redis_redirects_total counter\n"
                              "usher_redis_redirects_total{kind=\"moved\"} %llu\n"
                              "usher_redis_redirects_total{kind=\"ask\"} %llu\n",
-                        (unsigned long long)m.redirects[0], (unsigned long long)m.redirects[1]);
+                        (unsigned long long)t->redirects[0], (unsigned long long)t->redirects[1]);
     evbuffer_add_printf(out, "# HELP usher_redis_retries_total Calls sent again after a wait "
                              "(TRYAGAIN, CLUSTERDOWN).\n# TYPE usher_redis_retries_total counter\n"
                              "usher_redis_retries_total{reason=\"tryagain\"} %llu\n"
                              "usher_redis_retries_total{reason=\"clusterdown\"} %llu\n",
-                        (unsigned long long)m.retries[0], (unsigned long long)m.retries[1]);
+                        (unsigned long long)t->retries[0], (unsigned long long)t->retries[1]);
     evbuffer_add_printf(out, "# HELP usher_redis_map_refreshes_total Slot map reads.\n"
                              "# TYPE usher_redis_map_refreshes_total counter\n"
                              "usher_redis_map_refreshes_total{result=\"ok\"} %llu\n"
                              "usher_redis_map_refreshes_total{result=\"failed\"} %llu\n",
-                        (unsigned long long)m.refreshes[1], (unsigned long long)m.refreshes[0]);
+                        (unsigned long long)t->refreshes[1], (unsigned long long)t->refreshes[0]);
+    free(t);
 }

@@ -19,6 +19,14 @@ enum hold_change { HOLD_CREATED, HOLD_EXTENDED, HOLD_RESERVED, HOLD_RELEASED, HO
  * call once at start. */
 void metrics_init(const struct router *rt);
 
+/* Counters per thread: metrics_threads(n) makes the states of threads
+ * 1..n-1 (thread 0, the first, has one already; call before starting
+ * them; -1 past 64 or out of memory); each thread i > 0 calls
+ * metrics_thread_use(i) before it counts. Counting takes no lock; a
+ * scrape on any thread sums every thread's state. */
+int metrics_threads(size_t n);
+void metrics_thread_use(size_t i);
+
 /* One request answered: route (NULL when none matched), its method,
  * status and time from dispatch to the answer. */
 void metrics_http(const struct route *route, const char *method, int status, uint64_t us);

@@ -526,7 +526,7 @@ fail:
  * the rest. Only the covered count, for /readyz, follows the new map. */
 static void map_apply(struct store *s, const struct cluster_range *rg, int n)
 {
-    static unsigned char named[CLUSTER_SLOTS];
+    static __thread unsigned char named[CLUSTER_SLOTS];
     unsigned slot;
     int i, idx;
 

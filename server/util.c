@@ -37,8 +37,8 @@ void util_format_rfc3339(int64_t ms, char *buf, size_t len)
     /* the seconds part is formatted once per second asked for: every hold
      * answer carries one, and strftime with snprintf cost more than the
      * rest of the answer (callgrind) */
-    static int64_t last_secs = -1;
-    static char last[24];
+    static __thread int64_t last_secs = -1;   /* per thread: no lock */
+    static __thread char last[24];
     int64_t secs = ms / 1000;
     int msec = (int)(ms % 1000);
 
@@ -84,9 +84,9 @@ char *util_put_uint(char *p, unsigned long long n)
 
 /* Random bytes are drawn from getrandom(2) a pool at a time; each token
  * takes 16 fresh bytes that are then wiped, so no bits are ever reused. One
- * syscall serves 256 tokens instead of one. Single-threaded by design. */
-static unsigned char pool[4096];
-static size_t pool_left;
+ * syscall serves 256 tokens instead of one. A pool per thread: no lock. */
+static __thread unsigned char pool[4096];
+static __thread size_t pool_left;
 
 int util_random_token(char out[23])
 {

@@ -27,7 +27,7 @@ void validate_verr_clear(struct verr *e)
 
 int validate_id(const char *s, size_t len, size_t max)
 {
-    static unsigned char ok[256];
+    static __thread unsigned char ok[256];    /* per thread: built without a lock */
     size_t i;
 
     if (!ok['a']) {
