@@ -9,11 +9,8 @@
 #include "api_common.h"
 #include "api_events.h"
 #include "app.h"
-#include "batch.h"
-#include "conn.h"
 #include "guard.h"
 #include "metrics.h"
-#include "stream.h"
 
 extern const char ops_event_html[], ops_index_html[];
 extern const size_t ops_event_html_len, ops_index_html_len;
@@ -64,21 +61,13 @@ static void on_metrics_events(struct req *r, json_t *events)
         http_reply_error(r, ERR_INTERNAL, NULL, NULL);
         return;
     }
-    metrics_render(out, store_ready(r->app->store), streams_clients(r->app->streams), events);
+    metrics_render(out, store_ready(r->app->store), events);
     render_nodes(out, r->app->store);
-    metrics_render_connections(out, conn_server_open(r->app->http) +
-                                        conn_server_open(r->app->admin_http),
-                               conn_server_refused(r->app->http) +
-                                   conn_server_refused(r->app->admin_http),
-                               r->app->guard ? guard_inflight_limit(r->app->guard) : 0,
+    metrics_render_connections(out, r->app->guard ? guard_inflight_limit(r->app->guard) : 0,
                                r->app->guard ? guard_retry_after(r->app->guard) : 1);
     if (r->app->access_log)
         metrics_render_access_log(out, accesslog_dropped(r->app->access_log));
-    {
-        unsigned long long calls, ops;
-        batcher_counts(r->app->batcher, &calls, &ops);
-        metrics_render_batches(out, calls, ops);
-    }
+    metrics_render_batches(out);
     http_reply_typed(r, 200, "text/plain; version=0.0.4; charset=utf-8", out);
     evbuffer_free(out);
 }

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "metrics.h"
 #include "util.h"
 
 #define BUCKETS 256             /* power of two */
@@ -57,7 +58,6 @@ struct batcher {
     struct event *flush;
     int flush_armed;
     int wait_n, wait_ms;        /* --reserve-wait, or 0 */
-    unsigned long long calls, ops;
 };
 
 static uint32_t hash_key(const char *s, size_t n)
@@ -208,8 +208,7 @@ static void queue_send(struct queue *q)
         at += (size_t)o->argc;
     }
     q->out = 1;
-    b->calls++;
-    b->ops += (unsigned long long)s->n;
+    metrics_batch((uint64_t)s->n);
     rc = sells && b->wait_n
              ? store_eval_wait(b->store, SCRIPT_HOLD_BATCH, &q->keys, (int)argc, argv, lens,
                                b->wait_n, b->wait_ms, &s->acked, on_batch, s)
@@ -339,11 +338,4 @@ void batcher_destroy(struct batcher *b)
     }
     event_free(b->flush);
     free(b);
-}
-
-void batcher_counts(const struct batcher *b, unsigned long long *calls,
-                    unsigned long long *ops)
-{
-    *calls = b->calls;
-    *ops = b->ops;
 }

@@ -58,8 +58,4 @@ int batcher_submit(struct batcher *b, const struct event_keys *k, enum batch_op 
                    const char **argv, const size_t *lens, size_t seats, int *acked,
                    store_cb *cb, void *arg);
 
-/* Calls sent and operations in them, since start (for /metrics). */
-void batcher_counts(const struct batcher *b, unsigned long long *calls,
-                    unsigned long long *ops);
-
 #endif

@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "metrics.h"
 #include "util.h"
 
 #define INPUT_MAX (64 * 1024)    /* read ahead while a request is handled */
@@ -79,7 +80,6 @@ struct conn_server {
     conn_request_cb cb;
     void *arg;
     size_t open;
-    uint64_t refused;
     struct conn *conns;
     struct refused *refused_list; /* lingering refused sockets */
     size_t nrefused;
@@ -105,6 +105,7 @@ static void conn_unlink(struct conn *c)
     if (c->next)
         c->next->prev = c->prev;
     s->open--;
+    metrics_connection(-1);
     c->s = NULL;
 }
 
@@ -716,7 +717,7 @@ int conn_adopt(struct conn_server *s, evutil_socket_t fd, const struct sockaddr 
 
     if (s->open >= s->lim.max_connections) {
         refuse_linger(s, fd);
-        s->refused++;
+        metrics_connection_refused();
         return -1;
     }
     c = calloc(1, sizeof *c);
@@ -738,6 +739,7 @@ int conn_adopt(struct conn_server *s, evutil_socket_t fd, const struct sockaddr 
         c->next->prev = c;
     s->conns = c;
     s->open++;
+    metrics_connection(1);
     return 0;
 fail:
     if (c) {
@@ -848,12 +850,3 @@ void conn_server_free(struct conn_server *s)
     free(s);
 }
 
-size_t conn_server_open(const struct conn_server *s)
-{
-    return s ? s->open : 0;
-}
-
-uint64_t conn_server_refused(const struct conn_server *s)
-{
-    return s ? s->refused : 0;
-}

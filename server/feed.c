@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "conn.h"
+#include "metrics.h"
 #include "util.h"
 #include "validate.h"
 
@@ -135,6 +136,7 @@ static void feed_unlink_client(struct feed_client *c)
         c->next->prev = c->prev;
     f->nclients--;
     f->fs->nclients--;
+    metrics_sse_client(-1);
     c->feed = NULL;
     feed_release(f);
 }
@@ -180,6 +182,7 @@ void feed_client_attach(struct feed_client *c, struct conn *conn)
     f->clients = c;
     f->nclients++;
     f->fs->nclients++;
+    metrics_sse_client(1);
 }
 
 void feed_client_abandon(struct feed_client *c)
@@ -441,11 +444,6 @@ void feeds_destroy(struct feeds *fs)
         feed_destroy(f);
     }
     free(fs);
-}
-
-size_t feeds_clients(const struct feeds *fs)
-{
-    return fs->nclients;
 }
 
 void feeds_send_all(struct feeds *fs, const char *data, size_t len)

@@ -48,8 +48,6 @@ struct feeds_config {
 struct feeds *feeds_create(const struct feeds_config *cfg);
 /* Ends every client's stream (after what is queued) and stops every reader. */
 void feeds_destroy(struct feeds *fs);
-/* Clients attached, over all feeds. */
-size_t feeds_clients(const struct feeds *fs);
 /* Sends data (a comment line, say) to every client of every feed. */
 void feeds_send_all(struct feeds *fs, const char *data, size_t len);
 

@@ -38,6 +38,10 @@ struct state {
     uint64_t refreshes[2];      /* failed, ok */
     uint64_t replication[2];    /* --reserve-wait: unconfirmed, confirmed */
     uint64_t refused[4];
+    int64_t connections;        /* open client connections (gauge) */
+    uint64_t connections_refused;
+    int64_t sse_clients;        /* gauge */
+    uint64_t batches, batch_ops;
 };
 
 /* Each thread counts into its own state (m), the first thread into
@@ -192,6 +196,27 @@ void metrics_redis_refresh(int ok)
     ADD(m->refreshes[ok ? 1 : 0], 1);
 }
 
+void metrics_connection(int delta)
+{
+    ADD(m->connections, delta);
+}
+
+void metrics_connection_refused(void)
+{
+    ADD(m->connections_refused, 1);
+}
+
+void metrics_sse_client(int delta)
+{
+    ADD(m->sse_clients, delta);
+}
+
+void metrics_batch(uint64_t ops)
+{
+    ADD(m->batches, 1);
+    ADD(m->batch_ops, ops);
+}
+
 void metrics_reserve_replication(int confirmed)
 {
     ADD(m->replication[confirmed ? 1 : 0], 1);
@@ -243,8 +268,12 @@ void metrics_render_access_log(struct evbuffer *out, uint64_t dropped)
                              "usher_access_log_dropped_total %llu\n", (unsigned long long)dropped);
 }
 
-void metrics_render_batches(struct evbuffer *out, uint64_t calls, uint64_t ops)
+void metrics_render_batches(struct evbuffer *out)
 {
+    struct state *t = snapshot();
+
+    if (!t)
+        return;
     evbuffer_add_printf(out, "# HELP usher_redis_batches_total Calls of hold_batch: the hold "
                              "operations of one event sent together.\n"
                              "# TYPE usher_redis_batches_total counter\n"
@@ -252,12 +281,16 @@ void metrics_render_batches(struct evbuffer *out, uint64_t calls, uint64_t ops)
                              "# HELP usher_redis_batch_ops_total Hold operations sent in "
                              "those calls.\n# TYPE usher_redis_batch_ops_total counter\n"
                              "usher_redis_batch_ops_total %llu\n",
-                        (unsigned long long)calls, (unsigned long long)ops);
+                        (unsigned long long)t->batches, (unsigned long long)t->batch_ops);
+    free(t);
 }
 
-void metrics_render_connections(struct evbuffer *out, size_t open, uint64_t refused,
-                                int inflight_limit, int retry_after_s)
+void metrics_render_connections(struct evbuffer *out, int inflight_limit, int retry_after_s)
 {
+    struct state *t = snapshot();
+
+    if (!t)
+        return;
     evbuffer_add_printf(out, "# HELP usher_inflight_limit Requests in flight beyond which new "
                              "ones are shed (adapts to latency; 0 = unbounded).\n"
                              "# TYPE usher_inflight_limit gauge\nusher_inflight_limit %d\n"
@@ -268,15 +301,16 @@ void metrics_render_connections(struct evbuffer *out, size_t open, uint64_t refu
                         inflight_limit, retry_after_s);
     evbuffer_add_printf(out, "# HELP usher_http_connections Open client connections.\n"
                              "# TYPE usher_http_connections gauge\n"
-                             "usher_http_connections %zu\n"
+                             "usher_http_connections %lld\n"
                              "# HELP usher_http_connections_refused_total Connections refused "
                              "at --max-connections.\n"
                              "# TYPE usher_http_connections_refused_total counter\n"
                              "usher_http_connections_refused_total %llu\n",
-                        open, (unsigned long long)refused);
+                        (long long)t->connections, (unsigned long long)t->connections_refused);
+    free(t);
 }
 
-void metrics_render(struct evbuffer *out, int redis_up, size_t sse_clients, json_t *events)
+void metrics_render(struct evbuffer *out, int redis_up, json_t *events)
 {
     static const char *const hold_names[HOLD__COUNT] = {
         "created", "extended", "reserved", "released", "expired",
@@ -330,7 +364,8 @@ void metrics_render(struct evbuffer *out, int redis_up, size_t sse_clients, json
         evbuffer_add_printf(out, "usher_requests_refused_total{reason=\"%s\"} %llu\n",
                             refused_reasons[k], (unsigned long long)t->refused[k]);
     evbuffer_add_printf(out, "# HELP usher_sse_clients Live stream clients connected.\n"
-                             "# TYPE usher_sse_clients gauge\nusher_sse_clients %zu\n", sse_clients);
+                             "# TYPE usher_sse_clients gauge\nusher_sse_clients %lld\n",
+                        (long long)t->sse_clients);
 
     evbuffer_add_printf(out, "# HELP usher_redis_script_duration_seconds Redis script calls, "
                              "from send to reply.\n"

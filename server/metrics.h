@@ -48,14 +48,21 @@ void metrics_redis_refresh(int ok);
 /* A reservation answered with --reserve-wait: replicas confirmed it or not. */
 void metrics_reserve_replication(int confirmed);
 
-/* Appends the exposition: the process's series, plus `redis_up`,
- * `sse_clients` and, from `events` ([{"event","counts"}] or NULL), the
- * seats by status per event. */
-void metrics_render(struct evbuffer *out, int redis_up, size_t sse_clients, json_t *events);
-/* Open connections (main and admin listener), those refused, and the
- * shedding's in-flight limit and Retry-After now. */
-void metrics_render_connections(struct evbuffer *out, size_t open, uint64_t refused,
-                                int inflight_limit, int retry_after_s);
+/* Client connections opened (+1) and closed (-1) on any listener, one
+ * refused at --max-connections; a live-stream client joined (+1) or left
+ * (-1); a hold_batch call of `ops` operations sent. */
+void metrics_connection(int delta);
+void metrics_connection_refused(void);
+void metrics_sse_client(int delta);
+void metrics_batch(uint64_t ops);
+
+/* Appends the exposition: the process's series, plus `redis_up` and,
+ * from `events` ([{"event","counts"}] or NULL), the seats by status per
+ * event. */
+void metrics_render(struct evbuffer *out, int redis_up, json_t *events);
+/* Open connections, those refused, and the shedding's in-flight limit and
+ * Retry-After now. */
+void metrics_render_connections(struct evbuffer *out, int inflight_limit, int retry_after_s);
 /* Lines the access log had to drop (the disk could not keep up). */
 void metrics_render_access_log(struct evbuffer *out, uint64_t dropped);
 /* The Redis nodes (one for a single Redis) and the slots mapped. */
@@ -66,6 +73,6 @@ struct metrics_node {
 void metrics_render_redis_nodes(struct evbuffer *out, const struct metrics_node *nodes,
                                 size_t n, unsigned slots_covered);
 /* Calls of hold_batch and the operations in them (batch.h). */
-void metrics_render_batches(struct evbuffer *out, uint64_t calls, uint64_t ops);
+void metrics_render_batches(struct evbuffer *out);
 
 #endif

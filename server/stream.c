@@ -294,7 +294,3 @@ void streams_destroy(struct streams *ss)
     free(ss);
 }
 
-size_t streams_clients(const struct streams *ss)
-{
-    return feeds_clients(ss->feeds);
-}

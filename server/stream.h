@@ -51,6 +51,4 @@ void streams_destroy(struct streams *ss);
  * or starts the event's stream. */
 void streams_route_open(struct req *r);
 
-size_t streams_clients(const struct streams *ss);
-
 #endif
