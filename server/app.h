@@ -17,6 +17,7 @@ struct store;
 struct streams;
 
 struct app {
+    int thread, threads;              /* this loop's index, of --threads */
     struct event_base *base;
     const struct config *cfg;
     const struct router *router;      /* the route table (routes.h) */

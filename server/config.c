@@ -257,6 +257,9 @@ static void print_help(void)
 "  --batch-max N            hold operations of one event sent to Redis in one\n"
 "                           call, at most; 1 = each alone (env\n"
 "                           USHER_BATCH_MAX, default 64)\n"
+"  --threads N              event loops, each its own Redis connections; the\n"
+"                           kernel spreads connections over them (env\n"
+"                           USHER_THREADS, default 1, at most 64)\n"
 "  --reserve-wait N:MS      after a call that sells seats, WAIT until N\n"
 "                           replicas have its writes or MS passed; the sale\n"
 "                           stands either way, the answer says whether it was\n"
@@ -317,6 +320,7 @@ static int apply(struct config *c, int opt, const char *v)
     case 'L': return parse_ms(v, 0, &c->shed_latency_ms);
     case 'B': return parse_count(v, 1, 256, &c->batch_max);
     case 'W': return parse_reserve_wait(c, v);
+    case 'N': return parse_count(v, 1, 64, &c->threads);
     case 'j': {
         char *end;
         long n = strtol(v, &end, 10);
@@ -359,6 +363,7 @@ int config_load(struct config *c, int argc, char **argv, char *err, int errlen)
         {"shed-latency", required_argument, NULL, 'L'},
         {"batch-max", required_argument, NULL, 'B'},
         {"reserve-wait", required_argument, NULL, 'W'},
+        {"threads", required_argument, NULL, 'N'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -372,7 +377,7 @@ int config_load(struct config *c, int argc, char **argv, char *err, int errlen)
         {'K', "USHER_KEY_RATE"}, {'F', "USHER_MAX_INFLIGHT"}, {'T', "USHER_IDLE_TIMEOUT"},
         {'C', "USHER_MAX_CONNECTIONS"}, {'L', "USHER_SHED_LATENCY"},
         {'P', "USHER_TRUSTED_PROXIES"}, {'B', "USHER_BATCH_MAX"},
-        {'W', "USHER_RESERVE_WAIT"},
+        {'W', "USHER_RESERVE_WAIT"}, {'N', "USHER_THREADS"},
     };
     size_t i;
     int opt;
@@ -390,6 +395,7 @@ int config_load(struct config *c, int argc, char **argv, char *err, int errlen)
     c->max_connections = 16384;
     c->shed_latency_ms = 5;
     c->batch_max = 64;
+    c->threads = 1;
     c->keys_list = getenv("USHER_KEYS");
     for (i = 0; i < sizeof envs / sizeof envs[0]; i++) {
         const char *v = getenv(envs[i].env);

@@ -25,6 +25,7 @@ struct config {
     int sweep_interval_ms;   /* period of the expired-hold sweep */
     int journal_max;         /* change journal entries kept per event (about) */
     int batch_max;           /* hold operations per Redis call, at most (batch.h) */
+    int threads;             /* event loops (--threads) */
     int reserve_wait_n;      /* WAIT for this many replicas after a sale; 0 = off */
     int reserve_wait_ms;     /* ... at most this long (below redis_timeout_ms) */
     int sse_heartbeat_ms;    /* comment line to every stream client this often */

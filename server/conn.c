@@ -816,7 +816,8 @@ struct conn_server *conn_listen(struct event_base *base, const char *host, int p
     }
     s->resume = evtimer_new(base, on_resume, s);
     s->lev = evconnlistener_new_bind(base, on_accept, s,
-                                     LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
+                                     LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC |
+                                         (lim->share_port ? LEV_OPT_REUSEABLE_PORT : 0),
                                      -1, ai->ai_addr, (int)ai->ai_addrlen);
     freeaddrinfo(ai);
     if (!s->resume || !s->lev) {

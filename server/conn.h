@@ -37,6 +37,8 @@ struct conn_limits {
     size_t max_connections;   /* beyond it new connections get a canned 503 */
     struct wire_limits body;  /* how long a body may be (wire.h) */
     int idle_timeout_s;       /* silence, or a request still incomplete after it */
+    int share_port;           /* SO_REUSEPORT: one listener per thread, the
+                               * kernel spreads connections over them */
 };
 
 /* Listens on host:port (a name is resolved here, at start). NULL (reason

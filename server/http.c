@@ -369,7 +369,9 @@ int http_start(struct app *app)
 {
     const struct config *c = app->cfg;
     struct conn_limits lim = {
-        .max_connections = (size_t)c->max_connections,
+        /* each thread its share, on one port the kernel spreads */
+        .max_connections = (size_t)(c->max_connections / (app->threads > 1 ? app->threads : 1)),
+        .share_port = app->threads > 1,
         /* each route's own limit, applied at the head */
         .body = {.max_body = ROUTER_BODY_SMALL, .large_body_max = large_body_max, .arg = app},
         .idle_timeout_s = c->idle_timeout_s,
@@ -379,7 +381,7 @@ int http_start(struct app *app)
                             dispatch_main, app);
     if (!app->http)
         return -1;
-    if (c->admin_host[0]) {
+    if (c->admin_host[0] && app->thread == 0) {
         lim.body.max_body = 0;
         lim.body.large_body_max = NULL;
         app->admin_http = conn_listen(app->base, c->admin_host, c->admin_port, &lim,

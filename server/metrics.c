@@ -342,6 +342,16 @@ void metrics_render(struct evbuffer *out, int redis_up, json_t *events)
                     "usher_http_requests_total{route=\"unmatched\",method=\"%s\",code=\"%d\"} %llu\n",
                     methods[k], c, (unsigned long long)t->unmatched_by_method_code[k][c]);
 
+    evbuffer_add_printf(out, "# HELP usher_thread_requests_total HTTP requests answered, by "
+                             "event loop (--threads): how evenly the kernel spreads them.\n"
+                             "# TYPE usher_thread_requests_total counter\n");
+    for (i = 0; i < nstates; i++) {
+        uint64_t sum = 0;
+        for (r = 0; r <= MAX_ROUTES; r++)
+            sum += __atomic_load_n(&states[i]->duration[r].count, __ATOMIC_RELAXED);
+        evbuffer_add_printf(out, "usher_thread_requests_total{thread=\"%zu\"} %llu\n", i,
+                            (unsigned long long)sum);
+    }
     evbuffer_add_printf(out, "# HELP usher_http_request_duration_seconds Time from dispatch to "
                              "answer, by route template.\n"
                              "# TYPE usher_http_request_duration_seconds histogram\n");

@@ -433,6 +433,10 @@ class RedisCluster:
         self.procs = {}
 
 
+# USHER_USHERD_FLAGS: more flags for every usherd a suite starts (ctest's
+# integration_*_threads entries: "--threads 2").
+EXTRA_FLAGS = os.environ.get("USHER_USHERD_FLAGS", "").split()
+
 # USHER_CLUSTER=1 runs a suite's stacks on a 3-primary Redis Cluster
 # instead of one redis-server (ctest's integration_*_cluster entries).
 CLUSTER = os.environ.get("USHER_CLUSTER") == "1"
@@ -485,7 +489,7 @@ class Stack:
         cluster: None (USHER_CLUSTER decides), or (primaries, replicas) for
         a Redis Cluster instead of one redis-server."""
         self.args = args
-        self.usherd_flags = list(usherd_flags)
+        self.usherd_flags = EXTRA_FLAGS + list(usherd_flags)
         self.redis_conf = redis_conf
         self.redis_auth = redis_auth
         self.dir = tempfile.mkdtemp(prefix="usher-test-")
