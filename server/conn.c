@@ -851,3 +851,7 @@ void conn_server_free(struct conn_server *s)
     free(s);
 }
 
+size_t conn_server_open(const struct conn_server *s)
+{
+    return s ? s->open : 0;
+}

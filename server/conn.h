@@ -56,6 +56,9 @@ void conn_server_free(struct conn_server *s);
 int conn_adopt(struct conn_server *s, evutil_socket_t fd, const struct sockaddr *sa,
                int salen);
 
+/* Connections of s open now (the fuzzer runs the loop until none is). */
+size_t conn_server_open(const struct conn_server *s);
+
 
 /* The value of request header `name` (case-insensitive), or NULL. */
 const char *conn_header(const struct conn *c, const char *name);

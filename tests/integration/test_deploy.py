@@ -103,7 +103,53 @@ def dockerfile_stages():
     return stages
 
 
+def build_stage(work):
+    """The Dockerfile's build stage outside Docker: its COPY list into an
+    empty directory `work`, then its cmake steps. Returns the usherd it
+    built, or raises AssertionError with the build's output."""
+    _, steps = dockerfile_stages()[0]
+    for s in steps:
+        if s.startswith("COPY "):
+            src, dst = s.split()[1], s.split()[2]
+            target = os.path.join(work, dst if dst not in ("./", ".") else src)
+            full = os.path.join(ROOT, src)
+            if os.path.isdir(full):
+                shutil.copytree(full, target, ignore=shutil.ignore_patterns("build*"))
+            else:
+                shutil.copy(full, target)
+    run = [s[4:] for s in steps if s.startswith("RUN cmake")]
+    assert len(run) == 1, run
+    cmd = run[0].replace('"$(nproc)"', str(os.cpu_count() or 2))
+    out = subprocess.run(["bash", "-c", cmd], cwd=work, capture_output=True, text=True,
+                         timeout=900)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    return os.path.join(work, "build", "usherd")
+
+
 class Dockerfile(unittest.TestCase):
+    """The image as its Dockerfile makes it: the build stage run from only
+    what it copies (a path the build needs and the stage does not copy
+    fails here), and that binary's libraries against the runtime stage's
+    packages (the suite's own usherd may be a sanitizer build)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.work = tempfile.mkdtemp(prefix="usher-docker-")
+        try:
+            cls.usherd = build_stage(cls.work)
+        except BaseException:
+            shutil.rmtree(cls.work, ignore_errors=True)
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.work, ignore_errors=True)
+
+    def test_build_stage_builds_from_what_it_copies(self):
+        self.assertTrue(os.access(self.usherd, os.X_OK))
+        run = subprocess.run([self.usherd, "--version"], capture_output=True, text=True)
+        self.assertEqual(run.returncode, 0, run.stderr)
+
     def test_runtime_packages_are_the_binarys_libraries(self):
         base, steps = dockerfile_stages()[-1]
         self.assertTrue(base.startswith("debian:bookworm-slim"), base)
@@ -112,7 +158,7 @@ class Dockerfile(unittest.TestCase):
         listed = {w for w in installs[0].split("apt-get install", 1)[1].split("&&")[0].split()
                   if not w.startswith("-")}
         needed = set()
-        ldd = subprocess.run(["ldd", ARGS.usherd], capture_output=True, text=True).stdout
+        ldd = subprocess.run(["ldd", self.usherd], capture_output=True, text=True).stdout
         for lib in re.findall(r"=> (/\S+)", ldd):
             owner = None
             for path in (os.path.realpath(lib), lib):
@@ -134,32 +180,6 @@ class Dockerfile(unittest.TestCase):
         sc = dep["spec"]["template"]["spec"]["securityContext"]
         self.assertEqual((sc["runAsUser"], sc["runAsGroup"]), (10001, 10001))
         self.assertTrue(sc["runAsNonRoot"])
-
-    def test_build_stage_builds_from_what_it_copies(self):
-        """The build stage's COPY list and cmake steps, run outside Docker
-        in an empty directory: a path the build needs and the stage does
-        not copy fails here."""
-        _, steps = dockerfile_stages()[0]
-        work = tempfile.mkdtemp(prefix="usher-docker-")
-        try:
-            for s in steps:
-                if s.startswith("COPY "):
-                    src, dst = s.split()[1], s.split()[2]
-                    target = os.path.join(work, dst if dst not in ("./", ".") else src)
-                    full = os.path.join(ROOT, src)
-                    if os.path.isdir(full):
-                        shutil.copytree(full, target, ignore=shutil.ignore_patterns("build*"))
-                    else:
-                        shutil.copy(full, target)
-            run = [s[4:] for s in steps if s.startswith("RUN cmake")]
-            self.assertEqual(len(run), 1)
-            cmd = run[0].replace('"$(nproc)"', str(os.cpu_count() or 2))
-            out = subprocess.run(["bash", "-c", cmd], cwd=work, capture_output=True, text=True,
-                                 timeout=900)
-            self.assertEqual(out.returncode, 0, out.stdout[-3000:] + out.stderr[-3000:])
-            self.assertTrue(os.access(os.path.join(work, "build", "usherd"), os.X_OK))
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
 
 
 def nginx_config(dirname, listen, upstreams, bind):
