@@ -63,8 +63,7 @@ static void on_metrics_events(struct req *r, json_t *events)
     }
     metrics_render(out, store_ready(r->app->store), events);
     render_nodes(out, r->app->store);
-    metrics_render_connections(out, r->app->guard ? guard_inflight_limit(r->app->guard) : 0,
-                               r->app->guard ? guard_retry_after(r->app->guard) : 1);
+    metrics_render_connections(out, r->app->guard ? guard_retry_after(r->app->guard) : 1);
     if (r->app->access_log)
         metrics_render_access_log(out, accesslog_dropped(r->app->access_log));
     metrics_render_batches(out);

@@ -35,8 +35,10 @@ static void req_account(struct req *r, int status, size_t bytes)
     uint64_t us = util_now_us() - r->t0_us;
 
     metrics_http(r->m.route, r->method, status, us);
-    if (r->admitted)
+    if (r->admitted) {
         guard_observe(r->app->guard, us, r->t0_us + us);
+        metrics_inflight_limit(guard_inflight_limit(r->app->guard));
+    }
     if (r->app->access_log) {
         char client[80];
         /* the port only when the address is the TCP peer's */

@@ -141,6 +141,7 @@ static int worker_open(struct worker *w, const struct config *cfg,
             gc.key_burst = 1;
         if (!(app->guard = guard_create(&gc, err, errlen)))
             return -1;
+        metrics_inflight_limit(guard_inflight_limit(app->guard));
     }
     if (http_start(app) < 0)
         return -1;

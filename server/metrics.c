@@ -41,6 +41,7 @@ struct state {
     int64_t connections;        /* open client connections (gauge) */
     uint64_t connections_refused;
     int64_t sse_clients;        /* gauge */
+    int64_t inflight_limit;     /* this thread's shedding limit now (gauge) */
     uint64_t batches, batch_ops;
 };
 
@@ -206,6 +207,11 @@ void metrics_connection_refused(void)
     ADD(m->connections_refused, 1);
 }
 
+void metrics_inflight_limit(int limit)
+{
+    __atomic_store_n(&m->inflight_limit, (int64_t)limit, __ATOMIC_RELAXED);
+}
+
 void metrics_sse_client(int delta)
 {
     ADD(m->sse_clients, delta);
@@ -285,7 +291,7 @@ void metrics_render_batches(struct evbuffer *out)
     free(t);
 }
 
-void metrics_render_connections(struct evbuffer *out, int inflight_limit, int retry_after_s)
+void metrics_render_connections(struct evbuffer *out, int retry_after_s)
 {
     struct state *t = snapshot();
 
@@ -293,12 +299,12 @@ void metrics_render_connections(struct evbuffer *out, int inflight_limit, int re
         return;
     evbuffer_add_printf(out, "# HELP usher_inflight_limit Requests in flight beyond which new "
                              "ones are shed (adapts to latency; 0 = unbounded).\n"
-                             "# TYPE usher_inflight_limit gauge\nusher_inflight_limit %d\n"
+                             "# TYPE usher_inflight_limit gauge\nusher_inflight_limit %lld\n"
                              "# HELP usher_shed_retry_after_seconds The Retry-After that shed "
                              "requests get now (grows while most are shed).\n"
                              "# TYPE usher_shed_retry_after_seconds gauge\n"
                              "usher_shed_retry_after_seconds %d\n",
-                        inflight_limit, retry_after_s);
+                        (long long)t->inflight_limit, retry_after_s);
     evbuffer_add_printf(out, "# HELP usher_http_connections Open client connections.\n"
                              "# TYPE usher_http_connections gauge\n"
                              "usher_http_connections %lld\n"

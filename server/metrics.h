@@ -54,15 +54,17 @@ void metrics_reserve_replication(int confirmed);
 void metrics_connection(int delta);
 void metrics_connection_refused(void);
 void metrics_sse_client(int delta);
+/* This thread's in-flight limit now (guard.h): /metrics shows the sum. */
+void metrics_inflight_limit(int limit);
 void metrics_batch(uint64_t ops);
 
 /* Appends the exposition: the process's series, plus `redis_up` and,
  * from `events` ([{"event","counts"}] or NULL), the seats by status per
  * event. */
 void metrics_render(struct evbuffer *out, int redis_up, json_t *events);
-/* Open connections, those refused, and the shedding's in-flight limit and
- * Retry-After now. */
-void metrics_render_connections(struct evbuffer *out, int inflight_limit, int retry_after_s);
+/* Open connections, those refused, the shedding's in-flight limit (summed
+ * over threads) and the Retry-After the answering thread gives now. */
+void metrics_render_connections(struct evbuffer *out, int retry_after_s);
 /* Lines the access log had to drop (the disk could not keep up). */
 void metrics_render_access_log(struct evbuffer *out, uint64_t dropped);
 /* The Redis nodes (one for a single Redis) and the slots mapped. */

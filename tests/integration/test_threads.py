@@ -34,6 +34,8 @@ class Threads(unittest.TestCase):
         self.assertEqual(code, 0, "usherd did not exit cleanly on SIGTERM")
 
     def test_both_loops_serve_and_metrics_sum(self):
+        # --max-inflight 512 (the default) is split 256 + 256 and shown summed
+        self.assertIn("\nusher_inflight_limit 512\n", scrape(self.stack.http_port))
         c = self.stack.client()
         st, b, _ = c.request("PUT", "/v1/events/t", harness.theatre(sections=1, rows=4, seats=10))
         self.assertEqual(st, 201, b)
