@@ -81,6 +81,19 @@ static void op_answer(struct op *o, enum store_status st, const redisReply *repl
     cb(arg, st, reply);
 }
 
+/* Answers the first n operations waiting on q (n < 0: all of them) with
+ * st and no reply, as a call that failed whole would. */
+static void queue_fail(struct queue *q, int n, enum store_status st)
+{
+    while (q->head && n-- != 0) {
+        struct op *o = q->head;
+        q->head = o->next;
+        op_answer(o, st, NULL, -2);
+    }
+    if (!q->head)
+        q->tail = NULL;
+}
+
 /* The queue is idle: out of the table. */
 static void queue_release(struct queue *q)
 {
@@ -132,12 +145,7 @@ static void on_batch(void *arg, enum store_status st, const redisReply *reply)
          * behind it meanwhile has waited that long already, and its own
          * call would wait again. Answered the same now, so that no request
          * waits past about one deadline. */
-        while (q->head) {
-            o = q->head;
-            q->head = o->next;
-            op_answer(o, st, NULL, -2);
-        }
-        q->tail = NULL;
+        queue_fail(q, -1, st);
     }
     if (q->head)
         queue_schedule(q);
@@ -174,13 +182,7 @@ static void queue_send(struct queue *q)
         free(lens);
         free(s);
         /* out of memory: these operations fail alone, the rest waits */
-        while (q->head && n-- > 0) {
-            o = q->head;
-            q->head = o->next;
-            op_answer(o, STORE_DOWN, NULL, -2);
-        }
-        if (!q->head)
-            q->tail = NULL;
+        queue_fail(q, n, STORE_DOWN);
         if (q->head)
             queue_schedule(q);
         else
@@ -328,11 +330,7 @@ void batcher_destroy(struct batcher *b)
             struct queue *q = b->table[i];
             USHER_ASSERT(!q->out);      /* the store went first and answered it */
             b->table[i] = q->next;
-            while (q->head) {
-                struct op *o = q->head;
-                q->head = o->next;
-                op_answer(o, STORE_DOWN, NULL, -2);
-            }
+            queue_fail(q, -1, STORE_DOWN);
             free(q);
         }
     }
