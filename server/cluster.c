@@ -69,8 +69,7 @@ static int usable_host(const redisReply *r)
            !(r->len == 1 && r->str[0] == '?');
 }
 
-/* "host:port" into out, the host in brackets when it has a ':'. */
-static int put_addr(char *out, const char *host, size_t hostlen, long port)
+int cluster_join_addr(char *out, const char *host, size_t hostlen, long port)
 {
     int n = memchr(host, ':', hostlen)
                 ? snprintf(out, CLUSTER_ADDR_MAX, "[%.*s]:%ld", (int)hostlen, host, port)
@@ -123,8 +122,8 @@ static int shard_primary(const redisReply *nodes, const char *asked_host, char *
         if (!port || port_of(port) < 0)
             return -1;
         if (usable_host(host))
-            return put_addr(out, host->str, host->len, port_of(port));
-        return put_addr(out, asked_host, strlen(asked_host), port_of(port));
+            return cluster_join_addr(out, host->str, host->len, port_of(port));
+        return cluster_join_addr(out, asked_host, strlen(asked_host), port_of(port));
     }
     return -1;
 }
@@ -178,8 +177,8 @@ int cluster_parse_slots(const redisReply *r, const char *asked_host,
         out[n].first = (unsigned)a;
         out[n].last = (unsigned)b;
         if (usable_host(node->element[0])
-                ? put_addr(out[n].addr, node->element[0]->str, node->element[0]->len, port)
-                : put_addr(out[n].addr, asked_host, strlen(asked_host), port))
+                ? cluster_join_addr(out[n].addr, node->element[0]->str, node->element[0]->len, port)
+                : cluster_join_addr(out[n].addr, asked_host, strlen(asked_host), port))
             return -1;
         n++;
     }

@@ -58,6 +58,11 @@ enum cluster_error {
 enum cluster_error cluster_parse_error(const char *str, size_t len, unsigned *slot,
                                        char *addr, size_t addrlen);
 
+/* "host:port" into out (CLUSTER_ADDR_MAX bytes), the host in brackets
+ * when it has a ':' (IPv6), as cluster_split_addr reads it. 0, or -1 when
+ * it does not fit. */
+int cluster_join_addr(char *out, const char *host, size_t hostlen, long port);
+
 /* Splits "host:port" (the port after the last ':'; "[v6]:port" too) into
  * host and port. 0 or -1. */
 int cluster_split_addr(const char *addr, char *host, size_t hostlen, int *port);

@@ -99,17 +99,16 @@ static struct event_base *base_create(void)
     return base;
 }
 
-/* Builds thread w's loop and what it serves (on that thread: its
- * counters go to its own metrics state). 0, or -1 (reason logged). */
-static int worker_open(struct worker *w, const struct config *cfg,
-                       struct accesslog *access_log, char *err, size_t errlen)
+/* Builds thread w's loop and what it serves, from w->app's thread,
+ * threads, cfg and access_log (set by main), on that thread (its counters
+ * go to its own metrics state). 0, or -1 (reason in err, or logged). */
+static int worker_open(struct worker *w, char *err, size_t errlen)
 {
     struct app *app = &w->app;
+    const struct config *cfg = app->cfg;
     int n = app->threads;
 
-    app->cfg = cfg;
     app->router = routes_get();
-    app->access_log = access_log;
     if (!(app->base = base_create()))
         return -1;
     w->sc = (struct store_config){
@@ -189,7 +188,7 @@ static void *worker_main(void *arg)
     int ok;
 
     metrics_thread_use((size_t)w->app.thread);
-    ok = worker_open(w, w->app.cfg, w->app.access_log, err, sizeof err) == 0;
+    ok = worker_open(w, err, sizeof err) == 0;
     if (!ok && err[0])
         util_log("error", "thread %d: %s", w->app.thread, err);
     pthread_mutex_lock(&start_lock);
@@ -246,7 +245,7 @@ int main(int argc, char **argv)
             spawned = i;
     }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (worker_open(&workers[0], &cfg, access_log, err, sizeof err) < 0) {
+    if (worker_open(&workers[0], err, sizeof err) < 0) {
         if (err[0]) {
             util_log("error", "%s", err);
             rc = 2;

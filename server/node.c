@@ -7,6 +7,7 @@
 
 #include <hiredis/adapters/libevent.h>
 
+#include "cluster.h"
 #include "metrics.h"
 #include "util.h"
 
@@ -23,7 +24,7 @@ struct node {
     int db;
     int no_scripts;
     int setup_ms;
-    char addr[300];
+    char addr[CLUSTER_ADDR_MAX];
     node_lost_cb *lost;
     void *owner;
     redisAsyncContext *ac;    /* NULL while disconnected */
@@ -314,10 +315,8 @@ struct node *node_create(struct event_base *base, const struct node_config *cfg,
     n->setup_ms = cfg->setup_ms > 0 ? cfg->setup_ms : 2000;
     if (n->unix_path[0])
         snprintf(n->addr, sizeof n->addr, "%s", n->unix_path);
-    else if (strchr(n->host, ':'))
-        snprintf(n->addr, sizeof n->addr, "[%s]:%d", n->host, n->port);
     else
-        snprintf(n->addr, sizeof n->addr, "%s:%d", n->host, n->port);
+        cluster_join_addr(n->addr, n->host, strlen(n->host), n->port);
     n->lost = lost;
     n->owner = owner;
     n->backoff_ms = BACKOFF_MIN_MS;

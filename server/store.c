@@ -48,7 +48,6 @@ struct store {
     struct event_base *base;
     struct node_config ncfg;   /* for nodes the map names; host/port vary */
     char user[128], pass[256], unix_path[256];
-    int no_scripts;
     int timeout_ms;
     const struct timeval *timeout;   /* a libevent common timeout */
     int cluster;
@@ -387,8 +386,6 @@ static int lost_library(const struct node *n, const redisReply *r)
                              : strncmp(r->str, "NOSCRIPT", 8) == 0;
 }
 
-static void on_reply(redisAsyncContext *ac, void *r, void *priv);
-
 /* The script of c ran and answered `reply` on node n: keeps the reply and
  * sends the WAIT on the same connection. 1 when it is out. */
 static int call_wait(struct call *c, struct node *n, const redisReply *reply)
@@ -706,8 +703,7 @@ static int add_seeds(struct store *s, const char *list)
             util_log("error", "cannot use redis cluster seed %s", item);
             return -1;
         }
-        snprintf(addr, sizeof addr, strchr(num, ':') ? "[%s]:%d" : "%s:%d", num, port);
-        if (!node_at(s, addr))
+        if (cluster_join_addr(addr, num, strlen(num), port) < 0 || !node_at(s, addr))
             return -1;
         p += n + (comma ? 1 : 0);
     }
@@ -724,7 +720,6 @@ struct store *store_create(struct event_base *base, const struct store_config *c
         return NULL;
     s->base = base;
     s->cluster = cfg->cluster;
-    s->no_scripts = cfg->no_scripts;
     s->timeout_ms = cfg->timeout_ms;
     snprintf(s->user, sizeof s->user, "%s", cfg->user ? cfg->user : "");
     snprintf(s->pass, sizeof s->pass, "%s", cfg->pass ? cfg->pass : "");
