@@ -11,6 +11,7 @@
 #include "layouts.h"
 #include "query.h"
 #include "replies.h"
+#include "seatmap.h"
 #include "util.h"
 
 #define ADMIN_SEATS_MAX 5000
@@ -21,6 +22,7 @@ struct seat_filter {
     char section[ID_MAX + 1];   /* "" = all */
     char status;                /* 0 = all, else a status byte */
     struct layout *layout;      /* the cached layout the read named, or NULL */
+    char *lines;                /* the reply's layout expanded, when not cached */
 };
 
 static void seat_filter_free(void *p)
@@ -28,25 +30,33 @@ static void seat_filter_free(void *p)
     struct seat_filter *f = p;
 
     layouts_release(f->layout);
+    free(f->lines);
     free(f);
 }
 
-/* The layout to list: the cached one when event_read left it out because
- * the read named its id, else the reply's, cached for the next read. */
-static void seats_layout(struct req *r, struct seat_filter *f, const struct event_view *v,
-                         const char **data, size_t *len)
+/* The layout to list, one line per seat: the cached one when event_read
+ * left it out because the read named its id, else the reply's, expanded
+ * (seatmap_layout_expand) and cached for the next read. -1 when the
+ * reply's layout is malformed or memory ran out. */
+static int seats_layout(struct req *r, struct seat_filter *f, const struct event_view *v,
+                        const char **data, size_t *len)
 {
     if (f->layout && v->layout_id.len && v->layout.len == 0 &&
         strcmp(f->layout->id, v->layout_id.s) == 0) {
         *data = f->layout->data;
         *len = f->layout->len;
-        return;
+        return 0;
     }
-    *data = v->layout.s;
-    *len = v->layout.len;
     layouts_release(f->layout);
-    f->layout = v->layout_id.len ? layouts_put(r->app->layouts, r->event, v->layout_id.s,
-                                               v->layout.s, v->layout.len) : NULL;
+    f->layout = NULL;
+    if (seatmap_layout_expand(v->layout.s, v->layout.len, &f->lines, len) < 0)
+        return -1;
+    *data = f->lines ? f->lines : v->layout.s;
+    if (!f->lines)
+        *len = v->layout.len;
+    if (v->layout_id.len)
+        f->layout = layouts_put(r->app->layouts, r->event, v->layout_id.s, *data, *len);
+    return 0;
 }
 
 static const char *status_name(char c)
@@ -101,7 +111,10 @@ static void on_seats_list(void *arg, enum store_status st, const redisReply *rep
         return;
     }
     status = ev.status;
-    seats_layout(r, f, &ev, &ldata, &llen);
+    if (seats_layout(r, f, &ev, &ldata, &llen) < 0) {
+        http_reply_error(r, ERR_INTERNAL, NULL, NULL);
+        return;
+    }
     want = section_index(ev.sections, f->section);
     /* Written straight into one reserved extent, no printf: a 120,000-seat
      * map is 8 MB, and formatting it seat by seat held the event loop for

@@ -1,8 +1,9 @@
 /* layouts — a bounded cache of seat-map layouts (the `layout` string of
- * lua/README.md: one line per seat, about 60 bytes), so that a seat map
- * read brings only the statuses (one byte a seat) from Redis. For a
- * 120,000-seat map, returning the 5.5 MB layout through event_read held
- * Redis for 12-14 ms per read, every other client waiting.
+ * lua/README.md, expanded to one line per seat by seatmap_layout_expand:
+ * about 60 bytes a seat), so that a seat map read brings only the
+ * statuses (one byte a seat) from Redis. For a 120,000-seat map,
+ * returning the layout through event_read held Redis for 12-14 ms per
+ * read (5.5 MB, before it was stored compact), every other client waiting.
  *
  * A layout never changes under one layout id (the token of the PUT that
  * staged it), and event_read sends the layout only to a caller that does

@@ -84,12 +84,11 @@ static int add_extra(struct parse *ps, json_t *seat, const char *where)
     return 0;
 }
 
-/* Adds one seat: its id to ids, its line to the layout. */
-static int add_seat(struct parse *ps, size_t sidx, const char *sec, const char *row,
-                    const char *id, size_t idlen, json_t *extra, const char *where)
+/* Adds one seat: its id to ids and, unless it is one of a range (whose
+ * line the row wrote), its line to the layout: the id and its extras. */
+static int add_seat(struct parse *ps, const char *id, size_t idlen, json_t *extra,
+                    const char *where)
 {
-    char head[32];
-
     if (ps->m->nseats >= SEATMAP_MAX_SEATS)
         return validate_fail(ps->e, ERR_TOO_MANY_SEATS,
                     "An event may have at most %d seats.", SEATMAP_MAX_SEATS);
@@ -107,17 +106,32 @@ static int add_seat(struct parse *ps, size_t sidx, const char *sec, const char *
     ps->offsets[ps->m->nseats++] = ps->ids.len;
     buf_add(&ps->ids, id, idlen);
     buf_add(&ps->ids, "", 1);
-    snprintf(head, sizeof head, "%zu\t\"id\":\"", sidx);
-    buf_str(&ps->layout, head);
+    if (!extra)
+        return 0;
     buf_add(&ps->layout, id, idlen);
-    buf_str(&ps->layout, "\",\"section\":\"");
+    if (add_extra(ps, extra, where) < 0)
+        return -1;
+    buf_str(&ps->layout, "\n");
+    return 0;
+}
+
+/* Starts a row in the layout: TAB section index TAB its seats' shared
+ * tail ("section", "row", and a range row's extras) LF. */
+static int add_row(struct parse *ps, size_t sidx, const char *sec, const char *row,
+                   json_t *range_row, const char *where)
+{
+    char head[32];
+
+    snprintf(head, sizeof head, "\t%zu\t", sidx);
+    buf_str(&ps->layout, head);
+    buf_str(&ps->layout, "\"section\":\"");
     buf_str(&ps->layout, sec);
     buf_str(&ps->layout, "\",\"row\":\"");
     buf_str(&ps->layout, row);
     buf_str(&ps->layout, "\"");
-    if (extra && add_extra(ps, extra, where) < 0)
+    if (range_row && add_extra(ps, range_row, where) < 0)
         return -1;
-    buf_str(&ps->layout, "}\n");
+    buf_str(&ps->layout, "\n");
     return 0;
 }
 
@@ -143,8 +157,11 @@ static int parse_row(struct parse *ps, size_t sidx, const char *sec, json_t *row
     if (!seats == !range)
         return validate_fail(ps->e, ERR_INVALID_REQUEST,
                     "%s must have exactly one of \"seats\" or \"range\".", where);
+    if (add_row(ps, sidx, sec, rid, range ? row : NULL, where) < 0)
+        return -1;
     if (range) {
         json_int_t from = 0, to = 0, n;
+        char line[200];
         if (!json_is_object(range))
             return validate_fail(ps->e, ERR_INVALID_REQUEST, "%s.range must be an object.", where);
         if (validate_keys(range, range_keys, ps->e) < 0 ||
@@ -156,9 +173,12 @@ static int parse_row(struct parse *ps, size_t sidx, const char *sec, json_t *row
         for (n = from; n <= to; n++) {
             char id[160];
             int len = snprintf(id, sizeof id, "%s-%s-%lld", sec, rid, (long long)n);
-            if (add_seat(ps, sidx, sec, rid, id, (size_t)len, row, where) < 0)
+            if (add_seat(ps, id, (size_t)len, NULL, where) < 0)
                 return -1;
         }
+        snprintf(line, sizeof line, "*%s-%s-\t%lld\t%lld\n", sec, rid, (long long)from,
+                 (long long)to);
+        buf_str(&ps->layout, line);
         return 0;
     }
     if (!json_is_array(seats))
@@ -173,7 +193,7 @@ static int parse_row(struct parse *ps, size_t sidx, const char *sec, json_t *row
         if (json_object_get(row, "category") && !json_object_get(v, "category"))
             return validate_fail(ps->e, ERR_INVALID_REQUEST,
                         "%s: a row's \"category\" applies to range rows only.", where);
-        if (add_seat(ps, sidx, sec, rid, sid, strlen(sid), v, where) < 0)
+        if (add_seat(ps, sid, strlen(sid), v, where) < 0)
             return -1;
     }
     return 0;
@@ -326,4 +346,79 @@ void seatmap_deinit(struct seatmap *m)
     free(m->sections_json);
     free(m->layout);
     memset(m, 0, sizeof *m);
+}
+
+/* Appends n ids' lines of one row: sidx TAB "id":"<id>",<tail><extra>} LF. */
+static void expand_seat(struct buf *b, const char *sidx, size_t sidx_len, const char *id,
+                        size_t idlen, const char *tail, size_t tail_len, const char *extra,
+                        size_t extra_len)
+{
+    buf_add(b, sidx, sidx_len);
+    buf_add(b, "\t\"id\":\"", 7);
+    buf_add(b, id, idlen);
+    buf_add(b, "\",", 2);
+    buf_add(b, tail, tail_len);
+    buf_add(b, extra, extra_len);
+    buf_add(b, "}\n", 2);
+}
+
+int seatmap_layout_expand(const char *s, size_t n, char **out, size_t *out_len)
+{
+    const char *p = s, *end = s + n, *sidx = NULL, *tail = NULL;
+    size_t sidx_len = 0, tail_len = 0;
+    struct buf b = {0};
+
+    *out = NULL;
+    *out_len = 0;
+    if (n == 0 || s[0] != '\t')
+        return 0;                        /* already lines (an older usherd's) */
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (!nl)
+            goto bad;
+        if (*p == '\t') {                /* a row: TAB sidx TAB tail */
+            const char *t = memchr(p + 1, '\t', (size_t)(nl - p - 1));
+            if (!t)
+                goto bad;
+            sidx = p + 1;
+            sidx_len = (size_t)(t - sidx);
+            tail = t + 1;
+            tail_len = (size_t)(nl - tail);
+        } else if (!tail) {
+            goto bad;
+        } else if (*p == '*') {          /* a range: *prefix TAB from TAB to */
+            const char *t1 = memchr(p, '\t', (size_t)(nl - p));
+            char *e1, *e2, id[200];
+            long long from, to;
+            if (!t1 || (size_t)(t1 - p - 1) > sizeof id - 24)
+                goto bad;
+            from = strtoll(t1 + 1, &e1, 10);
+            if (*e1 != '\t')
+                goto bad;
+            to = strtoll(e1 + 1, &e2, 10);
+            if (e2 != nl || to < from || to - from >= SEATMAP_MAX_SEATS)
+                goto bad;
+            memcpy(id, p + 1, (size_t)(t1 - p - 1));
+            for (long long k = from; k <= to; k++) {
+                int len = (int)(t1 - p - 1);
+                len += snprintf(id + len, sizeof id - (size_t)len, "%lld", k);
+                expand_seat(&b, sidx, sidx_len, id, (size_t)len, tail, tail_len, "", 0);
+            }
+        } else {                         /* a seat: id, then its extras from ',' */
+            const char *c = memchr(p, ',', (size_t)(nl - p));
+            if (!c)
+                c = nl;
+            expand_seat(&b, sidx, sidx_len, p, (size_t)(c - p), tail, tail_len, c,
+                        (size_t)(nl - c));
+        }
+        p = nl + 1;
+    }
+    if (b.failed)
+        goto bad;
+    *out = b.p;
+    *out_len = b.len;
+    return 0;
+bad:
+    free(b.p);
+    return -1;
 }

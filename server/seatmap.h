@@ -1,9 +1,16 @@
 /* seatmap — turns the JSON body of PUT /v1/events/{event} into what
  * event_put.lua stores: the settings, the seat ids in seat-map order, the
- * sections (id, name, seat count) and the layout, one line per seat:
+ * sections (id, name, seat count) and the layout.
+ *
+ * The layout as Redis keeps it is compact (lua/README.md): per row one
+ * line TAB <section index> TAB <the row's shared tail> LF, then either
+ * one line per seat, <id>[,<extras>] LF, or for a range row one line
+ * *<id prefix> TAB <from> TAB <to> LF. A 100,000-seat map of range rows
+ * is a few kilobytes instead of 5 MB. usherd expands it once, when it
+ * caches it, into one line per seat:
  *     <section index> TAB "id":"A-1-1","section":"A","row":"1"[,...]} LF
- * The layout line is the tail of the seat's JSON object, so listing seats
- * is a copy with the status put in front, never a JSON re-encode. */
+ * the tail of the seat's JSON object, so listing seats is a copy with the
+ * status put in front, never a JSON re-encode. */
 #ifndef USHER_SEATMAP_H
 #define USHER_SEATMAP_H
 
@@ -36,5 +43,11 @@ struct seatmap {
 int seatmap_parse(json_t *body, struct seatmap *m, struct verr *e);
 
 void seatmap_deinit(struct seatmap *m);
+
+/* The stored layout s (n bytes) as one line per seat: *out is a malloc'd
+ * copy of out_len bytes (NUL-terminated), or NULL when s already is one
+ * line per seat (a layout an older usherd wrote: use s). -1 when s is
+ * malformed or memory ran out (*out NULL). */
+int seatmap_layout_expand(const char *s, size_t n, char **out, size_t *out_len);
 
 #endif

@@ -318,6 +318,48 @@ class Seats(Base):
         self.assertNotEqual(self.r.cmd("HGET", meta, "layout_id"), lid)
         self.assertEqual(ids(), ["S0-R0-1", "S0-R0-2"])
 
+    def test_layout_is_stored_compact(self):
+        """Redis keeps the layout compact (lua/README.md): a row line, then
+        a range line or one short line a seat, so an idle 100,000-seat
+        event costs Redis the seat index and a status byte a seat, not 50
+        more bytes of repeated JSON. usherd lists it as before, and still
+        lists a layout in the line-a-seat form an older usherd stored."""
+        body = harness.theatre(sections=1, rows=2, seats=500)
+        body["sections"].append({"id": "D", "rows": [
+            {"id": "1", "seats": [{"id": "d1", "x": 1.5, "y": 2, "category": "wheel\"chair"},
+                                  {"id": "d2"}]}]})
+        st, b, _ = self.call("PUT", self.ev(), body)
+        self.assertEqual(st, 201, b)
+        key = "usher:{%s}:layout" % self.e
+        self.assertEqual(self.r.cmd("GET", key),
+                         '\t0\t"section":"S0","row":"R0"\n*S0-R0-\t1\t500\n'
+                         '\t0\t"section":"S0","row":"R1"\n*S0-R1-\t1\t500\n'
+                         '\t1\t"section":"D","row":"1"\n'
+                         'd1,"category":"wheel\\"chair","x":1.5,"y":2\nd2\n')
+        st, b, _ = self.call("GET", self.ev("/seats"))
+        self.assertEqual(st, 200, b)
+        self.assertEqual(len(b["seats"]), 1002)
+        self.assertEqual(b["seats"][0], {"status": "available", "id": "S0-R0-1",
+                                         "section": "S0", "row": "R0"})
+        self.assertEqual(b["seats"][999]["id"], "S0-R1-500")
+        self.assertEqual(b["seats"][1000], {"status": "available", "id": "d1", "section": "D",
+                                            "row": "1", "category": "wheel\"chair",
+                                            "x": 1.5, "y": 2})
+        self.assertEqual(b["seats"][1001], {"status": "available", "id": "d2", "section": "D",
+                                            "row": "1"})
+        self.assertEqual(self.call("GET", self.ev("/seats?section=D"))[1]["seats"][1]["id"], "d2")
+        # a layout an older usherd stored, one line a seat, without a layout id
+        self.r.cmd("HDEL", "usher:{%s}:meta" % self.e, "layout_id")
+        self.r.cmd("SET", key, "".join(
+            '%d\t"id":"%s","section":"%s","row":"%s"}\n' % (i // 1000, s["id"], s["section"],
+                                                              s["row"])
+            for i, s in enumerate(b["seats"])))
+        st, b2, _ = self.call("GET", self.ev("/seats"))
+        self.assertEqual((st, [s["id"] for s in b2["seats"]]), (200, [s["id"] for s in b["seats"]]))
+        # a broken one is a 500, never a read past its end
+        self.r.cmd("SET", key, '\t0\t"section":"S0"')
+        self.assert_error(self.call("GET", self.ev("/seats")), 500, "internal_error")
+
     def test_block_unblock(self):
         self.make_event()
         st, b, _ = self.call("POST", self.ev("/block"), {"seats": ["S0-R0-1", "S0-R0-2"]})

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -23,6 +24,8 @@ static void test_range_and_seats(void **state)
 {
     struct seatmap m;
     struct verr e = {0};
+    char *lines;
+    size_t n;
     json_t *j = json_loads(
         "{\"name\":\"T\",\"hold_ttl_s\":30,\"sections\":["
         "{\"id\":\"A\",\"name\":\"Stalls\",\"rows\":[{\"id\":\"1\",\"range\":{\"from\":9,\"to\":10},\"category\":\"VIP\"}]},"
@@ -39,11 +42,22 @@ static void test_range_and_seats(void **state)
     assert_string_equal(m.seat[1], "A-1-10");
     assert_string_equal(m.seat[2], "b1");
     assert_int_equal(m.seat_len[1], 6);
+    /* stored compact: a row line, then a range line or one line a seat */
     assert_string_equal(m.layout,
+        "\t0\t\"section\":\"A\",\"row\":\"1\",\"category\":\"VIP\"\n"
+        "*A-1-\t9\t10\n"
+        "\t1\t\"section\":\"B\",\"row\":\"k\"\n"
+        "b1,\"x\":1.25,\"y\":-3\n");
+    assert_int_equal(m.layout_len, strlen(m.layout));
+    /* listed as one line per seat, the tail of each seat's JSON object */
+    assert_int_equal(seatmap_layout_expand(m.layout, m.layout_len, &lines, &n), 0);
+    assert_non_null(lines);
+    assert_string_equal(lines,
         "0\t\"id\":\"A-1-9\",\"section\":\"A\",\"row\":\"1\",\"category\":\"VIP\"}\n"
         "0\t\"id\":\"A-1-10\",\"section\":\"A\",\"row\":\"1\",\"category\":\"VIP\"}\n"
         "1\t\"id\":\"b1\",\"section\":\"B\",\"row\":\"k\",\"x\":1.25,\"y\":-3}\n");
-    assert_int_equal(m.layout_len, strlen(m.layout));
+    assert_int_equal(n, strlen(lines));
+    free(lines);
     assert_string_equal(m.sections_json,
         "[{\"id\":\"A\",\"name\":\"Stalls\",\"n\":2},{\"id\":\"B\",\"name\":\"B\",\"n\":1}]");
     seatmap_deinit(&m);
@@ -57,8 +71,36 @@ static void test_category_is_escaped(void **state)
 
     assert_int_equal(parse("{\"name\":\"T\",\"sections\":[{\"id\":\"A\",\"rows\":[{\"id\":\"1\","
                            "\"seats\":[{\"id\":\"s\",\"category\":\"a\\\"b\"}]}]}]}", &m, &e), 0);
-    assert_non_null(strstr(m.layout, "\"category\":\"a\\\"b\"}"));
+    assert_non_null(strstr(m.layout, "\ns,\"category\":\"a\\\"b\"\n"));
     seatmap_deinit(&m);
+}
+
+/* A layout an older usherd stored is already one line a seat; a broken
+ * compact one is refused, never read past its end. */
+static void test_expand_old_and_malformed(void **state)
+{
+    static const char *const bad[] = {
+        "\t0\n",                       /* a row without its tail */
+        "\t0\t\"section\":\"A\"",       /* no LF */
+        "\t0\tx\n*A-\t5\t4\n",           /* to below from */
+        "\t0\tx\n*A-\t1\n",              /* no to */
+        "\t0\tx\n*A-\t1\t999999999\n",   /* more seats than a map may have */
+    };
+    const char *old = "0\t\"id\":\"a\",\"section\":\"A\",\"row\":\"1\"}\n";
+    char *lines = (char *)1;
+    size_t n = 1;
+
+    assert_int_equal(seatmap_layout_expand(old, strlen(old), &lines, &n), 0);
+    assert_null(lines);
+    assert_int_equal(seatmap_layout_expand("", 0, &lines, &n), 0);
+    assert_null(lines);
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        assert_int_equal(seatmap_layout_expand(bad[i], strlen(bad[i]), &lines, &n), -1);
+        assert_null(lines);
+    }
+    assert_int_equal(seatmap_layout_expand("\t0\tx\nb\n", 7, &lines, &n), 0);
+    assert_string_equal(lines, "0\t\"id\":\"b\",x}\n");
+    free(lines);
 }
 
 static void expect_error(const char *text, enum err_code code)
@@ -106,6 +148,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_range_and_seats),
+        cmocka_unit_test(test_expand_old_and_malformed),
         cmocka_unit_test(test_category_is_escaped),
         cmocka_unit_test(test_errors),
     };
