@@ -348,6 +348,21 @@ void seatmap_deinit(struct seatmap *m)
     memset(m, 0, sizeof *m);
 }
 
+/* The decimal number in [p, end): 1 to 7 digits and nothing else, else -1. */
+static long long parse_count(const char *p, const char *end)
+{
+    long long v = 0;
+
+    if (p >= end || end - p > 7)
+        return -1;
+    for (; p < end; p++) {
+        if (*p < '0' || *p > '9')
+            return -1;
+        v = v * 10 + (*p - '0');
+    }
+    return v;
+}
+
 /* Appends n ids' lines of one row: sidx TAB "id":"<id>",<tail><extra>} LF. */
 static void expand_seat(struct buf *b, const char *sidx, size_t sidx_len, const char *id,
                         size_t idlen, const char *tail, size_t tail_len, const char *extra,
@@ -365,7 +380,7 @@ static void expand_seat(struct buf *b, const char *sidx, size_t sidx_len, const 
 int seatmap_layout_expand(const char *s, size_t n, char **out, size_t *out_len)
 {
     const char *p = s, *end = s + n, *sidx = NULL, *tail = NULL;
-    size_t sidx_len = 0, tail_len = 0;
+    size_t sidx_len = 0, tail_len = 0, seats = 0;
     struct buf b = {0};
 
     *out = NULL;
@@ -388,16 +403,14 @@ int seatmap_layout_expand(const char *s, size_t n, char **out, size_t *out_len)
             goto bad;
         } else if (*p == '*') {          /* a range: *prefix TAB from TAB to */
             const char *t1 = memchr(p, '\t', (size_t)(nl - p));
-            char *e1, *e2, id[200];
+            const char *t2 = t1 ? memchr(t1 + 1, '\t', (size_t)(nl - t1 - 1)) : NULL;
+            char id[200];
             long long from, to;
-            if (!t1 || (size_t)(t1 - p - 1) > sizeof id - 24)
+            if (!t2 || (size_t)(t1 - p - 1) > sizeof id - 24 ||
+                (from = parse_count(t1 + 1, t2)) < 0 || (to = parse_count(t2 + 1, nl)) < from ||
+                (size_t)(to - from) >= SEATMAP_MAX_SEATS - seats)
                 goto bad;
-            from = strtoll(t1 + 1, &e1, 10);
-            if (*e1 != '\t')
-                goto bad;
-            to = strtoll(e1 + 1, &e2, 10);
-            if (e2 != nl || to < from || to - from >= SEATMAP_MAX_SEATS)
-                goto bad;
+            seats += (size_t)(to - from) + 1;
             memcpy(id, p + 1, (size_t)(t1 - p - 1));
             for (long long k = from; k <= to; k++) {
                 int len = (int)(t1 - p - 1);
@@ -406,6 +419,8 @@ int seatmap_layout_expand(const char *s, size_t n, char **out, size_t *out_len)
             }
         } else {                         /* a seat: id, then its extras from ',' */
             const char *c = memchr(p, ',', (size_t)(nl - p));
+            if (++seats > SEATMAP_MAX_SEATS)
+                goto bad;
             if (!c)
                 c = nl;
             expand_seat(&b, sidx, sidx_len, p, (size_t)(c - p), tail, tail_len, c,

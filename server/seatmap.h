@@ -47,7 +47,8 @@ void seatmap_deinit(struct seatmap *m);
 /* The stored layout s (n bytes) as one line per seat: *out is a malloc'd
  * copy of out_len bytes (NUL-terminated), or NULL when s already is one
  * line per seat (a layout an older usherd wrote: use s). -1 when s is
- * malformed or memory ran out (*out NULL). */
+ * malformed, stands for more than SEATMAP_MAX_SEATS seats, or memory ran
+ * out (*out NULL). */
 int seatmap_layout_expand(const char *s, size_t n, char **out, size_t *out_len);
 
 #endif
