@@ -19,7 +19,7 @@ bench_redis
 CPIDS=()
 for i in 0 1 2; do
   p=$((CPORT + i)); mkdir -p "$TMP/c$p"
-  "${PIN_SERVER[@]}" redis-server --port "$p" --bind 127.0.0.1 --save "" --appendonly no \
+  "${PIN_SERVER[@]}" redis-server --port "$p" --bind 127.0.0.1 --save "" --appendonly no "${REDIS_ENCODING[@]}" \
     --cluster-enabled yes --cluster-config-file nodes.conf --dir "$TMP/c$p" \
     --daemonize no --logfile "$TMP/c$p/redis.log" &
   CPIDS+=($!); bench_pids+=($!)

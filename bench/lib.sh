@@ -20,9 +20,13 @@ ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 PIN_SERVER=()
 [ -n "${BENCH_SERVER_CPUS:-}" ] && PIN_SERVER=(taskset -c "$BENCH_SERVER_CPUS")
 
+# deploy/redis/redis.conf's encodings (hashes and zsets never listpacks);
+# BENCH_REDIS_ENCODING=default measures Redis' own defaults instead.
+REDIS_ENCODING=(--hash-max-listpack-entries 0 --zset-max-listpack-entries 0)
+[ "${BENCH_REDIS_ENCODING:-}" = default ] && REDIS_ENCODING=()
 bench_redis() {
   "${PIN_SERVER[@]}" redis-server --port "$RPORT" --bind 127.0.0.1 --save "" --appendonly no \
-    --dir "$TMP" --daemonize no --logfile "$TMP/redis.log" &
+    "${REDIS_ENCODING[@]}" --dir "$TMP" --daemonize no --logfile "$TMP/redis.log" &
   RPID=$!; bench_pids+=("$RPID")
   for _ in $(seq 50); do redis-cli -p "$RPORT" ping >/dev/null 2>&1 && return; sleep 0.1; done
   echo "redis-server did not start" >&2; exit 1

@@ -10,6 +10,7 @@
 # Usage: bench/redis_callgrind.sh [batch=64] [rounds=20]
 #   BENCH_LUA_ROOT: the checkout whose lua/ and harness to use (default .)
 #   BENCH_REDIS_CONFIG: "name value" set on the redis-server first
+#   BENCH_REDIS_ENCODING=default: Redis' default encodings (bench/lib.sh)
 #   BENCH_CUT_AFTER: see bench/redis_direct.py (only holds then)
 #   BENCH_FCALL=1: call hold_batch as a Functions library (as usherd does)
 #   BENCH_CALLGRIND_OUT: keep the callgrind profile in this directory
@@ -24,7 +25,7 @@ command -v callgrind_control >/dev/null || { echo "valgrind is not installed" >&
 . bench/lib.sh
 valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$TMP/cg.out" \
   redis-server --port "$RPORT" --bind 127.0.0.1 --save "" --appendonly no --dir "$TMP" \
-  --daemonize no >"$TMP/redis.log" 2>&1 &
+  "${REDIS_ENCODING[@]}" --daemonize no >"$TMP/redis.log" 2>&1 &
 RPID=$!; bench_pids+=("$RPID")
 for _ in $(seq 300); do redis-cli -p "$RPORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
 if [ -n "${BENCH_REDIS_CONFIG:-}" ]; then

@@ -30,6 +30,7 @@ trap 'exit 0' INT TERM
 redis-server --port "$RPORT" --bind 127.0.0.1 --dir "$RUN/redis" \
   --appendonly yes --appendfsync everysec --save "" \
   --maxmemory-policy noeviction --daemonize no \
+  --hash-max-listpack-entries 0 --zset-max-listpack-entries 0 \
   --logfile "$RUN/redis/redis.log" &
 pids+=($!)
 for _ in $(seq 50); do

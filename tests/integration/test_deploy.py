@@ -377,6 +377,16 @@ class Manifests(unittest.TestCase):
         with open(os.path.join(DEPLOY, "nginx", "usher.conf")) as f:
             upstreams = re.findall(r"(?m)^    server (usherd-\d+):8080", f.read())
         self.assertEqual(sorted(upstreams), usherds)
+        # its Redis runs with what deploy/redis/redis.conf (the tested
+        # configuration) says about durability, eviction and encodings
+        with open(os.path.join(DEPLOY, "redis", "redis.conf")) as f:
+            conf = dict(l.split(None, 1) for l in f.read().splitlines()
+                        if l.strip() and not l.startswith("#"))
+        cmd = services["redis"]["command"]
+        given = dict(zip(cmd[1::2], cmd[2::2]))
+        for k in ("appendonly", "appendfsync", "maxmemory-policy",
+                  "hash-max-listpack-entries", "zset-max-listpack-entries"):
+            self.assertEqual(given.get("--" + k), conf[k].strip(), k)
 
 
 if __name__ == "__main__":
