@@ -4,6 +4,9 @@
 # and CPU per request of usherd and redis-server for each run.
 #
 # Usage: bench/ab.sh OLD_USHERD NEW_USHERD [runs=3] [seconds=8] [connections=32]
+#   BENCH_AB_CONFIG_A / _B: "name value ..." set on the Redis (CONFIG SET)
+#   before each A / B run: one binary against two Redis settings, e.g.
+#   BENCH_AB_CONFIG_A="hash-max-listpack-entries 128 zset-max-listpack-entries 128"
 set -euo pipefail
 cd "$(dirname "$0")/.."
 A=$1; B=$2; RUNS=${3:-3}; SECS=${4:-8}; CONNS=${5:-32}
@@ -13,7 +16,11 @@ HPORT=${BENCH_HTTP_PORT:-8092}
 . bench/lib.sh
 bench_redis
 
-one() { # binary label
+one() { # binary label [redis config]
+  if [ -n "${3:-}" ]; then
+    # shellcheck disable=SC2086
+    redis-cli -p "$RPORT" config set $3 >/dev/null
+  fi
   bench_usherd "$1"
   bench_event 10
   local u0 r0 u1 r1 n
@@ -30,4 +37,6 @@ one() { # binary label
   kill "$UPID"; wait "$UPID" 2>/dev/null || true
   redis-cli -p "$RPORT" flushall >/dev/null
 }
-for _ in $(seq "$RUNS"); do one "$A" A; one "$B" B; done
+for _ in $(seq "$RUNS"); do
+  one "$A" A "${BENCH_AB_CONFIG_A:-}"; one "$B" B "${BENCH_AB_CONFIG_B:-}"
+done
