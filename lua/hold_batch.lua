@@ -27,12 +27,13 @@ local meta = redis.call('HMGET', K_META, 'hold_ttl_s', 'max_hold_ttl_s',
                         'max_seats_per_hold', 'max_seats_per_holder', 'journal_max')
 local TTL, MAX_TTL, MAX_SEATS = tonumber(meta[1]), tonumber(meta[2]), tonumber(meta[3])
 local LIMIT = tonumber(meta[4] or '0')
+local EXPIRES = {}                   -- ttl_s -> expiry ms string, this call's
 journal_max = meta[5] or JOURNAL_MAX_DEFAULT
 
 local function op_hold(a, at)
   local hid, holder, ttl, ikey, fp = a[at], a[at + 1], a[at + 2], a[at + 3], a[at + 4]
   local n = tonumber(a[at + 5])
-  local first, last = at + 6, at + 5 + n
+  local first = at + 6
   local now = now_ms()
   if ikey ~= '' then
     local old = redis.call('HGET', K_IDEM, ikey)
@@ -48,41 +49,47 @@ local function op_hold(a, at)
   if n < 1 or n > MAX_SEATS then return fail('INVALID_SEAT_COUNT') end
   if ttl == '' then ttl = TTL else ttl = tonumber(ttl) end
   if ttl < 1 or ttl > MAX_TTL then return fail('INVALID_TTL') end
-  local idx, err = seats_resolve(a, first, last)
+  local seats, idx = {}, {}
+  local err = seats_index(a, first, n, seats, idx)
   if err then return err end
-  local taken = {}
+  local taken
   for i = 1, n do
-    if seat_status(a[first + i - 1], idx[i]) ~= '.' then
-      taken[#taken + 1] = a[first + i - 1]
+    if seat_status(seats[i], idx[i]) ~= '.' then
+      taken = taken or {}
+      taken[#taken + 1] = seats[i]
     end
   end
-  if #taken > 0 then return fail('SEATS_UNAVAILABLE', taken) end
+  if taken then return fail('SEATS_UNAVAILABLE', taken) end
   if LIMIT > 0 then
     if holder == '' then return fail('HOLDER_REQUIRED') end
     if holder_seats(holder) + n > LIMIT then return fail('HOLDER_LIMIT') end
   end
-  local seats = {}
   for i = 1, n do
-    seats[i] = a[first + i - 1]
-    status_set(idx[i], 'h')
-    owner_set(seats[i], hid)
+    STATUS_W[idx[i]] = 'h'
+    OWNER_W[seats[i]] = hid
   end
-  local e = now + ttl * 1000
-  local h = {s = 'held', seats = seats, idx = idx, c = NOW_S, e = e, es = string.format('%d', e)}
-  if holder ~= '' then h.holder = holder end
-  if LIMIT > 0 then
-    h.t = true
+  local es = EXPIRES[ttl]            -- one number formatted per TTL per call
+  if not es then
+    es = string.format('%d', now + ttl * 1000)
+    EXPIRES[ttl] = es
+  end
+  local listed = LIMIT > 0
+  if listed then
     local list = redis.call('HGET', K_HOLDERS, holder)
     redis.call('HSET', K_HOLDERS, holder, list and (list .. ' ' .. hid) or hid)
   end
   if ikey ~= '' then
-    h.k, h.f = ikey, fp
     redis.call('HSET', K_IDEM, ikey, hid)
+  else
+    fp = ''
   end
-  hold_store(hid, h)
-  zset_put(EXP, hid, h.es)
+  -- the record as hold_encode writes it, from the locals: no table
+  HOLDS_W[hid] = cmsgpack.pack('held', NOW_S, es, listed, holder, '', ikey, fp, seats, idx)
+  EXP[hid] = es
   journal(seats, 'held', 'hold')
-  return hold_reply(hid, h, '0')
+  -- hold_reply's answer: replay 0, no order, nothing refunded
+  return '0 ' .. hid .. ' held ' .. NOW_S .. ' ' .. es .. ' ' .. NOW_S .. ' ' .. holder ..
+         '   ' .. table.concat(seats, ',')
 end
 
 local function op_get(hid)
@@ -98,7 +105,7 @@ local function op_extend(hid, ttl)
   local e = now_ms() + tonumber(ttl) * 1000
   local cap = tonumber(h.c) + MAX_TTL * 1000
   if e > cap then e = cap end
-  h.e, h.es = e, string.format('%d', e)
+  h.es = string.format('%d', e)
   hold_store(hid, h)
   zset_put(EXP, hid, h.es)
   journal(h.seats, 'held', 'extend')
@@ -129,20 +136,35 @@ local function op_reserve(hid, oid)
   return hold_reply(hid, h, nil, h.seats, {})
 end
 
+-- Release: a live hold's record is read straight into locals (no table);
+-- anything else (expired, reserved, an older record) takes hold_fetch.
 local function op_release(hid)
-  local h, err = hold_fetch(hid)
-  if err then return err end
-  if h.s == 'reserved' then return fail('HOLD_ALREADY_RESERVED') end
-  for i, s in ipairs(h.seats) do
-    status_set(hold_idx(h, i), '.')
-    owner_del(s)
+  local raw = HOLDS_W[hid]
+  if raw == nil then raw = redis.call('HGET', K_HOLDS, hid) end
+  if not raw then return fail('HOLD_NOT_FOUND') end
+  local seats, idx, listed, holder, k
+  if string.byte(raw, 1) ~= 123 then          -- MessagePack, not an old cjson record
+    local s, _, es
+    s, _, es, listed, holder, _, k, _, seats, idx = cmsgpack.unpack(raw)
+    if s ~= 'held' or ms_due(es) then seats = nil end
   end
-  idem_forget(hid, h)
-  holder_drop(h, hid)
-  hold_forget(hid)
-  zset_del(EXP, hid)
-  journal(h.seats, 'available', 'release')
-  return #h.seats
+  if not seats then
+    local h, err = hold_fetch(hid)
+    if err then return err end
+    if h.s == 'reserved' then return fail('HOLD_ALREADY_RESERVED') end
+    for i = 1, #h.seats do hold_idx(h, i) end
+    seats, idx, listed, holder, k = h.seats, h.idx, h.t, h.holder, h.k
+  end
+  for i = 1, #seats do
+    STATUS_W[idx[i]] = '.'
+    OWNER_W[seats[i]] = false
+  end
+  idem_forget(hid, k)
+  holder_drop(hid, listed, holder)
+  HOLDS_W[hid] = false
+  EXP[hid] = false
+  journal(seats, 'available', 'release')
+  return #seats
 end
 
 -- Where each operation starts, checked whole before anything is done:

@@ -46,6 +46,16 @@ local function now_ms()
   return NOW
 end
 
+-- True when `ms` (milliseconds since the epoch as a decimal string, as
+-- records keep them) is now or past. Two such strings of one length
+-- compare as their numbers do (13 digits from 2001 to 2286), with no
+-- conversion to a number.
+local function ms_due(ms)
+  now_ms()
+  if #ms == #NOW_S then return ms <= NOW_S end
+  return tonumber(ms) <= NOW
+end
+
 local function fail(code, list)
   if list and #list > 0 then
     return redis.error_reply(code .. ' ' .. table.concat(list, ' '))
@@ -202,8 +212,7 @@ end
 --   seats    the seat ids, in the order they were asked for
 --   indexes  their indexes in the status string (freeing needs no lookup)
 -- Records an older usherd wrote as cjson are still read.
--- In Lua a hold is {s, c, e (a number), es (its string), t, holder, o,
--- k, f, seats, idx}.
+-- In Lua a hold is {s, c, es, t, holder, o, k, f, seats, idx}.
 
 local function hold_decode(raw)
   if string.byte(raw, 1) == 123 then          -- '{': an older usherd's cjson
@@ -211,10 +220,11 @@ local function hold_decode(raw)
     h.idx = {}
     h.c = string.format('%d', h.c)
     h.es = string.format('%d', h.e)
+    h.e = nil
     return h
   end
   local s, c, es, t, holder, o, k, f, seats, idx = cmsgpack.unpack(raw)
-  return {s = s, c = c, e = tonumber(es), es = es, t = t,
+  return {s = s, c = c, es = es, t = t,
           holder = holder ~= '' and holder or nil,
           o = o ~= '' and o or nil, k = k ~= '' and k or nil, f = f ~= '' and f or nil,
           seats = seats, idx = idx}
@@ -255,23 +265,24 @@ end
 -- per holder of the holds that may count: usher:{E}:holders, holder ->
 -- space-separated hold ids, kept only while the event has a limit (holds
 -- on that list have t set).
-local function holder_drop(h, hid)
-  if not h.t or not h.holder then return end
+local function holder_drop(hid, listed, holder)
+  if not listed or not holder or holder == '' then return end
   local left = {}
-  for x in string.gmatch(redis.call('HGET', K_HOLDERS, h.holder) or '', '%S+') do
+  for x in string.gmatch(redis.call('HGET', K_HOLDERS, holder) or '', '%S+') do
     if x ~= hid then left[#left + 1] = x end
   end
   if #left > 0 then
-    redis.call('HSET', K_HOLDERS, h.holder, table.concat(left, ' '))
+    redis.call('HSET', K_HOLDERS, holder, table.concat(left, ' '))
   else
-    redis.call('HDEL', K_HOLDERS, h.holder)
+    redis.call('HDEL', K_HOLDERS, holder)
   end
 end
 
--- Forgets the Idempotency-Key of hold `hid` while it still names it.
-local function idem_forget(hid, h)
-  if h.k and redis.call('HGET', K_IDEM, h.k) == hid then
-    redis.call('HDEL', K_IDEM, h.k)
+-- Forgets the Idempotency-Key field k of hold `hid` while it still names
+-- the hold (k nil or '': none).
+local function idem_forget(hid, k)
+  if k and k ~= '' and redis.call('HGET', K_IDEM, k) == hid then
+    redis.call('HDEL', K_IDEM, k)
   end
 end
 
@@ -287,8 +298,8 @@ local function hold_expire(hid, h)
     end
   end
   journal(freed, 'available', 'expire')
-  idem_forget(hid, h)
-  holder_drop(h, hid)
+  idem_forget(hid, h.k)
+  holder_drop(hid, h.t, h.holder)
   h.s = 'expired'
   hold_store(hid, h)
   zset_del(EXP, hid)
@@ -298,7 +309,7 @@ end
 -- Lazy expiry: expires live hold `hid` if its time has passed; true
 -- when it did.
 local function hold_lapse(hid, h)
-  if h.s == 'held' and h.e <= now_ms() then
+  if h.s == 'held' and ms_due(h.es) then
     hold_expire(hid, h)
     return true
   end
@@ -369,6 +380,25 @@ local function seats_resolve(list, first, last)
   end
   if #unknown > 0 then return nil, fail('UNKNOWN_SEATS', unknown) end
   return idx, nil
+end
+
+-- Copies the n seat ids list[first..] into seats and their indexes into
+-- idx. Returns nil, or an UNKNOWN_SEATS error naming the unknown ids.
+local function seats_index(list, first, n, seats, idx)
+  local unknown
+  for i = 1, n do
+    local s = list[first + i - 1]
+    local v = redis.call('HGET', K_SEATS, s)
+    seats[i] = s
+    if v then
+      idx[i] = v
+    else
+      unknown = unknown or {}
+      unknown[#unknown + 1] = s
+    end
+  end
+  if unknown then return fail('UNKNOWN_SEATS', unknown) end
+  return nil
 end
 
 -- The ids among list (indexes idx) whose status byte is not `want`.
