@@ -13,7 +13,10 @@ Env BENCH_CUT_AFTER: a line of lua/hold_batch.lua (whole, without its
   op_hold gives what each step costs.
 Env BENCH_LUA_ROOT: send the scripts of that checkout instead.
 Env BENCH_FCALL=1: load hold_batch as a Functions library and FCALL it,
-  as usherd does (default: EVALSHA of the script)."""
+  as usherd does (default: EVALSHA of the script).
+Env BENCH_FULL_HOLD=1: send each hold as `H` with its four empty
+  arguments (holder, ttl, key, fingerprint), as usherd did before `h`
+  (and as scripts before it need)."""
 import os
 import random
 import sys
@@ -89,8 +92,11 @@ end = time.time() + secs
 while (done < rounds) if rounds else (time.time() < end):
     done += 1
     ids = ["d%d-%d-%d" % (os.getpid(), done, i) for i in range(ROUND)]
-    ops = [["H", h, "", "", "", "", "1", "S-R%d-%d" % (rnd.randint(1, 100), rnd.randint(1, 1000))]
-           for h in ids]
+    seats = ["S-R%d-%d" % (rnd.randint(1, 100), rnd.randint(1, 1000)) for _ in ids]
+    if os.environ.get("BENCH_FULL_HOLD"):
+        ops = [["H", h, "", "", "", "", "1", s] for h, s in zip(ids, seats)]
+    else:    # as usherd sends a hold without holder, TTL or key
+        ops = [["h", h, "1", s] for h, s in zip(ids, seats)]
     cs = calls(ops)
     r.sock.sendall(b"".join(cs))
     ok = []

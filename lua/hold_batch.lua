@@ -7,12 +7,15 @@
 -- ARGV: n, then n operations, each an op code and its arguments:
 --   H hold_id holder ttl_s|'' idem_field|'' fingerprint count seat...
 --                                              hold seats (create)
+--   h hold_id count seat...                    the same with holder, ttl_s,
+--                                              idem_field, fingerprint ''
+--                                              (four arguments fewer)
 --   G hold_id                                  read a hold
 --   X hold_id ttl_s                            extend (ttl_s >= 1)
 --   R hold_id order_id                         reserve (sell to an order)
 --   D hold_id                                  release
 -- Returns n results in order, each an error reply or:
---   H: hold_reply() with replay 1 when it replays an earlier hold made with
+--   H, h: hold_reply() with replay 1 when it replays an earlier hold made with
 --      the same Idempotency-Key field, else 0
 --   G, X, R: hold_reply() (R: a replay lists only the seats still sold)
 --   D: the number of seats released
@@ -30,10 +33,14 @@ local LIMIT = tonumber(meta[4] or '0')
 local EXPIRES = {}                   -- ttl_s -> expiry ms string, this call's
 journal_max = meta[5] or JOURNAL_MAX_DEFAULT
 
-local function op_hold(a, at)
-  local hid, holder, ttl, ikey, fp = a[at], a[at + 1], a[at + 2], a[at + 3], a[at + 4]
-  local n = tonumber(a[at + 5])
-  local first = at + 6
+-- A hold of n seats: a[at] the hold id, then holder, ttl, key field and
+-- fingerprint unless `bare` (all four empty: the op `h`), then the count
+-- and the seats.
+local function op_hold(a, at, n, bare)
+  local hid, holder, ttl, ikey, fp, first = a[at], '', '', '', '', at + 2
+  if not bare then
+    holder, ttl, ikey, fp, first = a[at + 1], a[at + 2], a[at + 3], a[at + 4], at + 6
+  end
   local now = now_ms()
   if ikey ~= '' then
     local old = redis.call('HGET', K_IDEM, ikey)
@@ -169,16 +176,21 @@ end
 
 -- Where each operation starts, checked whole before anything is done:
 -- a malformed call changes nothing.
-local starts, at, n = {}, 2, tonumber(ARGV[1] or '')
+local starts, counts, at, n, nargv = {}, {}, 2, tonumber(ARGV[1] or ''), #ARGV
 if not n then return fail('BAD_BATCH') end
 for i = 1, n do
   local op = ARGV[at]
   starts[i] = at
-  if op == 'H' then at = at + 7 + (tonumber(ARGV[at + 6] or '') or 0)
+  if op == 'H' or op == 'h' then
+    local c = op == 'H' and 6 or 2     -- where the seat count is
+    local cnt = tonumber(ARGV[at + c] or '')
+    if not cnt then return fail('BAD_BATCH') end
+    counts[i] = cnt
+    at = at + c + 1 + cnt
   elseif op == 'G' or op == 'D' then at = at + 2
   elseif op == 'X' or op == 'R' then at = at + 3
   else return fail('BAD_BATCH') end
-  if at > #ARGV + 1 then return fail('BAD_BATCH') end
+  if at > nargv + 1 then return fail('BAD_BATCH') end
 end
 
 local out = {}
@@ -187,8 +199,8 @@ for i = 1, n do
   local op = ARGV[at]
   if not TTL then
     out[i] = fail('EVENT_NOT_FOUND')
-  elseif op == 'H' then
-    out[i] = op_hold(ARGV, at + 1)
+  elseif op == 'H' or op == 'h' then
+    out[i] = op_hold(ARGV, at + 1, counts[i], op == 'h')
   elseif op == 'G' then
     out[i] = op_get(ARGV[at + 1])
   elseif op == 'X' then

@@ -279,6 +279,12 @@ void api_hold_create(struct req *r)
     }
     *util_put_uint(count, a.nseats) = '\0';
     argv[0] = hid;
+    if (!holder[0] && !ttlbuf[0] && !ikey) {    /* the common case: four arguments fewer */
+        argv[1] = count;
+        memcpy(argv + 2, a.seats, sizeof *a.seats * a.nseats);
+        api_batch(r, BATCH_HOLD_BARE, (int)(a.nseats + 2), argv, a.nseats, on_hold_create);
+        goto done;
+    }
     argv[1] = holder;
     argv[2] = ttlbuf;
     argv[3] = ikey ? idem_scope(r, ikey, holder, scoped, sizeof scoped) : "";

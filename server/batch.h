@@ -27,6 +27,7 @@
 /* Operation codes of lua/hold_batch.lua. */
 enum batch_op {
     BATCH_HOLD = 'H',      /* hold_id holder ttl idem_field fingerprint count seat... */
+    BATCH_HOLD_BARE = 'h', /* hold_id count seat...: no holder, ttl or key (4 args fewer) */
     BATCH_GET = 'G',       /* hold_id */
     BATCH_EXTEND = 'X',    /* hold_id ttl */
     BATCH_RESERVE = 'R',   /* hold_id order_id */

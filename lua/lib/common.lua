@@ -72,28 +72,45 @@ end
 -- changes keep their order while a call of many requests adds a few
 -- entries instead of one each.
 local J                 -- {seats = {...}, status, cause}
-local J_LAST            -- status .. ' ' .. cause -> index in J
-local J_SEAT            -- seat -> index in J of its last change
+local J_LAST            -- status -> cause -> index in J of its last entry
+local J_SEAT            -- seat -> index in J of its last change; nil while
+                        -- J has one entry (then every change may join it)
 local journal_max
 
 local function journal(seats, status, cause)
-  if #seats == 0 then return end
-  local key = status .. ' ' .. cause
-  local at = J_LAST[key]
-  if at then
-    for _, s in ipairs(seats) do
-      if (J_SEAT[s] or 0) > at then at = nil break end
+  local n = #seats
+  if n == 0 then return end
+  local by_cause = J_LAST[status]
+  if not by_cause then
+    by_cause = {}
+    J_LAST[status] = by_cause
+  end
+  local last = #J
+  local at = by_cause[cause]
+  if at and at ~= last then     -- joins an earlier entry only past no later one
+    for i = 1, n do
+      local l = J_SEAT[seats[i]]
+      if l and l > at then at = nil break end
     end
   end
-  if not at then
-    at = #J + 1
-    J[at] = {seats = {}, status = status, cause = cause}
-    J_LAST[key] = at
+  local list
+  if at then
+    list = J[at].seats
+  else
+    at = last + 1
+    list = {}
+    J[at] = {seats = list, status = status, cause = cause}
+    by_cause[cause] = at
+    if at == 2 then             -- two entries now: say where each seat is
+      J_SEAT = {}
+      local first = J[1].seats
+      for i = 1, #first do J_SEAT[first[i]] = 1 end
+    end
   end
-  local list = J[at].seats
-  for _, s in ipairs(seats) do
-    list[#list + 1] = s
-    J_SEAT[s] = at
+  local m = #list
+  for i = 1, n do list[m + i] = seats[i] end
+  if J_SEAT then
+    for i = 1, n do J_SEAT[seats[i]] = at end
   end
 end
 
@@ -186,7 +203,7 @@ local function flush()
                  table.concat(e.seats, ' '), 'status', e.status, 'cause', e.cause,
                  'ts', NOW_S)
     end
-    J, J_LAST, J_SEAT = {}, {}, {}
+    J, J_LAST, J_SEAT = {}, {}, nil
   end
 end
 
@@ -462,7 +479,7 @@ local function call_begin(keys)
     tonumber, tostring, ipairs, pairs, next, unpack, type = globals_get()
   keys_bind(keys)
   NOW, NOW_S, journal_max = nil, nil, nil
-  J, J_LAST, J_SEAT = {}, {}, {}
+  J, J_LAST, J_SEAT = {}, {}, nil
   EXP, TOMBS = {}, {}
   HOLDS_W, OWNER_W, STATUS_W = {}, {}, {}
 end

@@ -427,12 +427,14 @@ class BatchScript(unittest.TestCase):
             r = stack.redis()
             keys = harness.event_keys("bs")
             sha = r.cmd("SCRIPT", "LOAD", harness.script_source("hold_batch"))
+            # `h` is `H` without holder, TTL, key and fingerprint
             ops = [["H", "h1", "", "", "", "", "1", "A-R1-1"],
-                   ["H", "h2", "", "", "", "", "1", "A-R1-2"],
-                   ["H", "h3", "", "", "", "", "1", "A-R1-1"],     # taken by h1
+                   ["h", "h2", "1", "A-R1-2"],
+                   ["h", "h3", "1", "A-R1-1"],                   # taken by h1
                    ["D", "h1"],
-                   ["H", "h4", "", "", "", "", "2", "A-R1-1", "A-R1-3"],
-                   ["R", "h2", "o1"], ["G", "h2"], ["D", "nope"]]
+                   ["h", "h4", "2", "A-R1-1", "A-R1-3"],
+                   ["R", "h2", "o1"], ["G", "h2"], ["D", "nope"], ["G", "h4"],
+                   ["H", "h5", "hx", "30", "", "", "1", "A-R1-4"], ["h", "h6", "1", "A-R9-9"]]
             args = [str(len(ops))] + [a for op in ops for a in op]
             out = r.cmd("EVALSHA", sha, str(len(keys)), *keys, *args)
             self.assertEqual(len(out), len(ops))
@@ -445,20 +447,27 @@ class BatchScript(unittest.TestCase):
             self.assertEqual((f[4][2], f[4][9]), ("held", "A-R1-1,A-R1-3"))
             self.assertEqual((f[5][2], f[6][0], f[6][2], f[6][7]), ("reserved", "", "reserved", "o1"))
             self.assertIn("HOLD_NOT_FOUND", str(out[7]))
+            self.assertEqual((f[8][1], f[8][2], f[8][4], f[8][6], f[8][9]),
+                             ("h4", "held", f[4][4], "", "A-R1-1,A-R1-3"))    # as it was made
+            self.assertEqual((f[9][2], f[9][6], int(f[9][4]) - int(f[9][3])), ("held", "hx", 30000))
+            self.assertIn("UNKNOWN_SEATS A-R9-9", str(out[10]))
             journal = [dict(zip(f[::2], f[1::2])) for _, f in r.cmd("XRANGE", "usher:{bs}:journal", "-", "+")]
             changes = [(e["seats"], e["status"], e["cause"]) for e in journal if e["seats"]]
-            # h1 and h2 share an entry; A-R1-1's release comes before h4 takes it again
+            # h1 and h2 share an entry; A-R1-1's release comes before h4 takes
+            # it again; h5 joins h4's entry (nothing since touched A-R1-4)
             self.assertEqual(changes, [("A-R1-1 A-R1-2", "held", "hold"),
                                        ("A-R1-1", "available", "release"),
-                                       ("A-R1-1 A-R1-3", "held", "hold"),
+                                       ("A-R1-1 A-R1-3 A-R1-4", "held", "hold"),
                                        ("A-R1-2", "reserved", "reserve")])
-            self.assertEqual(r.cmd("GET", "usher:{bs}:status")[:3], "hrh")
-            self.assertEqual(sorted(r.cmd("ZRANGE", "usher:{bs}:expiry", "0", "-1")), ["h4"])
+            self.assertEqual(r.cmd("GET", "usher:{bs}:status")[:4], "hrhh")
+            self.assertEqual(sorted(r.cmd("ZRANGE", "usher:{bs}:expiry", "0", "-1")), ["h4", "h5"])
             # a malformed call changes nothing
-            with self.assertRaises(RuntimeError) as cm:
-                r.cmd("EVALSHA", sha, str(len(keys)), *keys, "2", "D", "h4", "Q", "x")
-            self.assertIn("BAD_BATCH", str(cm.exception))
-            self.assertEqual(r.cmd("GET", "usher:{bs}:status")[:3], "hrh")
+            for bad in (["2", "D", "h4", "Q", "x"], ["2", "D", "h4", "h", "h7", "x", "A-R1-5"],
+                        ["2", "D", "h4", "h", "h7", "3", "A-R1-5"]):
+                with self.assertRaises(RuntimeError) as cm:
+                    r.cmd("EVALSHA", sha, str(len(keys)), *keys, *bad)
+                self.assertIn("BAD_BATCH", str(cm.exception))
+            self.assertEqual(r.cmd("GET", "usher:{bs}:status")[:5], "hrhh.")
             r.close()
         finally:
             stack.stop()
