@@ -156,10 +156,8 @@ end
 -- The hold records, seat owners and status bytes this call wrote, read
 -- back by its later operations before Redis is asked: hid -> encoded
 -- record or false (deleted); seat -> owner or false; status index ->
--- byte. Made at the end in one HSET, HDEL and BITFIELD each (a redis.call
--- costs about a microsecond, most of a small operation's work).
+-- byte. Made at the end: one HSET and HDEL each, a SETRANGE a byte.
 local HOLDS_W, OWNER_W, STATUS_W
-local BYTE = {['.'] = '46', h = '104', r = '114', b = '98'}
 
 local function owner_get(seat)
   local w = OWNER_W[seat]
@@ -174,15 +172,12 @@ local function status_get(idx)
 end
 local function status_set(idx, byte) STATUS_W[idx] = byte end
 
+-- One SETRANGE a changed byte: BITFIELD's four arguments a byte (SET u8
+-- #idx value) cost more than a command of its own.
 local function status_flush()
-  local args = {}
   for idx, byte in pairs(STATUS_W) do
-    args[#args + 1] = 'SET'
-    args[#args + 1] = 'u8'
-    args[#args + 1] = '#' .. idx
-    args[#args + 1] = BYTE[byte]
+    redis.call('SETRANGE', K_STATUS, idx, byte)
   end
-  call_chunked('BITFIELD', K_STATUS, args)
 end
 
 -- Makes every deferred write: records, owners and statuses, the zsets,
