@@ -85,7 +85,7 @@ done
 # "Twice the rate the server can serve" needs this swarm's own servable
 # rate W, not S (a buyer is a hold plus a reserve on a much larger venue,
 # with conflicts and retries): the highest arrival rate of a ladder
-# (S/5, S/5 + S/20, ... up to S/2, shedding off) at which buyers are still
+# (S/20, 2 S/20, ... up to S/2, shedding off) at which buyers are still
 # served without a standing queue (admitted p50 from due under 10 ms), or
 # BENCH_SWARM_SAT. Then RUNS x (off, on) at 2 x W.
 # Admitted latency is printed twice: from each request's due time (with
@@ -106,7 +106,7 @@ if [ -n "${BENCH_SWARM_SAT:-}" ]; then
   W=$BENCH_SWARM_SAT
 else
   W=0
-  for k in 4 5 6 7 8 9 10; do
+  for k in 1 2 3 4 5 6 7 8 9 10; do
     rate=$((SAT * k / 20))
     swarm_run "$rate" 0 1 "$TMP/w.json"
     p50=$(python3 -c 'import json,sys; o=json.load(open(sys.argv[1]))["ops"]; print(int(max(o[k]["admitted"]["p50_us"] for k in ("hold","reserve") if k in o)))' "$TMP/w.json")
