@@ -14,16 +14,21 @@
 --   X hold_id ttl_s                            extend (ttl_s >= 1)
 --   R hold_id order_id                         reserve (sell to an order)
 --   D hold_id                                  release
+--   M hold_id n_add seat... n_remove seat...   change a live hold's seats
 -- Returns n results in order, each an error reply or:
 --   H, h: hold_reply() with replay 1 when it replays an earlier hold made with
 --      the same Idempotency-Key field, else 0
 --   G, X, R: hold_reply() (R: a replay lists only the seats still sold)
 --   D: the number of seats released
+--   M: hold_reply() of the changed hold (replay empty)
 -- Errors (per operation): EVENT_NOT_FOUND; H: IDEMPOTENCY_KEY_REUSED,
 --   INVALID_SEAT_COUNT, INVALID_TTL, UNKNOWN_SEATS ids, SEATS_UNAVAILABLE
 --   ids, HOLDER_REQUIRED, HOLDER_LIMIT; G, X, R, D: HOLD_NOT_FOUND,
 --   HOLD_EXPIRED; X, D: HOLD_ALREADY_RESERVED; R: HOLD_ALREADY_RESERVED
---   (another order), SEATS_REFUNDED ids.
+--   (another order), SEATS_REFUNDED ids; M: HOLD_NOT_FOUND, HOLD_EXPIRED,
+--   HOLD_ALREADY_RESERVED, SEATS_NOT_IN_HOLD ids, SEATS_ALREADY_IN_HOLD
+--   ids, INVALID_SEAT_COUNT, UNKNOWN_SEATS ids, SEATS_UNAVAILABLE ids,
+--   HOLDER_LIMIT.
 -- Work: O(seats of the operations), plus a holder's holds where the event
 -- limits seats per holder; usherd bounds operations and seats per call.
 local meta = redis.call('HMGET', K_META, 'hold_ttl_s', 'max_hold_ttl_s',
@@ -174,6 +179,70 @@ local function op_release(hid)
   return #seats
 end
 
+-- Change: the seats a[at + 2 ..] (na of them) join live hold a[at] and
+-- the nr after the count that follows them leave it, all or nothing; the
+-- hold keeps its expiry, holder and key. Checked in this order: the hold,
+-- seats to remove that it lacks, seats to add that it has, the count it
+-- would have, unknown seats, seats not free, the holder's limit.
+local function op_change(a, at, na, nr)
+  local hid = a[at]
+  local h, err = hold_fetch(hid)
+  if err then return err end
+  if h.s == 'reserved' then return fail('HOLD_ALREADY_RESERVED') end
+  local have, gone, bad = {}, {}, nil
+  for i = 1, #h.seats do
+    have[h.seats[i]] = i
+    hold_idx(h, i)
+  end
+  local rfirst = at + 3 + na
+  for i = 0, nr - 1 do
+    local s = a[rfirst + i]
+    if have[s] then gone[s] = true else bad = bad or {}; bad[#bad + 1] = s end
+  end
+  if bad then return fail('SEATS_NOT_IN_HOLD', bad) end
+  for i = 0, na - 1 do
+    local s = a[at + 2 + i]
+    if have[s] then bad = bad or {}; bad[#bad + 1] = s end
+  end
+  if bad then return fail('SEATS_ALREADY_IN_HOLD', bad) end
+  local n = #h.seats + na - nr
+  if n < 1 or n > MAX_SEATS then return fail('INVALID_SEAT_COUNT') end
+  local add, aidx = {}, {}
+  err = seats_index(a, at + 2, na, add, aidx)
+  if err then return err end
+  for i = 1, na do
+    if seat_status(add[i], aidx[i]) ~= '.' then bad = bad or {}; bad[#bad + 1] = add[i] end
+  end
+  if bad then return fail('SEATS_UNAVAILABLE', bad) end
+  if LIMIT > 0 and h.t and h.holder and na > nr and
+     holder_seats(h.holder) + na - nr > LIMIT then
+    return fail('HOLDER_LIMIT')
+  end
+  local seats, idx, removed = {}, {}, {}
+  for i = 1, #h.seats do
+    local s = h.seats[i]
+    if gone[s] then
+      removed[#removed + 1] = s
+      STATUS_W[h.idx[i]] = '.'
+      OWNER_W[s] = false
+    else
+      seats[#seats + 1] = s
+      idx[#idx + 1] = h.idx[i]
+    end
+  end
+  for i = 1, na do
+    seats[#seats + 1] = add[i]
+    idx[#idx + 1] = aidx[i]
+    STATUS_W[aidx[i]] = 'h'
+    OWNER_W[add[i]] = hid
+  end
+  h.seats, h.idx = seats, idx
+  hold_store(hid, h)
+  journal(removed, 'available', 'change')
+  journal(add, 'held', 'change')
+  return hold_reply(hid, h)
+end
+
 -- Where each operation starts, checked whole before anything is done:
 -- a malformed call changes nothing.
 local starts, counts, at, n, nargv = {}, {}, 2, tonumber(ARGV[1] or ''), #ARGV
@@ -187,6 +256,12 @@ for i = 1, n do
     if not cnt then return fail('BAD_BATCH') end
     counts[i] = cnt
     at = at + c + 1 + cnt
+  elseif op == 'M' then
+    local na = tonumber(ARGV[at + 2] or '')
+    local nr = na and na >= 0 and tonumber(ARGV[at + 3 + na] or '')
+    if not nr or nr < 0 then return fail('BAD_BATCH') end
+    counts[i] = na
+    at = at + 4 + na + nr
   elseif op == 'G' or op == 'D' then at = at + 2
   elseif op == 'X' or op == 'R' then at = at + 3
   else return fail('BAD_BATCH') end
@@ -203,6 +278,8 @@ for i = 1, n do
     out[i] = op_hold(ARGV, at + 1, counts[i], op == 'h')
   elseif op == 'G' then
     out[i] = op_get(ARGV[at + 1])
+  elseif op == 'M' then
+    out[i] = op_change(ARGV, at + 1, counts[i], tonumber(ARGV[at + 3 + counts[i]]))
   elseif op == 'X' then
     out[i] = op_extend(ARGV[at + 1], ARGV[at + 2])
   elseif op == 'R' then

@@ -345,6 +345,83 @@ void api_hold_extend(struct req *r)
     api_batch(r, BATCH_EXTEND, 2, argv, 0, on_hold_extend);
 }
 
+/* ---- POST /v1/events/{event}/holds/{hold}/seats ---- */
+
+int api_hold_change_args(json_t *body, const char ***add, size_t *nadd, const char ***remove,
+                         size_t *nremove, struct verr *e)
+{
+    static const char *const keys[] = {"add", "remove", NULL};
+    size_t i, j;
+
+    *add = *remove = NULL;
+    *nadd = *nremove = 0;
+    if (validate_keys(body, keys, e) < 0 ||
+        validate_seats_at(body, "add", 0, HOLD_SEATS_MAX, add, nadd, e) < 0 ||
+        validate_seats_at(body, "remove", 0, HOLD_SEATS_MAX, remove, nremove, e) < 0)
+        goto fail;
+    if (*nadd + *nremove == 0) {
+        validate_fail(e, ERR_INVALID_REQUEST, "Give seats to \"add\" or to \"remove\".");
+        goto fail;
+    }
+    for (i = 0; i < *nadd; i++)
+        for (j = 0; j < *nremove; j++)
+            if (strcmp((*add)[i], (*remove)[j]) == 0) {
+                validate_fail(e, ERR_INVALID_REQUEST,
+                              "Seat \"%s\" is both added and removed.", (*add)[i]);
+                goto fail;
+            }
+    return 0;
+fail:
+    free(*add);
+    free(*remove);
+    *add = *remove = NULL;
+    *nadd = *nremove = 0;
+    return -1;
+}
+
+static void on_hold_change(void *arg, enum store_status st, const redisReply *reply)
+{
+    struct req *r = arg;
+    struct hold_view v;
+
+    if (!hold_reply_ok(r, st, reply, &v))
+        return;
+    metrics_hold(HOLD_CHANGED, 1);
+    reply_written(r, 200, &v, NULL, hold_write);
+}
+
+void api_hold_change(struct req *r)
+{
+    struct verr e = {0};
+    const char **add, **remove, **argv;
+    size_t nadd, nremove;
+    char na[24], nr[24];
+
+    if (api_hold_change_args(r->body, &add, &nadd, &remove, &nremove, &e) < 0) {
+        http_reply_verr(r, &e);
+        return;
+    }
+    argv = malloc(sizeof *argv * (nadd + nremove + 3));
+    if (!argv) {
+        http_reply_error(r, ERR_INTERNAL, NULL, NULL);
+        goto done;
+    }
+    *util_put_uint(na, nadd) = '\0';
+    *util_put_uint(nr, nremove) = '\0';
+    argv[0] = r->hold;
+    argv[1] = na;
+    if (nadd)
+        memcpy(argv + 2, add, sizeof *add * nadd);
+    argv[2 + nadd] = nr;
+    if (nremove)
+        memcpy(argv + 3 + nadd, remove, sizeof *remove * nremove);
+    api_batch(r, BATCH_CHANGE, (int)(nadd + nremove + 3), argv, nadd + nremove, on_hold_change);
+done:
+    free(argv);
+    free(add);
+    free(remove);
+}
+
 /* ---- POST /v1/events/{event}/holds/{hold}/reserve ---- */
 
 static void on_hold_reserve(void *arg, enum store_status st, const redisReply *reply)

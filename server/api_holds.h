@@ -24,11 +24,17 @@ struct hold_args {
 int api_hold_create_args(json_t *body, struct hold_args *a, struct verr *e);
 int api_hold_extend_args(json_t *body, json_int_t *ttl_s, struct verr *e);
 int api_hold_reserve_args(json_t *body, const char **order_id, struct verr *e);
+/* The body of POST .../holds/{hold}/seats: "add" and "remove", each up to
+ * 1,000 distinct seat ids, not both empty, no seat in both. On success
+ * *add and *remove are malloc'd (NULL when empty), strings borrowed. */
+int api_hold_change_args(json_t *body, const char ***add, size_t *nadd, const char ***remove,
+                         size_t *nremove, struct verr *e);
 
 void api_hold_create(struct req *r);
 void api_hold_get(struct req *r);
 void api_hold_release(struct req *r);
 void api_hold_extend(struct req *r);
 void api_hold_reserve(struct req *r);
+void api_hold_change(struct req *r);
 
 #endif

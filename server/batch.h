@@ -32,6 +32,7 @@ enum batch_op {
     BATCH_EXTEND = 'X',    /* hold_id ttl */
     BATCH_RESERVE = 'R',   /* hold_id order_id */
     BATCH_RELEASE = 'D',   /* hold_id */
+    BATCH_CHANGE = 'M',    /* hold_id n_add seat... n_remove seat... */
 };
 
 #define BATCH_MAX_DEFAULT 64

@@ -319,7 +319,7 @@ void metrics_render_connections(struct evbuffer *out, int retry_after_s)
 void metrics_render(struct evbuffer *out, int redis_up, json_t *events)
 {
     static const char *const hold_names[HOLD__COUNT] = {
-        "created", "extended", "reserved", "released", "expired",
+        "created", "extended", "reserved", "released", "expired", "changed",
     };
     size_t nroutes = table ? table->n : 0, i;
     const struct route *routes = table ? table->routes : NULL;

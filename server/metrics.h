@@ -13,7 +13,7 @@
 #include "scripts_gen.h"
 
 enum hold_change { HOLD_CREATED, HOLD_EXTENDED, HOLD_RESERVED, HOLD_RELEASED, HOLD_EXPIRED,
-                   HOLD__COUNT };
+                   HOLD_CHANGED, HOLD__COUNT };
 
 /* Keeps the counters by the routes of rt (for the life of the process):
  * call once at start. */

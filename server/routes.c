@@ -35,6 +35,7 @@ static const struct route table[] = {
     {"DELETE", "/v1/events/{event}/holds/{hold}",        api_hold_release,  BODY_NONE,     CHECKOUT, FINISHING, NULL},
     {"POST",   "/v1/events/{event}/holds/{hold}/extend", api_hold_extend,   BODY_JSON,     CHECKOUT, FINISHING, NULL},
     {"POST",   "/v1/events/{event}/holds/{hold}/reserve", api_hold_reserve, BODY_JSON,     CHECKOUT, FINISHING, NULL},
+    {"POST",   "/v1/events/{event}/holds/{hold}/seats",  api_hold_change,   BODY_JSON,     CHECKOUT, FINISHING, NULL},
     {"GET",    "/v1/events/{event}/orders/{order}",      api_order_get,     BODY_NONE,     CHECKOUT, 0, NULL},
     {"POST",   "/v1/events/{event}/release",             api_seats_change,  BODY_JSON,     ADMIN,    0, &seats_release},
     {"POST",   "/v1/events/{event}/block",               api_seats_change,  BODY_JSON,     ADMIN,    0, &seats_block},

@@ -136,22 +136,32 @@ static int cmp_str(const void *a, const void *b)
 int validate_seat_list(json_t *obj, size_t max, const char ***ids, size_t *n,
                        struct verr *e)
 {
-    json_t *arr = json_object_get(obj, "seats"), *v;
+    return validate_seats_at(obj, "seats", 1, max, ids, n, e);
+}
+
+int validate_seats_at(json_t *obj, const char *key, size_t min, size_t max, const char ***ids,
+                      size_t *n, struct verr *e)
+{
+    json_t *arr = json_object_get(obj, key), *v;
     const char **list = NULL, **sorted = NULL;
     size_t i, count;
     int rc = -1;
 
     *ids = NULL;
     *n = 0;
+    if (!arr && min == 0)
+        return 0;
     if (!arr)
-        return validate_fail(e, ERR_INVALID_REQUEST, "Field \"seats\" is required.");
+        return validate_fail(e, ERR_INVALID_REQUEST, "Field \"%s\" is required.", key);
     if (!json_is_array(arr))
         return validate_fail(e, ERR_INVALID_REQUEST,
-                        "Field \"seats\" must be an array of seat ids.");
+                        "Field \"%s\" must be an array of seat ids.", key);
     count = json_array_size(arr);
-    if (count == 0 || count > max)
+    if (count < min || count > max)
         return validate_fail(e, ERR_INVALID_SEAT_COUNT,
-                        "Field \"seats\" must list 1 to %zu seats.", max);
+                        "Field \"%s\" must list %zu to %zu seats.", key, min, max);
+    if (count == 0)
+        return 0;
     list = malloc(sizeof *list * count);
     sorted = malloc(sizeof *sorted * count);
     if (!list || !sorted) {
@@ -160,12 +170,12 @@ int validate_seat_list(json_t *obj, size_t max, const char ***ids, size_t *n,
     }
     json_array_foreach(arr, i, v) {
         if (!json_is_string(v)) {
-            validate_fail(e, ERR_INVALID_REQUEST, "seats[%zu] must be a string.", i);
+            validate_fail(e, ERR_INVALID_REQUEST, "%s[%zu] must be a string.", key, i);
             goto done;
         }
         if (!validate_id(json_string_value(v), json_string_length(v), ID_MAX)) {
             validate_fail(e, ERR_INVALID_ID,
-                     "seats[%zu] must match [A-Za-z0-9._:-]{1,64}.", i);
+                     "%s[%zu] must match [A-Za-z0-9._:-]{1,64}.", key, i);
             goto done;
         }
         list[i] = sorted[i] = json_string_value(v);

@@ -51,6 +51,10 @@ int validate_int(json_t *obj, const char *key, int required, json_int_t min,
  * On success *ids is a malloc'd array of n strings borrowed from obj. */
 int validate_seat_list(json_t *obj, size_t max, const char ***ids, size_t *n,
                        struct verr *e);
+/* The same for member `key` with min to max ids; with min 0 a missing
+ * member is an empty list (*ids NULL, *n 0). */
+int validate_seats_at(json_t *obj, const char *key, size_t min, size_t max, const char ***ids,
+                      size_t *n, struct verr *e);
 
 /* Sets e to `code` with a printf-style message; returns -1 so that a check
  * can end with `return validate_fail(...)`. */

@@ -1,7 +1,7 @@
 /* libFuzzer target: every JSON request body usherd accepts. The input is
  * parsed as read_body() parses it (jansson, duplicates rejected) and, when
  * it is an object, given to the body check of every route that takes one:
- * the seat map (PUT event), hold create, extend, reserve, and the admin
+ * the seat map (PUT event), hold create, extend, reserve, change, and the admin
  * seat lists. A seat map that parses must list, expanded from its stored
  * layout, exactly its seats; the input itself is also read as a stored
  * layout (inputs under 512 bytes: a range line alone may stand for
@@ -24,7 +24,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct verr e = {0};
     struct seatmap m;
     struct hold_args a;
-    const char **seats, *order;
+    const char **seats, *order, **add, **rm;
+    size_t nadd, nrm;
     json_int_t ttl;
     size_t n;
     char *lines;
@@ -51,6 +52,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     api_hold_extend_args(body, &ttl, &e);
     validate_verr_clear(&e);
     api_hold_reserve_args(body, &order, &e);
+    validate_verr_clear(&e);
+    if (api_hold_change_args(body, &add, &nadd, &rm, &nrm, &e) == 0) {
+        free(add);
+        free(rm);
+    }
     validate_verr_clear(&e);
     api_seats_args(body, &seats, &n, &e);
     free(seats);

@@ -713,6 +713,69 @@ class Holds(Base):
         self.call("POST", self.ev("/holds/%s/reserve" % h["hold_id"]), {"order_id": "o"})
         self.assert_error(self.call("POST", path, {"ttl_s": 5}), 409, "hold_already_reserved")
 
+    def test_change_seats(self):
+        """POST .../holds/{hold}/seats: seats join and leave a live hold,
+        all or nothing; its expiry, holder and id stay; the journal says
+        cause "change"."""
+        self.make_event(hold_ttl_s=30, max_seats_per_hold=4)
+        h = self.hold(["S0-R0-1", "S0-R0-2"], holder="ann")
+        hid, path = h["hold_id"], self.ev("/holds/%s/seats" % h["hold_id"])
+        journal_from = self.r.cmd("XREVRANGE", "usher:{%s}:journal" % self.e, "+", "-",
+                                  "COUNT", "1")[0][0]
+        st, b, _ = self.call("POST", path, {"add": ["S0-R0-3", "S0-R0-4"], "remove": ["S0-R0-1"]})
+        self.assertEqual(st, 200, b)
+        self.assertEqual((b["hold_id"], b["status"], b["seats"], b["holder"], b["expires_at"]),
+                         (hid, "held", ["S0-R0-2", "S0-R0-3", "S0-R0-4"], "ann", h["expires_at"]))
+        self.assertEqual(self.call("GET", self.ev("/holds/" + hid))[1], b)
+        status = self.seat_status()
+        self.assertEqual([status["S0-R0-%d" % i] for i in range(1, 6)],
+                         ["available", "held", "held", "held", "available"])
+        owner = "usher:{%s}:owner" % self.e
+        self.assertEqual([self.r.cmd("HGET", owner, "S0-R0-%d" % i) for i in (1, 3, 4)],
+                         [None, hid, hid])
+        entries = self.r.cmd("XRANGE", "usher:{%s}:journal" % self.e, "(" + journal_from, "+")
+        changes = [(dict(zip(f[::2], f[1::2]))) for _, f in entries]
+        self.assertEqual([(c["seats"], c["status"], c["cause"]) for c in changes],
+                         [("S0-R0-1", "available", "change"), ("S0-R0-3 S0-R0-4", "held", "change")])
+        # remove only; then nothing changes on any refusal
+        st, b, _ = self.call("POST", path, {"remove": ["S0-R0-4"]})
+        self.assertEqual((st, b["seats"]), (200, ["S0-R0-2", "S0-R0-3"]))
+        other = self.hold(["S0-R0-9"])
+        before = self.r.cmd("GET", "usher:{%s}:status" % self.e)
+        e = self.assert_error(self.call("POST", path, {"remove": ["S0-R0-7"]}), 422, "seats_not_in_hold")
+        self.assertEqual(e["seats"], ["S0-R0-7"])
+        e = self.assert_error(self.call("POST", path, {"add": ["S0-R0-2"]}), 422, "seats_already_in_hold")
+        self.assertEqual(e["seats"], ["S0-R0-2"])
+        e = self.assert_error(self.call("POST", path, {"add": ["S0-R0-5", "S0-R0-9"]}),
+                              409, "seats_unavailable")
+        self.assertEqual(e["seats"], ["S0-R0-9"])
+        e = self.assert_error(self.call("POST", path, {"add": ["S0-R0-5", "X-1"]}), 422, "unknown_seats")
+        self.assertEqual(e["seats"], ["X-1"])
+        self.assert_error(self.call("POST", path, {"add": ["S0-R0-5", "S0-R0-6", "S0-R0-7"]}),
+                          422, "invalid_seat_count")                 # 5 > max_seats_per_hold
+        self.assert_error(self.call("POST", path, {"remove": ["S0-R0-2", "S0-R0-3"]}),
+                          422, "invalid_seat_count")                 # use DELETE to let all go
+        self.assert_error(self.call("POST", path, {}), 400, "invalid_request")
+        self.assert_error(self.call("POST", path, {"add": [], "remove": []}), 400, "invalid_request")
+        self.assert_error(self.call("POST", path, {"add": ["S0-R0-5"], "remove": ["S0-R0-5"]}),
+                          400, "invalid_request")
+        self.assert_error(self.call("POST", path, {"add": "S0-R0-5"}), 400, "invalid_request")
+        self.assert_error(self.call("POST", path, {"add": ["S0-R0-5", "S0-R0-5"]}),
+                          422, "invalid_seat_count")
+        self.assert_error(self.call("POST", path, {"seats": ["S0-R0-5"]}), 400, "invalid_request")
+        self.assertEqual(self.r.cmd("GET", "usher:{%s}:status" % self.e), before)
+        self.assert_error(self.call("POST", self.ev("/holds/nope/seats"), {"add": ["S0-R0-5"]}),
+                          404, "hold_not_found")
+        # a sold hold cannot change; an expired one is gone
+        self.call("POST", self.ev("/holds/%s/reserve" % other["hold_id"]), {"order_id": "o9"})
+        self.assert_error(self.call("POST", self.ev("/holds/%s/seats" % other["hold_id"]),
+                                    {"add": ["S0-R0-8"]}), 409, "hold_already_reserved")
+        short = self.hold(["S0-R1-1"], ttl_s=1)
+        time.sleep(1.2)
+        self.assert_error(self.call("POST", self.ev("/holds/%s/seats" % short["hold_id"]),
+                                    {"add": ["S0-R1-2"]}), 410, "hold_expired")
+        self.assertEqual(self.seat_status()["S0-R1-2"], "available")
+
     def test_reserve_and_idempotent_retry(self):
         self.make_event()
         h = self.hold(["S0-R0-1", "S0-R0-2"], ttl_s=1)
@@ -831,12 +894,18 @@ class HolderLimit(Base):
         # a release gives the room back
         st, _, _ = self.call("DELETE", self.ev("/holds/" + b["hold_id"]))
         self.assertEqual(st, 204)
-        self.hold(["S0-R0-7"], holder="alice")
+        c7 = self.hold(["S0-R0-7"], holder="alice")
         # sold seats keep counting ...
         st, r, _ = self.call("POST", self.ev("/holds/%s/reserve" % a["hold_id"]), {"order_id": "o-alice"})
         self.assertEqual(st, 200, r)
         self.assert_error(self.call("POST", self.ev("/holds"),
                                     {"seats": ["S0-R0-8"], "holder": "alice"}), 409, "holder_limit")
+        # a change of alice's live hold counts too
+        self.assert_error(self.call("POST", self.ev("/holds/%s/seats" % c7["hold_id"]),
+                                    {"add": ["S0-R1-9"]}), 409, "holder_limit")
+        st, c, _ = self.call("POST", self.ev("/holds/%s/seats" % c7["hold_id"]),
+                             {"add": ["S0-R1-9"], "remove": ["S0-R0-7"]})
+        self.assertEqual((st, c["seats"]), (200, ["S0-R1-9"]))
         # ... until refunded
         st, r, _ = self.call("POST", self.ev("/release"), {"seats": ["S0-R0-1", "S0-R0-2"]})
         self.assertEqual(st, 200, r)

@@ -434,7 +434,9 @@ class BatchScript(unittest.TestCase):
                    ["D", "h1"],
                    ["h", "h4", "2", "A-R1-1", "A-R1-3"],
                    ["R", "h2", "o1"], ["G", "h2"], ["D", "nope"], ["G", "h4"],
-                   ["H", "h5", "hx", "30", "", "", "1", "A-R1-4"], ["h", "h6", "1", "A-R9-9"]]
+                   ["H", "h5", "hx", "30", "", "", "1", "A-R1-4"], ["h", "h6", "1", "A-R9-9"],
+                   ["M", "h5", "1", "A-R1-5", "1", "A-R1-4"],         # A-R1-4 out, A-R1-5 in
+                   ["M", "h4", "1", "A-R1-5", "1", "A-R1-3"]]         # A-R1-5 taken by h5 just now
             args = [str(len(ops))] + [a for op in ops for a in op]
             out = r.cmd("EVALSHA", sha, str(len(keys)), *keys, *args)
             self.assertEqual(len(out), len(ops))
@@ -451,6 +453,8 @@ class BatchScript(unittest.TestCase):
                              ("h4", "held", f[4][4], "", "A-R1-1,A-R1-3"))    # as it was made
             self.assertEqual((f[9][2], f[9][6], int(f[9][4]) - int(f[9][3])), ("held", "hx", 30000))
             self.assertIn("UNKNOWN_SEATS A-R9-9", str(out[10]))
+            self.assertEqual((f[11][1], f[11][2], f[11][4], f[11][9]), ("h5", "held", f[9][4], "A-R1-5"))
+            self.assertIn("SEATS_UNAVAILABLE A-R1-5", str(out[12]))
             journal = [dict(zip(f[::2], f[1::2])) for _, f in r.cmd("XRANGE", "usher:{bs}:journal", "-", "+")]
             changes = [(e["seats"], e["status"], e["cause"]) for e in journal if e["seats"]]
             # h1 and h2 share an entry; A-R1-1's release comes before h4 takes
@@ -458,16 +462,20 @@ class BatchScript(unittest.TestCase):
             self.assertEqual(changes, [("A-R1-1 A-R1-2", "held", "hold"),
                                        ("A-R1-1", "available", "release"),
                                        ("A-R1-1 A-R1-3 A-R1-4", "held", "hold"),
-                                       ("A-R1-2", "reserved", "reserve")])
-            self.assertEqual(r.cmd("GET", "usher:{bs}:status")[:4], "hrhh")
+                                       ("A-R1-2", "reserved", "reserve"),
+                                       ("A-R1-4", "available", "change"),
+                                       ("A-R1-5", "held", "change")])
+            self.assertEqual(r.cmd("GET", "usher:{bs}:status")[:5], "hrh.h")
             self.assertEqual(sorted(r.cmd("ZRANGE", "usher:{bs}:expiry", "0", "-1")), ["h4", "h5"])
             # a malformed call changes nothing
             for bad in (["2", "D", "h4", "Q", "x"], ["2", "D", "h4", "h", "h7", "x", "A-R1-5"],
-                        ["2", "D", "h4", "h", "h7", "3", "A-R1-5"]):
+                        ["2", "D", "h4", "h", "h7", "3", "A-R1-5"],
+                        ["2", "D", "h4", "M", "h4", "1", "A-R1-6"],
+                        ["2", "D", "h4", "M", "h4", "-1", "0"]):
                 with self.assertRaises(RuntimeError) as cm:
                     r.cmd("EVALSHA", sha, str(len(keys)), *keys, *bad)
                 self.assertIn("BAD_BATCH", str(cm.exception))
-            self.assertEqual(r.cmd("GET", "usher:{bs}:status")[:5], "hrhh.")
+            self.assertEqual(r.cmd("GET", "usher:{bs}:status")[:6], "hrh.h.")
             r.close()
         finally:
             stack.stop()

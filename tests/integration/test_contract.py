@@ -31,6 +31,7 @@ BODIES = {
     ("PUT", "/v1/events/{event}"): harness.theatre(),
     ("POST", "/v1/events/{event}/holds"): {"seats": ["S0-R0-1"]},
     ("POST", "/v1/events/{event}/holds/{hold}/extend"): {"ttl_s": 5},
+    ("POST", "/v1/events/{event}/holds/{hold}/seats"): {"add": ["A-1"]},
     ("POST", "/v1/events/{event}/holds/{hold}/reserve"): {"order_id": "ord-c"},
     ("POST", "/v1/events/{event}/release"): {"seats": ["S0-R0-1"]},
     ("POST", "/v1/events/{event}/block"): {"seats": ["S0-R0-1"]},
