@@ -79,6 +79,7 @@ usher demo is running: usherd on $B, redis-server on 127.0.0.1:$RPORT
 
   curl -s $B/v1/events/demo
   curl -s -X POST $B/v1/events/demo/holds -d '{"seats":["stalls-1-10","stalls-1-11"],"holder":"me"}'
+  curl -s -X POST $B/v1/events/demo/holds/HOLD_ID/seats -d '{"add":["stalls-1-12"],"remove":["stalls-1-10"]}'
   curl -s -X POST $B/v1/events/demo/holds/HOLD_ID/reserve -d '{"order_id":"order-1"}'
   curl -s -X DELETE $B/v1/events/demo/holds/HOLD_ID
   curl -s "$B/v1/events/demo/seats?section=stalls&status=held"
