@@ -162,14 +162,18 @@ static int hold_reply_ok(struct req *r, enum store_status st, const redisReply *
     return 1;
 }
 
-/* Answers `status` with the hold of a successful hold-script reply. */
+/* Answers `status` with the hold of a successful hold-script reply,
+ * counting it as `change` in the metrics (-1: not counted). */
 static void reply_hold(struct req *r, int status, enum store_status st,
-                       const redisReply *reply)
+                       const redisReply *reply, int change)
 {
     struct hold_view v;
 
-    if (hold_reply_ok(r, st, reply, &v))
-        reply_written(r, status, &v, NULL, hold_write);
+    if (!hold_reply_ok(r, st, reply, &v))
+        return;
+    if (change >= 0)
+        metrics_hold((enum hold_change)change, 1);
+    reply_written(r, status, &v, NULL, hold_write);
 }
 
 /* ---- POST /v1/events/{event}/holds ---- */
@@ -305,18 +309,12 @@ done:
 
 static void on_hold_ok(void *arg, enum store_status st, const redisReply *reply)
 {
-    reply_hold(arg, 200, st, reply);
+    reply_hold(arg, 200, st, reply, -1);
 }
 
 static void on_hold_extend(void *arg, enum store_status st, const redisReply *reply)
 {
-    struct req *r = arg;
-    struct hold_view v;
-
-    if (!hold_reply_ok(r, st, reply, &v))
-        return;
-    metrics_hold(HOLD_EXTENDED, 1);
-    reply_written(r, 200, &v, NULL, hold_write);
+    reply_hold(arg, 200, st, reply, HOLD_EXTENDED);
 }
 
 void api_hold_get(struct req *r)
@@ -381,13 +379,7 @@ fail:
 
 static void on_hold_change(void *arg, enum store_status st, const redisReply *reply)
 {
-    struct req *r = arg;
-    struct hold_view v;
-
-    if (!hold_reply_ok(r, st, reply, &v))
-        return;
-    metrics_hold(HOLD_CHANGED, 1);
-    reply_written(r, 200, &v, NULL, hold_write);
+    reply_hold(arg, 200, st, reply, HOLD_CHANGED);
 }
 
 void api_hold_change(struct req *r)

@@ -91,6 +91,11 @@ class Metrics(unittest.TestCase):
         self.c.request("POST", "/v1/events/m1/holds", {"seats": ["S0-R0-1"]})        # 409
         self.c.request("POST", "/v1/events/m1/holds/%s/reserve" % holds[0], {"order_id": "o"})
         self.c.request("DELETE", "/v1/events/m1/holds/" + holds[1])
+        self.c.request("POST", "/v1/events/m1/holds/%s/extend" % holds[2], {"ttl_s": 60})
+        st, _, _ = self.c.request("POST", "/v1/events/m1/holds/%s/seats" % holds[2],
+                                  {"add": ["S0-R0-4"]})
+        self.assertEqual(st, 200)
+        self.c.request("POST", "/v1/events/m1/holds/%s/seats" % holds[2], {"add": ["S0-R0-4"]})  # 422
         self.c.request("GET", "/nowhere")
         text, s = self.scrape()
         self.promtool(text)
@@ -101,7 +106,11 @@ class Metrics(unittest.TestCase):
         self.assertEqual(d("usher_holds_total", change="created"), 3)
         self.assertEqual(d("usher_holds_total", change="reserved"), 1)
         self.assertEqual(d("usher_holds_total", change="released"), 1)
+        self.assertEqual(d("usher_holds_total", change="extended"), 1)
+        self.assertEqual(d("usher_holds_total", change="changed"), 1)
         self.assertGreaterEqual(d("usher_http_request_duration_seconds_count", route=H), 4)
+        self.assertEqual(d("usher_http_requests_total", route=H + "/{hold}/seats", method="POST",
+                           code="422"), 1)
         self.assertEqual(value(s, "usher_http_request_duration_seconds_bucket", route=H, le="+Inf"),
                          value(s, "usher_http_request_duration_seconds_count", route=H))
         # the hold routes' operations go to Redis as hold_batch calls
@@ -110,8 +119,8 @@ class Metrics(unittest.TestCase):
         self.assertGreaterEqual(d("usher_redis_batches_total"), 4)
         self.assertEqual(value(s, "usher_redis_up"), 1)
         self.assertEqual(value(s, "usher_build_info", version=value_version(s)), 1)
-        self.assertEqual(value(s, "usher_seats", event="m1", status="available"), 18)
-        self.assertEqual(value(s, "usher_seats", event="m1", status="held"), 1)
+        self.assertEqual(value(s, "usher_seats", event="m1", status="available"), 17)
+        self.assertEqual(value(s, "usher_seats", event="m1", status="held"), 2)    # one changed to 2
         self.assertEqual(value(s, "usher_seats", event="m1", status="reserved"), 1)
         self.assertEqual(value(s, "usher_seats", event="m1", status="blocked"), 0)
         self.assertEqual(value(s, "usher_http_requests_in_flight"), 1)   # the scrape itself
