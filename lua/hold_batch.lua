@@ -64,13 +64,7 @@ local function op_hold(a, at, n, bare)
   local seats, idx = {}, {}
   local err = seats_index(a, first, n, seats, idx)
   if err then return err end
-  local taken
-  for i = 1, n do
-    if seat_status(seats[i], idx[i]) ~= '.' then
-      taken = taken or {}
-      taken[#taken + 1] = seats[i]
-    end
-  end
+  local taken = seats_taken(seats, idx, n)
   if taken then return fail('SEATS_UNAVAILABLE', taken) end
   if LIMIT > 0 then
     if holder == '' then return fail('HOLDER_REQUIRED') end
@@ -210,9 +204,7 @@ local function op_change(a, at, na, nr)
   local add, aidx = {}, {}
   err = seats_index(a, at + 2, na, add, aidx)
   if err then return err end
-  for i = 1, na do
-    if seat_status(add[i], aidx[i]) ~= '.' then bad = bad or {}; bad[#bad + 1] = add[i] end
-  end
+  bad = seats_taken(add, aidx, na)
   if bad then return fail('SEATS_UNAVAILABLE', bad) end
   if LIMIT > 0 and h.t and h.holder and na > nr and
      holder_seats(h.holder) + na - nr > LIMIT then
@@ -245,7 +237,9 @@ end
 
 -- Where each operation starts, checked whole before anything is done:
 -- a malformed call changes nothing.
-local starts, counts, at, n, nargv = {}, {}, 2, tonumber(ARGV[1] or ''), #ARGV
+-- counts[i]: an H, h or M operation's seat count (M: to add), removes[i]:
+-- an M's seats to remove.
+local starts, counts, removes, at, n, nargv = {}, {}, {}, 2, tonumber(ARGV[1] or ''), #ARGV
 if not n then return fail('BAD_BATCH') end
 for i = 1, n do
   local op = ARGV[at]
@@ -260,7 +254,7 @@ for i = 1, n do
     local na = tonumber(ARGV[at + 2] or '')
     local nr = na and na >= 0 and tonumber(ARGV[at + 3 + na] or '')
     if not nr or nr < 0 then return fail('BAD_BATCH') end
-    counts[i] = na
+    counts[i], removes[i] = na, nr
     at = at + 4 + na + nr
   elseif op == 'G' or op == 'D' then at = at + 2
   elseif op == 'X' or op == 'R' then at = at + 3
@@ -279,7 +273,7 @@ for i = 1, n do
   elseif op == 'G' then
     out[i] = op_get(ARGV[at + 1])
   elseif op == 'M' then
-    out[i] = op_change(ARGV, at + 1, counts[i], tonumber(ARGV[at + 3 + counts[i]]))
+    out[i] = op_change(ARGV, at + 1, counts[i], removes[i])
   elseif op == 'X' then
     out[i] = op_extend(ARGV[at + 1], ARGV[at + 2])
   elseif op == 'R' then

@@ -6,11 +6,8 @@
 if redis.call('EXISTS', K_META) == 0 then return fail('EVENT_NOT_FOUND') end
 local idx, err = seats_resolve(ARGV, 1, #ARGV)
 if err then return finish(err) end
-local bad = {}
-for i = 1, #ARGV do
-  if seat_status(ARGV[i], idx[i]) ~= '.' then bad[#bad + 1] = ARGV[i] end
-end
-if #bad > 0 then return finish(fail('SEATS_UNAVAILABLE', bad)) end
+local bad = seats_taken(ARGV, idx, #ARGV)
+if bad then return finish(fail('SEATS_UNAVAILABLE', bad)) end
 for i = 1, #ARGV do status_set(idx[i], 'b') end
 journal(ARGV, 'blocked', 'block')
 return finish(ARGV)

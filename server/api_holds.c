@@ -345,11 +345,13 @@ void api_hold_extend(struct req *r)
 
 /* ---- POST /v1/events/{event}/holds/{hold}/seats ---- */
 
+
 int api_hold_change_args(json_t *body, const char ***add, size_t *nadd, const char ***remove,
                          size_t *nremove, struct verr *e)
 {
     static const char *const keys[] = {"add", "remove", NULL};
-    size_t i, j;
+    const char **all;
+    size_t i;
 
     *add = *remove = NULL;
     *nadd = *nremove = 0;
@@ -361,13 +363,26 @@ int api_hold_change_args(json_t *body, const char ***add, size_t *nadd, const ch
         validate_fail(e, ERR_INVALID_REQUEST, "Give seats to \"add\" or to \"remove\".");
         goto fail;
     }
-    for (i = 0; i < *nadd; i++)
-        for (j = 0; j < *nremove; j++)
-            if (strcmp((*add)[i], (*remove)[j]) == 0) {
-                validate_fail(e, ERR_INVALID_REQUEST,
-                              "Seat \"%s\" is both added and removed.", (*add)[i]);
-                goto fail;
-            }
+    /* Each list is free of repeats, so a repeat in both sorted together
+     * is a seat in both: n log n, where pairs were 1,000,000 compares. */
+    all = malloc(sizeof *all * (*nadd + *nremove));
+    if (!all) {
+        validate_fail(e, ERR_INTERNAL, "Out of memory.");
+        goto fail;
+    }
+    if (*nadd)
+        memcpy(all, *add, sizeof *all * *nadd);
+    if (*nremove)
+        memcpy(all + *nadd, *remove, sizeof *all * *nremove);
+    qsort(all, *nadd + *nremove, sizeof *all, validate_cmp_ids);
+    for (i = 1; i < *nadd + *nremove; i++)
+        if (strcmp(all[i - 1], all[i]) == 0) {
+            validate_fail(e, ERR_INVALID_REQUEST, "Seat \"%s\" is both added and removed.",
+                          all[i]);
+            free(all);
+            goto fail;
+        }
+    free(all);
     return 0;
 fail:
     free(*add);

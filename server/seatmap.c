@@ -199,10 +199,6 @@ static int parse_row(struct parse *ps, size_t sidx, const char *sec, json_t *row
     return 0;
 }
 
-static int cmp_id(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
 
 /* Fails with duplicate_seat naming the first repeated seat id. */
 static int check_unique(struct seatmap *m, struct verr *e)
@@ -214,7 +210,7 @@ static int check_unique(struct seatmap *m, struct verr *e)
     if (!sorted)
         return validate_fail(e, ERR_INTERNAL, "Out of memory.");
     memcpy(sorted, m->seat, sizeof *sorted * m->nseats);
-    qsort(sorted, m->nseats, sizeof *sorted, cmp_id);
+    qsort(sorted, m->nseats, sizeof *sorted, validate_cmp_ids);
     for (i = 1; i < m->nseats; i++) {
         if (strcmp(sorted[i - 1], sorted[i]) == 0) {
             rc = validate_fail(e, ERR_DUPLICATE_SEAT, "Seat id \"%s\" appears more than once.",

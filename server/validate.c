@@ -128,7 +128,7 @@ int validate_int(json_t *obj, const char *key, int required, json_int_t min,
     return 0;
 }
 
-static int cmp_str(const void *a, const void *b)
+int validate_cmp_ids(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
@@ -180,7 +180,7 @@ int validate_seats_at(json_t *obj, const char *key, size_t min, size_t max, cons
         }
         list[i] = sorted[i] = json_string_value(v);
     }
-    qsort(sorted, count, sizeof *sorted, cmp_str);
+    qsort(sorted, count, sizeof *sorted, validate_cmp_ids);
     for (i = 1; i < count; i++) {
         if (strcmp(sorted[i - 1], sorted[i]) == 0) {
             validate_fail(e, ERR_INVALID_SEAT_COUNT,

@@ -56,6 +56,9 @@ int validate_seat_list(json_t *obj, size_t max, const char ***ids, size_t *n,
 int validate_seats_at(json_t *obj, const char *key, size_t min, size_t max, const char ***ids,
                       size_t *n, struct verr *e);
 
+/* qsort order of an array of id strings (strcmp). */
+int validate_cmp_ids(const void *a, const void *b);
+
 /* Sets e to `code` with a printf-style message; returns -1 so that a check
  * can end with `return validate_fail(...)`. */
 int validate_fail(struct verr *e, enum err_code code, const char *fmt, ...)

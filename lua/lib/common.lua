@@ -382,26 +382,15 @@ local function seat_status(s, idx)
   return st
 end
 
--- Resolves the seat ids list[first..last] to their indexes. Returns the
--- indexes, or nil and an UNKNOWN_SEATS error naming the unknown ids.
-local function seats_resolve(list, first, last)
-  local idx, unknown = {}, {}
-  for i = first, last do
-    local v = redis.call('HGET', K_SEATS, list[i])
-    if v then idx[#idx + 1] = v else unknown[#unknown + 1] = list[i] end
-  end
-  if #unknown > 0 then return nil, fail('UNKNOWN_SEATS', unknown) end
-  return idx, nil
-end
-
--- Copies the n seat ids list[first..] into seats and their indexes into
--- idx. Returns nil, or an UNKNOWN_SEATS error naming the unknown ids.
+-- Copies the n seat ids list[first..] into seats (nil: not copied) and
+-- their indexes into idx. Returns nil, or an UNKNOWN_SEATS error naming
+-- the unknown ids.
 local function seats_index(list, first, n, seats, idx)
   local unknown
   for i = 1, n do
     local s = list[first + i - 1]
     local v = redis.call('HGET', K_SEATS, s)
-    seats[i] = s
+    if seats then seats[i] = s end
     if v then
       idx[i] = v
     else
@@ -411,6 +400,28 @@ local function seats_index(list, first, n, seats, idx)
   end
   if unknown then return fail('UNKNOWN_SEATS', unknown) end
   return nil
+end
+
+-- Resolves the seat ids list[first..last] to their indexes. Returns the
+-- indexes, or nil and an UNKNOWN_SEATS error naming the unknown ids.
+local function seats_resolve(list, first, last)
+  local idx = {}
+  local err = seats_index(list, first, last - first + 1, nil, idx)
+  if err then return nil, err end
+  return idx, nil
+end
+
+-- The ids among seats (indexes idx, n of them) that are not free after
+-- lazy expiry, or nil when all are.
+local function seats_taken(seats, idx, n)
+  local taken
+  for i = 1, n do
+    if seat_status(seats[i], idx[i]) ~= '.' then
+      taken = taken or {}
+      taken[#taken + 1] = seats[i]
+    end
+  end
+  return taken
 end
 
 -- The ids among list (indexes idx) whose status byte is not `want`.
