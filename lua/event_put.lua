@@ -1,22 +1,27 @@
 -- event_put: make a staged seat map the event's, creating the event or
 -- replacing it while no seat is held or reserved. usherd first writes the
--- seat index (seat -> index) and the layout to two staging keys of this
--- PUT (the two keys after the event's) with plain commands in chunks, so that no single
--- command blocks Redis for long; this script swaps them in atomically.
+-- seat index (seat -> index), the layout and the seat-selection strings
+-- (pick, rows, runs) to five staging keys of this PUT (the keys after the
+-- event's) with plain commands in chunks, so that no single command
+-- blocks Redis for long; this script swaps them in atomically.
 -- ARGV: name, hold_ttl_s, max_hold_ttl_s, max_seats_per_hold,
 --       sections_json, seat count, journal_max, max_seats_per_holder
 --       (0 = no limit), layout id (this PUT's staging token: names the
---       layout for the readers' caches, see event_read).
+--       layout for the readers' caches, see event_read), orphan_rule
+--       (none, no_single_gaps), companions (1: some seat is a companion
+--       seat), categories (their names, each followed by LF).
 -- Returns 1 when created, 0 when replaced.
 -- Errors: EVENT_IN_USE; STAGE_INCOMPLETE when the staging keys are not
 -- whole (expired, or a chunk was lost): usherd answers 503, retry.
 -- Work: O(1) plus the status string (1 byte a seat) and every due hold
 -- on replace; old keys are freed with UNLINK, off the main thread.
 local K_STAGE_SEATS, K_STAGE_LAYOUT = KEYS[EVENT_KEYS + 1], KEYS[EVENT_KEYS + 2]
+local STAGED = {K_STAGE_SEATS, K_STAGE_LAYOUT, KEYS[EVENT_KEYS + 3], KEYS[EVENT_KEYS + 4],
+                KEYS[EVENT_KEYS + 5]}
 local n = tonumber(ARGV[6])
 if redis.call('HLEN', K_STAGE_SEATS) ~= n or
-   redis.call('EXISTS', K_STAGE_LAYOUT) == 0 then
-  redis.call('UNLINK', K_STAGE_SEATS, K_STAGE_LAYOUT)
+   redis.call('EXISTS', unpack(STAGED, 2)) ~= #STAGED - 1 then
+  redis.call('UNLINK', unpack(STAGED))
   return fail('STAGE_INCOMPLETE')
 end
 local now = now_ms()
@@ -25,7 +30,7 @@ if existed then
   while sweep_expired(1000) == 1000 do end
   flush()                      -- expiry as the sweep left it
   if redis.call('ZCARD', K_EXPIRY) > 0 or redis.call('HLEN', K_ORDERS) > 0 then
-    redis.call('UNLINK', K_STAGE_SEATS, K_STAGE_LAYOUT)
+    redis.call('UNLINK', unpack(STAGED))
     return fail('EVENT_IN_USE')
   end
   -- every key but the journal: its ids must keep rising for the readers
@@ -35,16 +40,20 @@ if existed then
   end
   redis.call('UNLINK', unpack(old))
 end
-redis.call('RENAME', K_STAGE_SEATS, K_SEATS)
-redis.call('RENAME', K_STAGE_LAYOUT, K_LAYOUT)
-redis.call('PERSIST', K_SEATS)
-redis.call('PERSIST', K_LAYOUT)
+local PLACED = {K_SEATS, K_LAYOUT, K_PICK, K_ROWS, K_RUNS}
+for i = 1, #STAGED do
+  redis.call('RENAME', STAGED[i], PLACED[i])
+  redis.call('PERSIST', PLACED[i])
+end
 redis.call('HSET', K_META, 'name', ARGV[1], 'hold_ttl_s', ARGV[2],
            'max_hold_ttl_s', ARGV[3], 'max_seats_per_hold', ARGV[4],
            'sections', ARGV[5], 'total', n, 'created_ms', NOW_S,
            'journal_max', ARGV[7], 'max_seats_per_holder', ARGV[8],
-           'layout_id', ARGV[9])
+           'layout_id', ARGV[9], 'orphan_rule', ARGV[10], 'companions', ARGV[11],
+           'categories', ARGV[12])
 redis.call('SET', K_STATUS, string.rep('.', n))
+-- a chunk of DIRTY_SEATS seats a byte: 1 once a seat of it was freed
+redis.call('SET', K_DIRTY, string.rep('0', math.floor((n + DIRTY_SEATS - 1) / DIRTY_SEATS)))
 -- Say why in the journal: watchers of a replaced map must reload.
 redis.call('XADD', K_JOURNAL, 'MAXLEN', '~', ARGV[7], '*', 'seats', '', 'status', '',
            'cause', existed and 'replace' or 'create', 'ts', NOW_S)

@@ -32,51 +32,73 @@
 -- Work: O(seats of the operations), plus a holder's holds where the event
 -- limits seats per holder; usherd bounds operations and seats per call.
 local meta = redis.call('HMGET', K_META, 'hold_ttl_s', 'max_hold_ttl_s',
-                        'max_seats_per_hold', 'max_seats_per_holder', 'journal_max')
+                        'max_seats_per_hold', 'max_seats_per_holder', 'journal_max',
+                        'orphan_rule', 'companions')
 local TTL, MAX_TTL, MAX_SEATS = tonumber(meta[1]), tonumber(meta[2]), tonumber(meta[3])
 local LIMIT = tonumber(meta[4] or '0')
 local EXPIRES = {}                   -- ttl_s -> expiry ms string, this call's
 journal_max = meta[5] or JOURNAL_MAX_DEFAULT
+local NO_SINGLE_GAPS = meta[6] == 'no_single_gaps'
+local COMPANIONS = meta[7] == '1'
 
--- A hold of n seats: a[at] the hold id, then holder, ttl, key field and
--- fingerprint unless `bare` (all four empty: the op `h`), then the count
--- and the seats.
-local function op_hold(a, at, n, bare)
-  local hid, holder, ttl, ikey, fp, first = a[at], '', '', '', '', at + 2
-  if not bare then
-    holder, ttl, ikey, fp, first = a[at + 1], a[at + 2], a[at + 3], a[at + 4], at + 6
+-- The seat rules of a hand-picked set (seats, indexes idx, n of them;
+-- own: the indexes a changed hold has now): companion seats only with an
+-- accessible seat of their row, and the orphan rule. An error or nil.
+local function seats_rules(seats, idx, n, own)
+  if COMPANIONS then
+    local bad = companions_alone(seats, idx, n)
+    if bad then return fail('COMPANION_REQUIRES_ACCESSIBLE', bad) end
   end
-  local now = now_ms()
-  if ikey ~= '' then
-    local old = redis.call('HGET', K_IDEM, ikey)
-    if old then
-      local h = hold_fetch(old)        -- nil when gone or expired
-      if h then
-        if h.f ~= fp then return fail('IDEMPOTENCY_KEY_REUSED') end
-        return hold_reply(old, h, '1')
-      end
-      redis.call('HDEL', K_IDEM, ikey)
-    end
+  if NO_SINGLE_GAPS then
+    local bad = orphans_left(idx, n, own)
+    if bad then return fail('WOULD_ORPHAN_SEAT', bad) end
   end
-  if n < 1 or n > MAX_SEATS then return fail('INVALID_SEAT_COUNT') end
+  return nil
+end
+
+-- An earlier hold made with Idempotency-Key field ikey: its reply (or
+-- IDEMPOTENCY_KEY_REUSED when fingerprint fp differs), or nil for none.
+local function idem_replay(ikey, fp)
+  if ikey == '' then return nil end
+  local old = redis.call('HGET', K_IDEM, ikey)
+  if not old then return nil end
+  local h = hold_fetch(old)            -- nil when gone or expired
+  if h then
+    if h.f ~= fp then return fail('IDEMPOTENCY_KEY_REUSED') end
+    return hold_reply(old, h, '1')
+  end
+  redis.call('HDEL', K_IDEM, ikey)
+  return nil
+end
+
+-- The checks of a new hold before its seats: count and TTL (ttl '' for
+-- the event's). Returns the TTL, or nil and an error.
+local function hold_admit(n, ttl)
+  if n < 1 or n > MAX_SEATS then return nil, fail('INVALID_SEAT_COUNT') end
   if ttl == '' then ttl = TTL else ttl = tonumber(ttl) end
-  if ttl < 1 or ttl > MAX_TTL then return fail('INVALID_TTL') end
-  local seats, idx = {}, {}
-  local err = seats_index(a, first, n, seats, idx)
-  if err then return err end
-  local taken = seats_taken(seats, idx, n)
-  if taken then return fail('SEATS_UNAVAILABLE', taken) end
+  if ttl < 1 or ttl > MAX_TTL then return nil, fail('INVALID_TTL') end
+  return ttl, nil
+end
+
+-- The holder's limit for n more seats: an error or nil.
+local function holder_admit(holder, n)
   if LIMIT > 0 then
     if holder == '' then return fail('HOLDER_REQUIRED') end
     if holder_seats(holder) + n > LIMIT then return fail('HOLDER_LIMIT') end
   end
+  return nil
+end
+
+-- Makes hold hid of the n free seats (indexes idx) and answers it; pk:
+-- best available's "<1|0> <quality>", or nil.
+local function hold_place(hid, holder, ttl, ikey, fp, seats, idx, n, pk)
   for i = 1, n do
     STATUS_W[idx[i]] = 'h'
     OWNER_W[seats[i]] = hid
   end
   local es = EXPIRES[ttl]            -- one number formatted per TTL per call
   if not es then
-    es = string.format('%d', now + ttl * 1000)
+    es = string.format('%d', now_ms() + ttl * 1000)
     EXPIRES[ttl] = es
   end
   local listed = LIMIT > 0
@@ -90,12 +112,87 @@ local function op_hold(a, at, n, bare)
     fp = ''
   end
   -- the record as hold_encode writes it, from the locals: no table
-  HOLDS_W[hid] = cmsgpack.pack('held', NOW_S, es, listed, holder, '', ikey, fp, seats, idx)
+  if pk then
+    HOLDS_W[hid] = cmsgpack.pack('held', NOW_S, es, listed, holder, '', ikey, fp, seats, idx, pk)
+  else
+    HOLDS_W[hid] = cmsgpack.pack('held', NOW_S, es, listed, holder, '', ikey, fp, seats, idx)
+  end
   EXP[hid] = es
   journal(seats, 'held', 'hold')
   -- hold_reply's answer: replay 0, no order, nothing refunded
   return '0 ' .. hid .. ' held ' .. NOW_S .. ' ' .. es .. ' ' .. NOW_S .. ' ' .. holder ..
-         '   ' .. table.concat(seats, ',')
+         '   ' .. table.concat(seats, ',') .. (pk and (' ' .. pk) or '')
+end
+
+-- A hold of n seats: a[at] the hold id, then holder, ttl, key field and
+-- fingerprint unless `bare` (all four empty: the op `h`), then the count
+-- and the seats.
+local function op_hold(a, at, n, bare)
+  local hid, holder, ttl, ikey, fp, first = a[at], '', '', '', '', at + 2
+  if not bare then
+    holder, ttl, ikey, fp, first = a[at + 1], a[at + 2], a[at + 3], a[at + 4], at + 6
+  end
+  now_ms()
+  local replay = idem_replay(ikey, fp)
+  if replay then return replay end
+  local err
+  ttl, err = hold_admit(n, ttl)
+  if err then return err end
+  local seats, idx = {}, {}
+  err = seats_index(a, first, n, seats, idx)
+  if err then return err end
+  local taken = seats_taken(seats, idx, n)
+  if taken then return fail('SEATS_UNAVAILABLE', taken) end
+  if COMPANIONS or NO_SINGLE_GAPS then
+    err = seats_rules(seats, idx, n, nil)
+    if err then return err end
+  end
+  err = holder_admit(holder, n)
+  if err then return err end
+  return hold_place(hid, holder, ttl, ikey, fp, seats, idx, n, nil)
+end
+
+-- Best available: a[at] hold id, holder, ttl, key field, fingerprint,
+-- count, together (1/0), allow_split (1/0), accessible seats, the count
+-- of sections and their ids, the count of categories and their names.
+local SECTIONS, CATEGORIES          -- id -> number, name -> number; this call's
+local function op_best(a, at)
+  local hid, holder, ttl, ikey, fp = a[at], a[at + 1], a[at + 2], a[at + 3], a[at + 4]
+  local n, ns = tonumber(a[at + 5]), tonumber(a[at + 9])
+  local q = {together = a[at + 6] == '1', split = a[at + 7] == '1',
+             acc = tonumber(a[at + 8]), rule = NO_SINGLE_GAPS}
+  now_ms()
+  local replay = idem_replay(ikey, fp)
+  if replay then return replay end
+  local err
+  ttl, err = hold_admit(n, ttl)
+  if err then return err end
+  err = holder_admit(holder, n)
+  if err then return err end
+  if not SECTIONS then
+    local m = redis.call('HMGET', K_META, 'sections', 'categories')
+    SECTIONS, CATEGORIES = {}, {}
+    for i, sec in ipairs(cjson.decode(m[1])) do SECTIONS[sec.id] = i - 1 end
+    local no = 0
+    for name in string.gmatch(m[2] or '', '([^\n]+)\n') do
+      no = no + 1
+      CATEGORIES[name] = no
+    end
+  end
+  local unknown, bad
+  q.secs, unknown = names_set({unpack(a, at + 10, at + 9 + ns)}, SECTIONS)
+  q.cats, bad = names_set({unpack(a, at + 11 + ns, at + 10 + ns + tonumber(a[at + 10 + ns]))},
+                          CATEGORIES)
+  if unknown or bad then
+    for _, x in ipairs(bad or {}) do unknown = unknown or {} unknown[#unknown + 1] = x end
+    return fail('NO_MATCHING_SEATS')
+  end
+  local idx, seats, together, sum = best_choose(n, q)
+  if not idx then return seats end
+  local total = tonumber(redis.call('HGET', K_META, 'total'))
+  local quality = total > 1 and 1 - sum / n / (total - 1) or 1
+  return hold_place(hid, holder, ttl, ikey, fp, seats, idx, n,
+                    (together and '1 ' or '0 ') .. string.format('%.3f', quality))
 end
 
 local function op_get(hid)
@@ -210,13 +307,12 @@ local function op_change(a, at, na, nr)
      holder_seats(h.holder) + na - nr > LIMIT then
     return fail('HOLDER_LIMIT')
   end
-  local seats, idx, removed = {}, {}, {}
+  local seats, idx, removed, own = {}, {}, {}, {}
   for i = 1, #h.seats do
     local s = h.seats[i]
+    own[tonumber(h.idx[i])] = true
     if gone[s] then
       removed[#removed + 1] = s
-      STATUS_W[h.idx[i]] = '.'
-      OWNER_W[s] = false
     else
       seats[#seats + 1] = s
       idx[#idx + 1] = h.idx[i]
@@ -225,10 +321,22 @@ local function op_change(a, at, na, nr)
   for i = 1, na do
     seats[#seats + 1] = add[i]
     idx[#idx + 1] = aidx[i]
+  end
+  if COMPANIONS or NO_SINGLE_GAPS then
+    err = seats_rules(seats, idx, #seats, own)
+    if err then return err end
+  end
+  for i = 1, #h.seats do
+    if gone[h.seats[i]] then
+      STATUS_W[h.idx[i]] = '.'
+      OWNER_W[h.seats[i]] = false
+    end
+  end
+  for i = 1, na do
     STATUS_W[aidx[i]] = 'h'
     OWNER_W[add[i]] = hid
   end
-  h.seats, h.idx = seats, idx
+  h.seats, h.idx, h.pk = seats, idx, nil
   hold_store(hid, h)
   journal(removed, 'available', 'change')
   journal(add, 'held', 'change')
@@ -256,6 +364,15 @@ for i = 1, n do
     if not nr or nr < 0 then return fail('BAD_BATCH') end
     counts[i], removes[i] = na, nr
     at = at + 4 + na + nr
+  elseif op == 'B' then
+    local ns = tonumber(ARGV[at + 10] or '')
+    local nc = ns and ns >= 0 and tonumber(ARGV[at + 11 + ns] or '')
+    if not nc or nc < 0 or not tonumber(ARGV[at + 6] or '') or
+       not tonumber(ARGV[at + 9] or '') then
+      return fail('BAD_BATCH')
+    end
+    counts[i] = tonumber(ARGV[at + 6])
+    at = at + 12 + ns + nc
   elseif op == 'G' or op == 'D' then at = at + 2
   elseif op == 'X' or op == 'R' then at = at + 3
   else return fail('BAD_BATCH') end
@@ -270,6 +387,8 @@ for i = 1, n do
     out[i] = fail('EVENT_NOT_FOUND')
   elseif op == 'H' or op == 'h' then
     out[i] = op_hold(ARGV, at + 1, counts[i], op == 'h')
+  elseif op == 'B' then
+    out[i] = op_best(ARGV, at + 1)
   elseif op == 'G' then
     out[i] = op_get(ARGV[at + 1])
   elseif op == 'M' then

@@ -12,6 +12,7 @@
 #include "config.h"
 #include "events.h"
 #include "replies.h"
+#include "picks.h"
 #include "seatmap.h"
 #include "util.h"
 
@@ -69,6 +70,7 @@ static json_t *event_json(const char *event, const redisReply *reply, int brief)
 
 struct put_state {
     struct seatmap map;
+    struct picks picks;       /* what seat selection needs, staged with the map */
     char token[23];           /* names the staging keys and the layout */
     size_t pending;           /* staging commands not yet answered */
     int failed;
@@ -80,6 +82,7 @@ static void put_state_free(void *p)
     struct put_state *ps = p;
 
     seatmap_deinit(&ps->map);
+    picks_deinit(&ps->picks);
     free(ps);
 }
 
@@ -123,15 +126,17 @@ static void on_staged(void *arg, enum store_status st, const redisReply *reply)
     struct put_state *ps = r->data;
     struct seatmap *m = &ps->map;
     char nums[6][24];
-    const char *argv[9];
+    const char *argv[12];
 
     if (st != STORE_OK || (reply && reply->type == REDIS_REPLY_ERROR))
         ps->failed = 1;
     if (--ps->pending > 0)
         return;
     if (ps->failed) {
-        const char *unlink[3] = {"UNLINK", r->keys.key[STORE_KEY_STAGE_SEATS], r->keys.key[STORE_KEY_STAGE_LAYOUT]};
-        store_command(r->app->store, 3, unlink, NULL, on_ignored, NULL);
+        const char *unlink[1 + STORE_STAGE_KEYS] = {"UNLINK"};
+        for (int i = 0; i < STORE_STAGE_KEYS; i++)
+            unlink[1 + i] = r->keys.key[STORE_KEY_STAGE_SEATS + i];
+        store_command(r->app->store, 1 + STORE_STAGE_KEYS, unlink, NULL, on_ignored, NULL);
         http_reply_error(r, ERR_REDIS_UNAVAILABLE, NULL, NULL);
         return;
     }
@@ -150,7 +155,10 @@ static void on_staged(void *arg, enum store_status st, const redisReply *reply)
     snprintf(nums[5], sizeof nums[5], "%lld", m->max_seats_per_holder);
     argv[7] = nums[5];
     argv[8] = ps->token;
-    api_eval(r, SCRIPT_EVENT_PUT, 9, argv, NULL, on_event_put);
+    argv[9] = m->no_single_gaps ? "no_single_gaps" : "none";
+    argv[10] = m->has_companions ? "1" : "0";
+    argv[11] = m->categories ? m->categories : "";
+    api_eval(r, SCRIPT_EVENT_PUT, 12, argv, NULL, on_event_put);
 }
 
 /* Queues one staging command; counts it, or marks the PUT failed. */
@@ -207,12 +215,22 @@ static void on_event_registered(void *arg, enum store_status st, const redisRepl
         const char *expire[3] = {"EXPIRE", r->keys.key[STORE_KEY_STAGE_SEATS], STAGE_TTL_S};
         const char *set[5] = {"SET", r->keys.key[STORE_KEY_STAGE_LAYOUT], m->layout, "EX", STAGE_TTL_S};
         size_t setlens[5] = {3, r->keys.len[STORE_KEY_STAGE_LAYOUT], m->layout_len, 2, strlen(STAGE_TTL_S)};
+        const char *blobs[3] = {ps->picks.pick, ps->picks.rows, ps->picks.runs};
+        size_t blob_lens[3] = {ps->picks.pick_len, ps->picks.rows_len, ps->picks.runs_len};
         stage_send(r, 3, expire, NULL);
         stage_send(r, 5, set, setlens);
+        for (i = 0; i < 3; i++) {
+            set[1] = r->keys.key[STORE_KEY_STAGE_PICK + i];
+            setlens[1] = r->keys.len[STORE_KEY_STAGE_PICK + i];
+            set[2] = blobs[i];
+            setlens[2] = blob_lens[i];
+            stage_send(r, 5, set, setlens);
+        }
     }
     /* The seat map's copies now live in hiredis' output buffer. */
     free(m->layout);
     m->layout = NULL;
+    picks_deinit(&ps->picks);
     on_staged(r, STORE_OK, NULL);
 done:
     free(argv);
@@ -233,6 +251,11 @@ void api_event_put(struct req *r)
     if (seatmap_parse(r->body, &ps->map, &e) < 0) {
         free(ps);
         http_reply_verr(r, &e);
+        return;
+    }
+    if (picks_build(&ps->map, &ps->picks) < 0) {
+        put_state_free(ps);
+        http_reply_error(r, ERR_INTERNAL, NULL, NULL);
         return;
     }
     r->data = ps;

@@ -74,7 +74,7 @@ static void put_list(char **p, const char *end, const char *key, struct rstr lis
 static size_t hold_cap(const char *event, const struct hold_view *v)
 {
     /* a list of k ids in l bytes takes at most l + 2k + 2 written */
-    return 256 + strlen(event) + v->id.len + v->holder.len + v->order.len +
+    return 320 + strlen(event) + v->quality.len + v->id.len + v->holder.len + v->order.len +
            3 * v->refunded.len + 3 * v->seats.len;
 }
 
@@ -94,6 +94,15 @@ static char *hold_write(char *p, size_t cap, const char *event, const struct hol
     put_list(&p, end, "seats", v->seats, 1);
     if (v->holder.len)
         put_field(&p, end, "holder", v->holder.s, v->holder.len);
+    if (v->together >= 0) {
+        put_key(&p, end, "next_to_each_other");
+        if (v->together)
+            PUT(&p, end, "true");
+        else
+            PUT(&p, end, "false");
+        put_key(&p, end, "quality");
+        util_put(&p, end, v->quality.s, v->quality.len);
+    }
     if (replies_is(v->state, "reserved") || replies_is(v->state, "refunded")) {
         put_field(&p, end, "order_id", v->order.s, v->order.len);
         put_list(&p, end, "refunded", v->refunded, 0);
@@ -190,16 +199,95 @@ static void on_hold_create(void *arg, enum store_status st, const redisReply *re
     reply_written(r, 201, &v, NULL, hold_write);
 }
 
+/* A boolean member of o, or def when absent: 0, or -1 with e filled. */
+static int best_bool(json_t *o, const char *key, int def, int *out, struct verr *e)
+{
+    json_t *v = json_object_get(o, key);
+
+    *out = def;
+    if (!v)
+        return 0;
+    if (!json_is_boolean(v))
+        return validate_fail(e, ERR_INVALID_REQUEST,
+                             "Field \"best_available.%s\" must be true or false.", key);
+    *out = json_is_true(v);
+    return 0;
+}
+
+/* best_available.<key>: up to HOLD_FILTERS_MAX names (ids for sections,
+ * 1 to 64 printable characters for categories) into list. */
+static int best_names(json_t *o, const char *key, int ids, const char **list, size_t *n,
+                      struct verr *e)
+{
+    json_t *arr = json_object_get(o, key), *v;
+    size_t i;
+
+    *n = 0;
+    if (!arr)
+        return 0;
+    if (!json_is_array(arr) || json_array_size(arr) > HOLD_FILTERS_MAX)
+        return validate_fail(e, ERR_INVALID_REQUEST,
+                             "Field \"best_available.%s\" must be an array of at most %d names.",
+                             key, HOLD_FILTERS_MAX);
+    json_array_foreach(arr, i, v) {
+        const char *s = json_string_value(v);
+        size_t len = json_string_length(v), k;
+        int ok = s && len >= 1 && len <= (ids ? ID_MAX : 64);
+        for (k = 0; ok && k < len; k++)
+            ok = (unsigned char)s[k] >= 0x20 && s[k] != 0x7f;
+        if (ok && ids)
+            ok = validate_id(s, len, ID_MAX);
+        if (!ok)
+            return validate_fail(e, ERR_INVALID_REQUEST,
+                                 "best_available.%s[%zu] must be a %s.", key, i,
+                                 ids ? "section id" : "category name of 1 to 64 characters");
+        list[(*n)++] = s;
+    }
+    return 0;
+}
+
+static int best_args(json_t *best, struct hold_args *a, struct verr *e)
+{
+    static const char *const keys[] = {"count", "sections", "categories", "together",
+                                       "allow_split", "accessible", NULL};
+
+    if (!json_is_object(best))
+        return validate_fail(e, ERR_INVALID_REQUEST, "Field \"best_available\" must be an object.");
+    a->best = 1;
+    if (validate_keys(best, keys, e) < 0 ||
+        validate_int(best, "count", 1, 1, HOLD_SEATS_MAX, ERR_INVALID_SEAT_COUNT, &a->count, e) < 0 ||
+        validate_int(best, "accessible", 0, 0, HOLD_SEATS_MAX, ERR_INVALID_REQUEST, &a->accessible,
+                     e) < 0 ||
+        best_bool(best, "together", 1, &a->together, e) < 0 ||
+        best_bool(best, "allow_split", 0, &a->allow_split, e) < 0 ||
+        best_names(best, "sections", 1, a->sections, &a->nsections, e) < 0 ||
+        best_names(best, "categories", 0, a->categories, &a->ncategories, e) < 0)
+        return -1;
+    if (a->accessible > a->count)
+        return validate_fail(e, ERR_INVALID_REQUEST,
+                             "Field \"best_available.accessible\" is at most its \"count\".");
+    return 0;
+}
+
 int api_hold_create_args(json_t *body, struct hold_args *a, struct verr *e)
 {
-    static const char *const keys[] = {"seats", "holder", "ttl_s", NULL};
+    static const char *const keys[] = {"seats", "best_available", "holder", "ttl_s", NULL};
+    json_t *best = json_object_get(body, "best_available");
 
     memset(a, 0, sizeof *a);
-    if (validate_keys(body, keys, e) < 0 ||
-        validate_seat_list(body, HOLD_SEATS_MAX, &a->seats, &a->nseats, e) < 0 ||
-        validate_string(body, "holder", 0, ID_MAX, 1, &a->holder, e) < 0 ||
-        validate_int(body, "ttl_s", 0, 1, TTL_MAX, ERR_INVALID_TTL, &a->ttl_s, e) < 0)
+    if (validate_keys(body, keys, e) < 0)
         return -1;
+    if (best && json_object_get(body, "seats"))
+        return validate_fail(e, ERR_INVALID_REQUEST,
+                             "Give \"seats\" or \"best_available\", not both.");
+    if ((best ? best_args(best, a, e)
+              : validate_seat_list(body, HOLD_SEATS_MAX, &a->seats, &a->nseats, e)) < 0 ||
+        validate_string(body, "holder", 0, ID_MAX, 1, &a->holder, e) < 0 ||
+        validate_int(body, "ttl_s", 0, 1, TTL_MAX, ERR_INVALID_TTL, &a->ttl_s, e) < 0) {
+        free(a->seats);
+        a->seats = NULL;
+        return -1;
+    }
     return 0;
 }
 
@@ -240,6 +328,49 @@ static const char *idem_scope(struct req *r, const char *ikey, const char *holde
     return buf;
 }
 
+/* Sends the best-available hold `a` as hold_batch's B: the fingerprint
+ * of a keyed request is its whole choice ("B|count|..."), so a retry with
+ * other wishes is a reuse of the key. */
+static void hold_best(struct req *r, const struct hold_args *a, const char *hid,
+                      const char *holder, const char *ttl, const char *ikey_field)
+{
+    const char *argv[12 + 2 * HOLD_FILTERS_MAX];
+    char count[24], acc[24], nsec[24], ncat[24];
+    char fp[64 + 2 * HOLD_FILTERS_MAX * 66 + 2 * ID_MAX], *p = fp;
+    const char *end = fp + sizeof fp - 1;
+    int argc = 0;
+    size_t i;
+
+    *util_put_uint(count, (unsigned long long)a->count) = '\0';
+    *util_put_uint(acc, (unsigned long long)a->accessible) = '\0';
+    *util_put_uint(nsec, a->nsections) = '\0';
+    *util_put_uint(ncat, a->ncategories) = '\0';
+    p += snprintf(p, (size_t)(end - p), "B|%s|%d|%d|%s|", count, a->together, a->allow_split, acc);
+    for (i = 0; i < a->nsections; i++)
+        p += snprintf(p, (size_t)(end - p), "%s,", a->sections[i]);
+    PUT(&p, end, "|");
+    for (i = 0; i < a->ncategories; i++)
+        p += snprintf(p, (size_t)(end - p), "%s,", a->categories[i]);
+    p += snprintf(p, (size_t)(end - p), "|%s|%s", holder, ttl);
+    *p = '\0';
+    argv[argc++] = hid;
+    argv[argc++] = holder;
+    argv[argc++] = ttl;
+    argv[argc++] = ikey_field;
+    argv[argc++] = ikey_field[0] ? fp : "";
+    argv[argc++] = count;
+    argv[argc++] = a->together ? "1" : "0";
+    argv[argc++] = a->allow_split ? "1" : "0";
+    argv[argc++] = acc;
+    argv[argc++] = nsec;
+    for (i = 0; i < a->nsections; i++)
+        argv[argc++] = a->sections[i];
+    argv[argc++] = ncat;
+    for (i = 0; i < a->ncategories; i++)
+        argv[argc++] = a->categories[i];
+    api_batch(r, BATCH_BEST, argc, argv, (size_t)a->count, on_hold_create);
+}
+
 void api_hold_create(struct req *r)
 {
     struct verr e = {0};
@@ -262,6 +393,11 @@ void api_hold_create(struct req *r)
     if (util_random_token(hid) < 0) {
         util_log("error", "getrandom failed");
         http_reply_error(r, ERR_INTERNAL, NULL, NULL);
+        goto done;
+    }
+    if (a.best) {
+        hold_best(r, &a, hid, holder, ttlbuf,
+                  ikey ? idem_scope(r, ikey, holder, scoped, sizeof scoped) : "");
         goto done;
     }
     /* The fingerprint tells a retry (same body) from a reuse of the key:

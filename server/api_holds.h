@@ -11,16 +11,27 @@
 struct req;
 struct verr;
 
+#define HOLD_FILTERS_MAX 32   /* sections, or categories, a best-available hold names */
+
 /* The body checks of the routes, pure (no request, no Redis) so that
  * unit and fuzz tests run the very code the routes run. Each returns 0,
  * or -1 with e filled. Strings point into body; a->seats is malloc'd
  * (free it, also on failure: it is then NULL). */
 struct hold_args {
-    const char **seats;
+    const char **seats;       /* NULL with best available */
     size_t nseats;
     const char *holder;       /* NULL: none */
     json_int_t ttl_s;         /* 0: the event's default */
+    /* "best_available": the script chooses the seats */
+    int best;                 /* 1 when asked for */
+    json_int_t count, accessible;
+    int together, allow_split;
+    const char *sections[HOLD_FILTERS_MAX], *categories[HOLD_FILTERS_MAX];
+    size_t nsections, ncategories;
 };
+/* Either "seats" or "best_available" {"count", "sections"?, "categories"?,
+ * "together"? (default true), "allow_split"? (false), "accessible"? (0,
+ * at most count)}. */
 int api_hold_create_args(json_t *body, struct hold_args *a, struct verr *e);
 int api_hold_extend_args(json_t *body, json_int_t *ttl_s, struct verr *e);
 int api_hold_reserve_args(json_t *body, const char **order_id, struct verr *e);

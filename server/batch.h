@@ -33,6 +33,9 @@ enum batch_op {
     BATCH_RESERVE = 'R',   /* hold_id order_id */
     BATCH_RELEASE = 'D',   /* hold_id */
     BATCH_CHANGE = 'M',    /* hold_id n_add seat... n_remove seat... */
+    BATCH_BEST = 'B',      /* hold_id holder ttl idem_field fingerprint count together
+                            * allow_split accessible n_sections section... n_categories
+                            * category... (best available) */
 };
 
 #define BATCH_MAX_DEFAULT 64

@@ -44,7 +44,8 @@ string(REPLACE "KEYS[" "keys[" prelude "${prelude}")
 string(HEX "${prelude}" prelude_hex)
 
 file(READ ${LUA_DIR}/lib/common.lua common HEX)
-set(common "${prelude_hex}${common}")
+file(READ ${LUA_DIR}/lib/select.lua select HEX)
+set(common "${prelude_hex}${common}${select}")
 string(HEX "call_begin(KEYS)\n" begin_hex)
 # the hash: of everything the library is made of
 set(all "${common}")

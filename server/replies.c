@@ -93,6 +93,18 @@ int replies_hold(const redisReply *r, struct hold_view *v)
     }
     f[H_SEATS].s = p;
     f[H_SEATS].len = (size_t)(end - p);
+    v->together = -1;
+    if ((sp = memchr(p, ' ', (size_t)(end - p)))) {   /* best available's two more */
+        f[H_SEATS].len = (size_t)(sp - p);
+        if (end - sp < 4 || (sp[1] != '0' && sp[1] != '1') || sp[2] != ' ')
+            return -1;
+        v->together = sp[1] == '1';
+        v->quality.s = sp + 3;
+        v->quality.len = (size_t)(end - sp - 3);
+        for (size_t k = 0; k < v->quality.len; k++)
+            if ((v->quality.s[k] < '0' || v->quality.s[k] > '9') && v->quality.s[k] != '.')
+                return -1;
+    }
     if (get_num(f[H_CREATED], &v->created_ms) < 0 || get_num(f[H_EXPIRES], &v->expires_ms) < 0 ||
         get_num(f[H_NOW], &v->now_ms) < 0 || !f[H_ID].len || !f[H_STATE].len)
         return -1;

@@ -2,7 +2,8 @@
  * one place into a typed view (as hiredis keeps its parser apart from
  * its reply objects): no caller indexes a script reply by number. The
  * positions follow the scripts' contracts (lua/README.md): event_read's
- * list, hold_reply's string of ten fields, sweep's three counts. A view borrows every string from the reply: it lives as long
+ * list, hold_reply's string of ten fields (twelve for a hold best
+ * available chose), sweep's three counts. A view borrows every string from the reply: it lives as long
  * as the reply, that is for the store callback only. */
 #ifndef USHER_REPLIES_H
 #define USHER_REPLIES_H
@@ -38,6 +39,8 @@ struct hold_view {
     struct rstr refunded;             /* comma-separated seat ids, "" = none */
     struct rstr seats;                /* comma-separated: held seats, or those still sold */
     int replay;                       /* a hold operation: 1 = an idempotent replay, 0 = new; else -1 */
+    int together;                     /* best available chose it: 1 seats next to each other, 0 not; else -1 */
+    struct rstr quality;              /* then its quality, "0.950"; else "" */
 };
 
 /* sweep: what one call did. */

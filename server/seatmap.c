@@ -2,6 +2,7 @@
 #include "seatmap.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,11 +44,43 @@ static void buf_str(struct buf *b, const char *s)
 /* Parser state shared by the section and row walkers. */
 struct parse {
     struct seatmap *m;
-    struct buf ids, layout, sections;
+    struct buf ids, layout, sections, categories;
     size_t *offsets;           /* seat i's id starts at ids.p + offsets[i] */
-    size_t cap;
+    size_t cap, rows_cap;
+    const char *last_cat;      /* the category named last, and its number */
+    unsigned char last_cat_no;
     struct verr *e;
 };
+
+/* The number of category `name` (1 + its index in first-use order),
+ * adding it; 0 with e filled past SEATMAP_CATEGORIES_MAX. */
+static unsigned char category_no(struct parse *ps, const char *name)
+{
+    const char *p = ps->categories.p, *end = p + ps->categories.len;
+    size_t n = strlen(name), no = 1;
+
+    if (ps->last_cat && strcmp(ps->last_cat, name) == 0)
+        return ps->last_cat_no;
+    for (; p && p < end; no++) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        if ((size_t)(nl - p) == n && memcmp(p, name, n) == 0)
+            break;
+        p = nl + 1;
+    }
+    if (!p || p >= end) {
+        if (ps->m->ncategories >= SEATMAP_CATEGORIES_MAX) {
+            validate_fail(ps->e, ERR_INVALID_REQUEST, "A seat map may name at most %d categories.",
+                          SEATMAP_CATEGORIES_MAX);
+            return 0;
+        }
+        buf_add(&ps->categories, name, n);
+        buf_add(&ps->categories, "\n", 1);
+        no = ++ps->m->ncategories;
+    }
+    ps->last_cat = name;
+    ps->last_cat_no = (unsigned char)no;
+    return (unsigned char)no;
+}
 
 /* Appends `,"key":<json>` for an optional string or number member. */
 static int add_extra(struct parse *ps, json_t *seat, const char *where)
@@ -81,33 +114,107 @@ static int add_extra(struct parse *ps, json_t *seat, const char *where)
         snprintf(num, sizeof num, ",\"%s\":%.10g", key, json_number_value(v));
         buf_str(&ps->layout, num);
     }
+    v = json_object_get(seat, "rank");
+    if (v) {
+        if (!json_is_number(v) || !isfinite(json_number_value(v)) || json_number_value(v) < 0)
+            return validate_fail(ps->e, ERR_INVALID_REQUEST,
+                        "%s: \"rank\" must be a number of at least 0.", where);
+        snprintf(num, sizeof num, ",\"rank\":%.10g", json_number_value(v));
+        buf_str(&ps->layout, num);
+    }
+    for (int k = 0; k < 2; k++) {
+        const char *key = k ? "companion" : "accessible";
+        v = json_object_get(seat, key);
+        if (v && !json_is_boolean(v))
+            return validate_fail(ps->e, ERR_INVALID_REQUEST, "%s: \"%s\" must be true or false.",
+                        where, key);
+        if (json_is_true(v)) {
+            buf_str(&ps->layout, k ? ",\"companion\":true" : ",\"accessible\":true");
+            if (k && json_is_true(json_object_get(seat, "accessible")))
+                return validate_fail(ps->e, ERR_INVALID_REQUEST,
+                            "%s: a seat is accessible or a companion seat, not both.", where);
+        }
+    }
     return 0;
 }
 
-/* Adds one seat: its id to ids and, unless it is one of a range (whose
- * line the row wrote), its line to the layout: the id and its extras. */
-static int add_seat(struct parse *ps, const char *id, size_t idlen, json_t *extra,
-                    const char *where)
+/* A number member of `o`, or NAN when absent (checked by add_extra). */
+static double number_or_nan(json_t *o, const char *key)
 {
+    json_t *v = o ? json_object_get(o, key) : NULL;
+
+    return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+/* Grows the per-seat arrays to hold `cap` seats; -1 out of memory. */
+static int seats_grow(struct parse *ps, size_t cap)
+{
+    struct seatmap *m = ps->m;
+    size_t *o = realloc(ps->offsets, cap * sizeof *o);
+    unsigned char *f, *c;
+    double *rk, *x, *y;
+
+    if (o)
+        ps->offsets = o;
+    f = realloc(m->seat_flags, cap);
+    if (f)
+        m->seat_flags = f;
+    c = realloc(m->seat_cat, cap);
+    if (c)
+        m->seat_cat = c;
+    rk = realloc(m->seat_rank, cap * sizeof *rk);
+    if (rk)
+        m->seat_rank = rk;
+    x = realloc(m->seat_x, cap * sizeof *x);
+    if (x)
+        m->seat_x = x;
+    y = realloc(m->seat_y, cap * sizeof *y);
+    if (y)
+        m->seat_y = y;
+    if (!o || !f || !c || !rk || !x || !y)
+        return -1;
+    ps->cap = cap;
+    return 0;
+}
+
+/* Adds one seat: its id to ids, its attributes (`extra`: a listed seat's
+ * object, NULL for one of a range, whose category is cat) and, unless it
+ * is one of a range (whose line the row wrote), its line to the layout:
+ * the id and its extras. */
+static int add_seat(struct parse *ps, const char *id, size_t idlen, json_t *extra,
+                    unsigned char cat, const char *where)
+{
+    struct seatmap *m = ps->m;
+    size_t i;
+
     if (ps->m->nseats >= SEATMAP_MAX_SEATS)
         return validate_fail(ps->e, ERR_TOO_MANY_SEATS,
                     "An event may have at most %d seats.", SEATMAP_MAX_SEATS);
     if (!validate_id(id, idlen, ID_MAX))
         return validate_fail(ps->e, ERR_INVALID_ID,
                     "%s: seat id \"%.70s\" must match [A-Za-z0-9._:-]{1,64}.", where, id);
-    if (ps->m->nseats == ps->cap) {
-        size_t cap = ps->cap ? ps->cap * 2 : 1024;
-        size_t *o = realloc(ps->offsets, cap * sizeof *o);
-        if (!o)
-            return validate_fail(ps->e, ERR_INTERNAL, "Out of memory.");
-        ps->offsets = o;
-        ps->cap = cap;
-    }
-    ps->offsets[ps->m->nseats++] = ps->ids.len;
+    if (m->nseats == ps->cap && seats_grow(ps, ps->cap ? ps->cap * 2 : 1024) < 0)
+        return validate_fail(ps->e, ERR_INTERNAL, "Out of memory.");
+    i = m->nseats++;
+    ps->offsets[i] = ps->ids.len;
     buf_add(&ps->ids, id, idlen);
     buf_add(&ps->ids, "", 1);
+    m->seat_flags[i] = 0;
+    m->seat_cat[i] = cat;
+    m->seat_rank[i] = number_or_nan(extra, "rank");
+    m->seat_x[i] = number_or_nan(extra, "x");
+    m->seat_y[i] = number_or_nan(extra, "y");
     if (!extra)
         return 0;
+    if (json_is_true(json_object_get(extra, "accessible")))
+        m->seat_flags[i] |= SEAT_ACCESSIBLE;
+    if (json_is_true(json_object_get(extra, "companion"))) {
+        m->seat_flags[i] |= SEAT_COMPANION;
+        m->has_companions = 1;
+    }
+    if (json_is_string(json_object_get(extra, "category")) &&
+        !(m->seat_cat[i] = category_no(ps, json_string_value(json_object_get(extra, "category")))))
+        return -1;
     buf_add(&ps->layout, id, idlen);
     if (add_extra(ps, extra, where) < 0)
         return -1;
@@ -135,16 +242,67 @@ static int add_row(struct parse *ps, size_t sidx, const char *sec, const char *r
     return 0;
 }
 
+/* Opens the next row, of section sidx: its seats and layout lines start
+ * here. */
+static int row_begin(struct parse *ps, size_t sidx)
+{
+    struct seatmap *m = ps->m;
+    struct seatmap_row *w;
+
+    if (m->nrows == ps->rows_cap) {
+        size_t cap = ps->rows_cap ? ps->rows_cap * 2 : 64;
+        struct seatmap_row *p = realloc(m->row, cap * sizeof *p);
+        if (!p)
+            return validate_fail(ps->e, ERR_INTERNAL, "Out of memory.");
+        m->row = p;
+        ps->rows_cap = cap;
+    }
+    w = &m->row[m->nrows++];
+    w->start = m->nseats;
+    w->section = sidx;
+    w->loff = ps->layout.len;
+    w->len = w->llen = 0;
+    return 0;
+}
+
+/* Closes the row row_begin opened; a companion seat must have an
+ * accessible seat in its row (it is sold only with one). */
+static int row_end(struct parse *ps, const char *where)
+{
+    struct seatmap *m = ps->m;
+    struct seatmap_row *w = &m->row[m->nrows - 1];
+    size_t i, companion = SIZE_MAX;
+    int accessible = 0;
+
+    w->len = m->nseats - w->start;
+    w->llen = ps->layout.len - w->loff;
+    for (i = w->start; i < m->nseats; i++) {
+        if (m->seat_flags[i] & SEAT_ACCESSIBLE)
+            accessible = 1;
+        if ((m->seat_flags[i] & SEAT_COMPANION) && companion == SIZE_MAX)
+            companion = i;
+    }
+    if (companion != SIZE_MAX && !accessible)
+        return validate_fail(ps->e, ERR_INVALID_REQUEST,
+                    "%s: companion seat \"%s\" has no accessible seat in its row.", where,
+                    ps->ids.p + ps->offsets[companion]);
+    if (w->len == 0)
+        m->nrows--;            /* an empty row holds nothing to choose */
+    return 0;
+}
+
 static int parse_row(struct parse *ps, size_t sidx, const char *sec, json_t *row,
                      size_t si, size_t ri)
 {
     static const char *const row_keys[] = {"id", "seats", "range", "category", NULL};
-    static const char *const seat_keys[] = {"id", "category", "x", "y", NULL};
+    static const char *const seat_keys[] = {"id", "category", "x", "y", "rank", "accessible",
+                                            "companion", NULL};
     static const char *const range_keys[] = {"from", "to", NULL};
     json_t *seats, *range, *v;
     const char *rid, *sid;
     char where[96];
     size_t i;
+    unsigned char cat = 0;
 
     snprintf(where, sizeof where, "sections[%zu].rows[%zu]", si, ri);
     if (!json_is_object(row))
@@ -159,6 +317,8 @@ static int parse_row(struct parse *ps, size_t sidx, const char *sec, json_t *row
                     "%s must have exactly one of \"seats\" or \"range\".", where);
     if (add_row(ps, sidx, sec, rid, range ? row : NULL, where) < 0)
         return -1;
+    if (row_begin(ps, sidx) < 0)
+        return -1;
     if (range) {
         json_int_t from = 0, to = 0, n;
         char line[200];
@@ -170,16 +330,19 @@ static int parse_row(struct parse *ps, size_t sidx, const char *sec, json_t *row
             return -1;
         if (to < from)
             return validate_fail(ps->e, ERR_INVALID_REQUEST, "%s.range: \"to\" is below \"from\".", where);
+        v = json_object_get(row, "category");
+        if (json_is_string(v) && !(cat = category_no(ps, json_string_value(v))))
+            return -1;
         for (n = from; n <= to; n++) {
             char id[160];
             int len = snprintf(id, sizeof id, "%s-%s-%lld", sec, rid, (long long)n);
-            if (add_seat(ps, id, (size_t)len, NULL, where) < 0)
+            if (add_seat(ps, id, (size_t)len, NULL, cat, where) < 0)
                 return -1;
         }
         snprintf(line, sizeof line, "*%s-%s-\t%lld\t%lld\n", sec, rid, (long long)from,
                  (long long)to);
         buf_str(&ps->layout, line);
-        return 0;
+        return row_end(ps, where);
     }
     if (!json_is_array(seats))
         return validate_fail(ps->e, ERR_INVALID_REQUEST, "%s.seats must be an array.", where);
@@ -193,10 +356,11 @@ static int parse_row(struct parse *ps, size_t sidx, const char *sec, json_t *row
         if (json_object_get(row, "category") && !json_object_get(v, "category"))
             return validate_fail(ps->e, ERR_INVALID_REQUEST,
                         "%s: a row's \"category\" applies to range rows only.", where);
-        if (add_seat(ps, sid, strlen(sid), v, where) < 0)
+        if (add_seat(ps, sid, strlen(sid), v, 0, where) < 0)
             return -1;
     }
-    return 0;
+    snprintf(where, sizeof where, "sections[%zu].rows[%zu]", si, ri);
+    return row_end(ps, where);
 }
 
 
@@ -223,10 +387,39 @@ static int check_unique(struct seatmap *m, struct verr *e)
     return rc;
 }
 
+/* The event's seat-selection settings: orphan_rule and focal_point. */
+static int parse_selection(json_t *body, struct seatmap *m, struct verr *e)
+{
+    static const char *const focal_keys[] = {"x", "y", NULL};
+    json_t *v = json_object_get(body, "orphan_rule");
+
+    if (v) {
+        if (json_is_string(v) && strcmp(json_string_value(v), "no_single_gaps") == 0)
+            m->no_single_gaps = 1;
+        else if (!json_is_string(v) || strcmp(json_string_value(v), "none") != 0)
+            return validate_fail(e, ERR_INVALID_REQUEST,
+                        "Field \"orphan_rule\" must be \"none\" or \"no_single_gaps\".");
+    }
+    v = json_object_get(body, "focal_point");
+    if (!v)
+        return 0;
+    if (!json_is_object(v) || validate_keys(v, focal_keys, e) < 0 ||
+        !json_is_number(json_object_get(v, "x")) || !json_is_number(json_object_get(v, "y")) ||
+        !isfinite(json_number_value(json_object_get(v, "x"))) ||
+        !isfinite(json_number_value(json_object_get(v, "y"))))
+        return validate_fail(e, ERR_INVALID_REQUEST,
+                    "Field \"focal_point\" must be {\"x\": number, \"y\": number}.");
+    m->has_focal = 1;
+    m->focal_x = json_number_value(json_object_get(v, "x"));
+    m->focal_y = json_number_value(json_object_get(v, "y"));
+    return 0;
+}
+
 int seatmap_parse(json_t *body, struct seatmap *m, struct verr *e)
 {
     static const char *const top_keys[] = {"name", "hold_ttl_s", "max_hold_ttl_s",
-        "max_seats_per_hold", "max_seats_per_holder", "sections", NULL};
+        "max_seats_per_hold", "max_seats_per_holder", "sections", "orphan_rule",
+        "focal_point", NULL};
     static const char *const sec_keys[] = {"id", "name", "rows", NULL};
     struct parse ps = {.m = m, .e = e};
     json_t *sections, *sec, *rows, *row, *out = NULL;
@@ -260,6 +453,8 @@ int seatmap_parse(json_t *body, struct seatmap *m, struct verr *e)
         validate_fail(e, ERR_INVALID_REQUEST, "max_hold_ttl_s must be at least hold_ttl_s.");
         goto fail;
     }
+    if (parse_selection(body, m, e) < 0)
+        goto fail;
     sections = json_object_get(body, "sections");
     if (!json_is_array(sections) || json_array_size(sections) == 0) {
         validate_fail(e, ERR_INVALID_REQUEST, "Field \"sections\" must be a non-empty array.");
@@ -301,7 +496,7 @@ int seatmap_parse(json_t *body, struct seatmap *m, struct verr *e)
         validate_fail(e, ERR_INVALID_REQUEST, "The seat map has no seats.");
         goto fail;
     }
-    if (ps.ids.failed || ps.layout.failed) {
+    if (ps.ids.failed || ps.layout.failed || ps.categories.failed) {
         validate_fail(e, ERR_INTERNAL, "Out of memory.");
         goto fail;
     }
@@ -319,6 +514,8 @@ int seatmap_parse(json_t *body, struct seatmap *m, struct verr *e)
     }
     if (check_unique(m, e) < 0)
         goto fail;
+    m->categories = ps.categories.p;
+    ps.categories.p = NULL;
     m->sections_json = json_dumps(out, JSON_COMPACT);
     m->layout = ps.layout.p;
     m->layout_len = ps.layout.len;
@@ -330,12 +527,20 @@ fail:
     free(ps.offsets);
     free(ps.ids.p);
     free(ps.layout.p);
+    free(ps.categories.p);
     seatmap_deinit(m);
     return -1;
 }
 
 void seatmap_deinit(struct seatmap *m)
 {
+    free(m->seat_flags);
+    free(m->seat_cat);
+    free(m->seat_rank);
+    free(m->seat_x);
+    free(m->seat_y);
+    free(m->row);
+    free(m->categories);
     free(m->ids);
     free(m->seat);
     free(m->seat_len);

@@ -22,6 +22,17 @@
 #define SEATMAP_MAX_SEATS 200000
 #define SEATMAP_NAME_MAX 200
 #define SEATMAP_CATEGORY_MAX 64
+#define SEATMAP_CATEGORIES_MAX 254    /* seat selection keeps a category a byte */
+
+/* Seat attributes, a byte a seat (seat selection, lua/README.md). */
+#define SEAT_ACCESSIBLE 1
+#define SEAT_COMPANION 2
+
+/* One row of the seat map: its seats are start .. start + len - 1, and
+ * its seats' lines in the layout are layout[loff .. loff + llen). */
+struct seatmap_row {
+    size_t start, len, section, loff, llen;
+};
 
 struct seatmap {
     const char *name;          /* borrowed from the body */
@@ -36,6 +47,21 @@ struct seatmap {
     char *sections_json;       /* [{"id","name","n"}] */
     char *layout;
     size_t layout_len;
+    /* What seat selection needs (picks.c builds Redis' form of it): per
+     * seat its attributes, category (0 none, else 1 + its index in
+     * `categories`), rank and coordinates (NAN: not given); per row its
+     * extent; per event the orphan rule and the focal point. */
+    unsigned char *seat_flags;
+    unsigned char *seat_cat;
+    double *seat_rank, *seat_x, *seat_y;
+    struct seatmap_row *row;
+    size_t nrows;
+    char *categories;          /* the category names, each followed by LF */
+    size_t ncategories;
+    int no_single_gaps;        /* orphan_rule "no_single_gaps" */
+    int has_focal;
+    double focal_x, focal_y;
+    int has_companions;
 };
 
 /* Parses and validates `body`. On success fills m (free with

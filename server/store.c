@@ -95,13 +95,14 @@ void store_event_keys(struct event_keys *k, const char *event)
 
 void store_event_stage_keys(struct event_keys *k, const char *event, const char *token)
 {
-    int a = snprintf(k->key[STORE_KEY_STAGE_SEATS], STORE_KEY_MAX, "usher:{%s}:stage:%s:seats",
-                     event, token);
-    int b = snprintf(k->key[STORE_KEY_STAGE_LAYOUT], STORE_KEY_MAX,
-                     "usher:{%s}:stage:%s:layout", event, token);
+    static const char *const names[STORE_STAGE_KEYS] = {"seats", "layout", "pick", "rows",
+                                                         "runs"};
 
-    k->len[STORE_KEY_STAGE_SEATS] = (size_t)a;
-    k->len[STORE_KEY_STAGE_LAYOUT] = (size_t)b;
+    for (int i = 0; i < STORE_STAGE_KEYS; i++) {
+        int n = snprintf(k->key[STORE_KEY_STAGE_SEATS + i], STORE_KEY_MAX,
+                         "usher:{%s}:stage:%s:%s", event, token, names[i]);
+        k->len[STORE_KEY_STAGE_SEATS + i] = (size_t)n;
+    }
     k->n = STORE_KEYS_MAX;
 }
 

@@ -56,12 +56,17 @@ enum store_status {
 typedef void store_cb(void *arg, enum store_status st, const redisReply *reply);
 
 /* The keys of one event, in the order every script gets them (enum
- * event_key, generated from lua/keys.list), and for event_put two staging
- * keys after them (STORE_KEY_STAGE_SEATS, _LAYOUT). All share the hash
- * tag {event}. */
+ * event_key, generated from lua/keys.list), and for event_put five staging
+ * keys after them (STORE_KEY_STAGE_SEATS, _LAYOUT, _PICK, _ROWS, _RUNS:
+ * what PUT stages for the seats, layout, pick, rows and runs keys). All
+ * share the hash tag {event}. */
 #define STORE_KEY_STAGE_SEATS EVENT_KEYS
 #define STORE_KEY_STAGE_LAYOUT (EVENT_KEYS + 1)
-#define STORE_KEYS_MAX (EVENT_KEYS + 2)
+#define STORE_KEY_STAGE_PICK (EVENT_KEYS + 2)
+#define STORE_KEY_STAGE_ROWS (EVENT_KEYS + 3)
+#define STORE_KEY_STAGE_RUNS (EVENT_KEYS + 4)
+#define STORE_STAGE_KEYS 5
+#define STORE_KEYS_MAX (EVENT_KEYS + STORE_STAGE_KEYS)
 #define STORE_KEY_MAX 128
 
 struct event_keys {
@@ -76,8 +81,8 @@ struct event_keys {
 /* Fills `k` for event id `event` (already validated: <= 64 id chars). */
 void store_event_keys(struct event_keys *k, const char *event);
 
-/* Adds the two staging keys of one PUT of the event (usher:{E}:stage:<token>:
- * seats and :layout) after the event's keys. */
+/* Adds the staging keys of one PUT of the event (usher:{E}:stage:<token>:
+ * seats, :layout, :pick, :rows, :runs) after the event's keys. */
 void store_event_stage_keys(struct event_keys *k, const char *event, const char *token);
 
 /* Creates the client and starts connecting; resolves a host name once,

@@ -172,11 +172,25 @@ local function status_get(idx)
 end
 local function status_set(idx, byte) STATUS_W[idx] = byte end
 
+-- A freed seat marks its chunk of DIRTY_SEATS seats in usher:{E}:dirty:
+-- the per-row upper bounds of free runs (usher:{E}:runs) that seat
+-- selection skips rows by may be too low there (lib/select.lua).
+local DIRTY_SEATS = 64
+
 -- One SETRANGE a changed byte: BITFIELD's four arguments a byte (SET u8
--- #idx value) cost more than a command of its own.
+-- #idx value) cost more than a command of its own. One more a chunk a
+-- freed seat is in.
 local function status_flush()
+  local dirty
   for idx, byte in pairs(STATUS_W) do
     redis.call('SETRANGE', K_STATUS, idx, byte)
+    if byte == '.' then
+      dirty = dirty or {}
+      dirty[math.floor(idx / DIRTY_SEATS)] = true
+    end
+  end
+  if dirty then
+    for c in pairs(dirty) do redis.call('SETRANGE', K_DIRTY, c, '1') end
   end
 end
 
@@ -223,8 +237,10 @@ end
 --   print    the request's fingerprint (seats|holder|ttl), with a key, ''
 --   seats    the seat ids, in the order they were asked for
 --   indexes  their indexes in the status string (freeing needs no lookup)
+--   pick     only for a hold best available chose: "<1|0> <quality>",
+--            next to each other or not, and its quality (0..1)
 -- Records an older usherd wrote as cjson are still read.
--- In Lua a hold is {s, c, es, t, holder, o, k, f, seats, idx}.
+-- In Lua a hold is {s, c, es, t, holder, o, k, f, seats, idx, pk}.
 
 local function hold_decode(raw)
   if string.byte(raw, 1) == 123 then          -- '{': an older usherd's cjson
@@ -235,14 +251,18 @@ local function hold_decode(raw)
     h.e = nil
     return h
   end
-  local s, c, es, t, holder, o, k, f, seats, idx = cmsgpack.unpack(raw)
+  local s, c, es, t, holder, o, k, f, seats, idx, pk = cmsgpack.unpack(raw)
   return {s = s, c = c, es = es, t = t,
           holder = holder ~= '' and holder or nil,
           o = o ~= '' and o or nil, k = k ~= '' and k or nil, f = f ~= '' and f or nil,
-          seats = seats, idx = idx}
+          seats = seats, idx = idx, pk = pk}
 end
 
 local function hold_encode(h)
+  if h.pk then
+    return cmsgpack.pack(h.s, h.c, h.es, h.t and true or false, h.holder or '', h.o or '',
+                         h.k or '', h.f or '', h.seats, h.idx, h.pk)
+  end
   return cmsgpack.pack(h.s, h.c, h.es, h.t and true or false, h.holder or '', h.o or '',
                        h.k or '', h.f or '', h.seats, h.idx)
 end
@@ -460,8 +480,10 @@ end
 -- is held, reserved, or refunded (reserved, every seat given back since);
 -- for a reserved hold, seats are those still sold to its order.
 -- One string, not a list: building and sending ten values per operation
--- cost more than the operation. `sold`, `refunded`: hold_sold()'s lists
--- when the caller has them.
+-- cost more than the operation. A hold best available chose adds two
+-- fields, "<1|0> <quality>": its seats next to each other or not, and
+-- their quality. `sold`, `refunded`: hold_sold()'s lists when the caller
+-- has them.
 local function hold_reply(hid, h, replay, sold, refunded)
   local state, seats = h.s, h.seats
   if h.s == 'reserved' then
@@ -472,8 +494,12 @@ local function hold_reply(hid, h, replay, sold, refunded)
   now_ms()
   return (replay or '') .. ' ' .. hid .. ' ' .. state .. ' ' .. h.c .. ' ' .. h.es .. ' ' ..
          NOW_S .. ' ' .. (h.holder or '') .. ' ' .. (h.o or '') .. ' ' ..
-         (refunded and table.concat(refunded, ',') or '') .. ' ' .. table.concat(seats, ',')
+         (refunded and table.concat(refunded, ',') or '') .. ' ' .. table.concat(seats, ',') ..
+         (h.pk and (' ' .. h.pk) or '')
 end
+
+-- Set by lib/select.lua (after this file): forgets its per-call state.
+local rows_forget
 
 -- ---- one call ----
 
@@ -488,4 +514,5 @@ local function call_begin(keys)
   J, J_LAST, J_SEAT = {}, {}, nil
   EXP, TOMBS = {}, {}
   HOLDS_W, OWNER_W, STATUS_W = {}, {}, {}
+  if rows_forget then rows_forget() end
 end

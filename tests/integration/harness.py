@@ -76,15 +76,19 @@ def event_keys(event):
 
 def _common_source():
     """The key locals of lua/keys.list and keys_bind, then
-    lua/lib/common.lua, as server/embed_scripts.cmake writes them."""
+    lua/lib/common.lua and lua/lib/select.lua, as
+    server/embed_scripts.cmake writes them."""
     names = ["K_" + k.upper() for k in key_names()]
     prelude = ("-- Generated from lua/keys.list: the event's keys, in the order of KEYS.\n"
                "local %s\nlocal EVENT_KEYS = %d\nlocal function keys_bind(keys)\n"
                "  %s =\n    %s\nend\n" %
                (", ".join(names), len(names), ", ".join(names),
                 ", ".join("keys[%d]" % (i + 1) for i in range(len(names)))))
-    with open(os.path.join(ROOT, "lua", "lib", "common.lua")) as f:
-        return prelude + f.read()
+    parts = []
+    for name in ("common.lua", "select.lua"):
+        with open(os.path.join(ROOT, "lua", "lib", name)) as f:
+            parts.append(f.read())
+    return prelude + "".join(parts)
 
 
 def _body(name):
