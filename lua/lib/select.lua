@@ -264,10 +264,17 @@ local function row_best_block(s, start, len, n, q)
     if b - a + 1 < n then return end
     p = p or redis.call('GETRANGE', K_PICK, start * SEAT_BYTES, (start + len) * SEAT_BYTES - 1)
     local ordv, fl, bad = {}, {}, {}
-    for i = a, b do
-      local f, c, o = seat_info(p, i - 1)
-      ordv[i], fl[i] = o, f
-      bad[i] = (q.mixed_cats and not q.cats[c]) and 1 or 0
+    for c0 = a, b, 1000 do             -- string.byte's values in pieces
+      local c1 = math.min(b, c0 + 999)
+      local v = {string.byte(p, (c0 - 1) * SEAT_BYTES + 1, c1 * SEAT_BYTES)}
+      local k = 1
+      for i = c0, c1 do
+        local f = v[k]
+        ordv[i] = (v[k + 2] * 256 + v[k + 3]) * 256 + v[k + 4]
+        fl[i] = f
+        bad[i] = (q.mixed_cats and not q.cats[v[k + 1]]) and 1 or 0
+        k = k + SEAT_BYTES
+      end
     end
     local sum, nacc, ncomp, nbad = 0, 0, 0, 0
     for i = a, b do
@@ -331,6 +338,71 @@ local function row_split(s, start, len, loff, llen, need, q, want, out)
   return got
 end
 
+-- The rows (seat-map order) whose bound is at least n, when there are
+-- at most FEW_ROWS of them; else nil. The scan is string.find's, in C.
+local FEW_ROWS = 64
+local function rows_with_room(runs, n, limit)
+  limit = limit or FEW_ROWS
+  if n > 255 then n = 255 end
+  local c = string.char(n)
+  local pat
+  if n == 255 then
+    pat = '\255'
+  elseif string.find(c, '[%]%^%%%-]') then   -- magic in a set: escape it, range from n + 1
+    pat = '[%' .. c .. string.char(n + 1) .. '-\255]'
+  else
+    pat = '[' .. c .. '-\255]'
+  end
+  local out, at = {}, 1
+  while true do
+    local i = string.find(runs, pat, at)
+    if not i then return out end
+    if #out == limit then return nil end
+    out[#out + 1] = i - 1
+    at = i + 1
+  end
+end
+
+-- Whether row r passes q's filters (sections, accessible places, a
+-- category of the row or a row of mixed ones); with them, its fields.
+local function row_passes(q, r)
+  local start, len, minord, loff, llen, sec, nacc, cat = row_get(r)
+  return (not q.secs or q.secs[sec]) and nacc >= q.acc and
+         (not q.cats or cat == 255 or q.cats[cat]),
+         start, len, minord, loff, llen, cat
+end
+
+-- The rows passing the filters that may have a free seat: with no dirty
+-- chunk, those the bounds say (a scan of them, in C), best first when
+-- `ranked`; else every row passing the filters, best first.
+local function rows_matching(q, runs, dirty, ranked)
+  local out, list = {}, nil
+  if not string.find(dirty, '1', 1, true) then list = rows_with_room(runs, 1, NROWS + 1) end
+  if list then
+    local key = {}
+    for _, r in ipairs(list) do
+      local ok, _, _, minord = row_passes(q, r)
+      if ok then out[#out + 1] = r key[r] = minord end
+    end
+    if ranked then table.sort(out, function(x, y) return key[x] < key[y] end) end
+    return out
+  end
+  for k = 0, NROWS - 1 do
+    local r = row_ranked(k)
+    if row_passes(q, r) then out[#out + 1] = r end
+  end
+  return out
+end
+
+-- Whether any row passes the filters at all (422 when none does).
+local function rows_any(q)
+  if not q.secs and not q.cats and q.acc == 0 then return NROWS > 0 end
+  for k = 0, NROWS - 1 do
+    if row_passes(q, row_ranked(k)) then return true end
+  end
+  return false
+end
+
 -- Chooses n seats (q: acc, sections, cats, mixed_cats, rule, together,
 -- split) as lua/README.md's "Best available" says. Returns the indexes
 -- (decimal strings, as K_SEATS gives them), the ids, whether they are
@@ -340,30 +412,30 @@ local function best_choose(n, q)
   flush()
   local runs = redis.call('GET', K_RUNS) or ''
   local dirty = dirty_clean(runs, redis.call('GET', K_DIRTY) or '', CLEAN_CHUNKS)
-  local matched, bt, bs, bo, brow = false
-  local rows = {}                    -- rows that pass the filters, best first
-  for k = 0, NROWS - 1 do
-    local r = row_ranked(k)
-    local start, len, minord, loff, llen, sec, nacc, cat = row_get(r)
-    if (not q.secs or q.secs[sec]) and nacc >= q.acc and
-       (not q.cats or cat == 255 or q.cats[cat]) then
-      matched = true
-      rows[#rows + 1] = r
-      if q.together then
-        if bt == 0 and n * minord >= bs then break end
-        if len >= n and (bound_get(runs, r) >= n or row_dirty(dirty, start, len)) then
-          local s = row_status(start, len)
-          bound_set(runs, r, runs_each(s))
-          q.mixed_cats = q.cats and cat == 255
-          local t, sum, o = row_best_block(s, start, len, n, q)
-          if t and (not bt or t < bt or (t == bt and sum < bs)) then
-            bt, bs, bo, brow = t, sum, o, r
-          end
+  if next(RUNS_W) then runs = redis.call('GET', K_RUNS) or '' RUNS_W = {} end
+  if not rows_any(q) then return nil, fail('NO_MATCHING_SEATS') end
+  local bt, bs, bo, brow
+  -- Few rows with room (a full house) and no dirty chunk left: only
+  -- those, found by a pattern scan of the bounds; else every row, best
+  -- first, until no later row can beat the best block.
+  local few = not string.find(dirty, '1', 1, true) and rows_with_room(runs, n)
+  local nwalk = q.together and (few and #few or NROWS) or 0
+  for k = 0, nwalk - 1 do
+    local r = few and few[k + 1] or row_ranked(k)
+    local ok, start, len, minord, _, _, cat = row_passes(q, r)
+    if ok then
+      if not few and bt == 0 and n * minord >= bs then break end
+      if len >= n and (bound_get(runs, r) >= n or row_dirty(dirty, start, len)) then
+        local s = row_status(start, len)
+        bound_set(runs, r, runs_each(s))
+        q.mixed_cats = q.cats and cat == 255
+        local t, sum, o = row_best_block(s, start, len, n, q)
+        if t and (not bt or t < bt or (t == bt and sum < bs)) then
+          bt, bs, bo, brow = t, sum, o, r
         end
       end
     end
   end
-  if not matched then return nil, fail('NO_MATCHING_SEATS') end
   if bt then
     local start, len, _, loff, llen = row_get(brow)
     local ids = row_ids(loff, llen)
@@ -374,6 +446,7 @@ local function best_choose(n, q)
     end
     return idx, seats, true, bs
   end
+  local rows = rows_matching(q, runs, dirty, q.split or not q.together)
   if q.together and not q.split then
     -- no block: say whether n free seats are there at all
     local free = 0
