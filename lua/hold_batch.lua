@@ -80,6 +80,15 @@ local function hold_admit(n, ttl)
   return ttl, nil
 end
 
+-- A new hold's start: the replay of an earlier one with its key, else
+-- hold_admit's checks. Returns the TTL, or nil and the answer.
+local function hold_begin(ikey, fp, n, ttl)
+  now_ms()
+  local replay = idem_replay(ikey, fp)
+  if replay then return nil, replay end
+  return hold_admit(n, ttl)
+end
+
 -- The holder's limit for n more seats: an error or nil.
 local function holder_admit(holder, n)
   if LIMIT > 0 then
@@ -132,11 +141,8 @@ local function op_hold(a, at, n, bare)
   if not bare then
     holder, ttl, ikey, fp, first = a[at + 1], a[at + 2], a[at + 3], a[at + 4], at + 6
   end
-  now_ms()
-  local replay = idem_replay(ikey, fp)
-  if replay then return replay end
   local err
-  ttl, err = hold_admit(n, ttl)
+  ttl, err = hold_begin(ikey, fp, n, ttl)
   if err then return err end
   local seats, idx = {}, {}
   err = seats_index(a, first, n, seats, idx)
@@ -161,11 +167,8 @@ local function op_best(a, at)
   local n, ns = tonumber(a[at + 5]), tonumber(a[at + 9])
   local q = {together = a[at + 6] == '1', split = a[at + 7] == '1',
              acc = tonumber(a[at + 8]), rule = NO_SINGLE_GAPS}
-  now_ms()
-  local replay = idem_replay(ikey, fp)
-  if replay then return replay end
   local err
-  ttl, err = hold_admit(n, ttl)
+  ttl, err = hold_begin(ikey, fp, n, ttl)
   if err then return err end
   err = holder_admit(holder, n)
   if err then return err end
