@@ -56,7 +56,7 @@ struct parse {
  * adding it; 0 with e filled past SEATMAP_CATEGORIES_MAX. */
 static unsigned char category_no(struct parse *ps, const char *name)
 {
-    const char *p = ps->categories.p, *end = p + ps->categories.len;
+    const char *p = ps->categories.p, *end = p ? p + ps->categories.len : NULL;
     size_t n = strlen(name), no = 1;
 
     if (ps->last_cat && strcmp(ps->last_cat, name) == 0)
