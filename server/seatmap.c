@@ -146,32 +146,31 @@ static double number_or_nan(json_t *o, const char *key)
     return json_is_number(v) ? json_number_value(v) : NAN;
 }
 
+/* realloc(p, bytes), or p itself with *failed set when that fails. */
+static void *grow(void *p, size_t bytes, int *failed)
+{
+    void *q = realloc(p, bytes);
+
+    if (!q) {
+        *failed = 1;
+        return p;
+    }
+    return q;
+}
+
 /* Grows the per-seat arrays to hold `cap` seats; -1 out of memory. */
 static int seats_grow(struct parse *ps, size_t cap)
 {
     struct seatmap *m = ps->m;
-    size_t *o = realloc(ps->offsets, cap * sizeof *o);
-    unsigned char *f, *c;
-    double *rk, *x, *y;
+    int failed = 0;
 
-    if (o)
-        ps->offsets = o;
-    f = realloc(m->seat_flags, cap);
-    if (f)
-        m->seat_flags = f;
-    c = realloc(m->seat_cat, cap);
-    if (c)
-        m->seat_cat = c;
-    rk = realloc(m->seat_rank, cap * sizeof *rk);
-    if (rk)
-        m->seat_rank = rk;
-    x = realloc(m->seat_x, cap * sizeof *x);
-    if (x)
-        m->seat_x = x;
-    y = realloc(m->seat_y, cap * sizeof *y);
-    if (y)
-        m->seat_y = y;
-    if (!o || !f || !c || !rk || !x || !y)
+    ps->offsets = grow(ps->offsets, cap * sizeof *ps->offsets, &failed);
+    m->seat_flags = grow(m->seat_flags, cap, &failed);
+    m->seat_cat = grow(m->seat_cat, cap, &failed);
+    m->seat_rank = grow(m->seat_rank, cap * sizeof *m->seat_rank, &failed);
+    m->seat_x = grow(m->seat_x, cap * sizeof *m->seat_x, &failed);
+    m->seat_y = grow(m->seat_y, cap * sizeof *m->seat_y, &failed);
+    if (failed)
         return -1;
     ps->cap = cap;
     return 0;

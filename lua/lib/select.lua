@@ -110,6 +110,17 @@ local function row_dirty(dirty, start, len)
   return false
 end
 
+-- Whether row r (start, len) may have a free run of n seats: its bound
+-- says so, or a seat in it was freed since it was measured.
+local function row_may_fit(runs, dirty, r, start, len, n)
+  return bound_get(runs, r) >= n or row_dirty(dirty, start, len)
+end
+
+-- A row's K_PICK bytes (seat_info reads them).
+local function row_pick(start, len)
+  return redis.call('GETRANGE', K_PICK, start * SEAT_BYTES, (start + len) * SEAT_BYTES - 1)
+end
+
 -- Measures the rows of up to `limit` dirty chunks and clears them.
 -- Returns the dirty string as it is then.
 local function dirty_clean(runs, dirty, limit)
@@ -262,7 +273,7 @@ local function row_best_block(s, start, len, n, q)
   local bt, bs, bo
   runs_each(s, function(a, b)
     if b - a + 1 < n then return end
-    p = p or redis.call('GETRANGE', K_PICK, start * SEAT_BYTES, (start + len) * SEAT_BYTES - 1)
+    p = p or row_pick(start, len)
     local ordv, fl, bad = {}, {}, {}
     for c0 = a, b, 1000 do             -- string.byte's values in pieces
       local c1 = math.min(b, c0 + 999)
@@ -312,7 +323,7 @@ end
 -- place} to out until `need` are there; `want(f)` says which seats
 -- (accessible ones, or plain ones). Returns how many it added.
 local function row_split(s, start, len, loff, llen, need, q, want, out)
-  local p = redis.call('GETRANGE', K_PICK, start * SEAT_BYTES, (start + len) * SEAT_BYTES - 1)
+  local p = row_pick(start, len)
   local ids, got = nil, 0
   runs_each(s, function(a, b)
     local i = a
@@ -425,7 +436,7 @@ local function best_choose(n, q)
     local ok, start, len, minord, _, _, cat = row_passes(q, r)
     if ok then
       if not few and bt == 0 and n * minord >= bs then break end
-      if len >= n and (bound_get(runs, r) >= n or row_dirty(dirty, start, len)) then
+      if len >= n and row_may_fit(runs, dirty, r, start, len, n) then
         local s = row_status(start, len)
         bound_set(runs, r, runs_each(s))
         q.mixed_cats = q.cats and cat == 255
@@ -452,7 +463,7 @@ local function best_choose(n, q)
     local free = 0
     for _, r in ipairs(rows) do
       local start, len = row_get(r)
-      if bound_get(runs, r) >= 1 or row_dirty(dirty, start, len) then
+      if row_may_fit(runs, dirty, r, start, len, 1) then
         local _, c = string.gsub(row_status(start, len), '%.', '')
         free = free + c
         if free >= n then return nil, fail('NO_SEATS_TOGETHER') end
@@ -467,7 +478,7 @@ local function best_choose(n, q)
     for _, r in ipairs(rows) do
       if got >= need then break end
       local start, len, _, loff, llen, _, _, cat = row_get(r)
-      if bound_get(runs, r) >= 1 or row_dirty(dirty, start, len) then
+      if row_may_fit(runs, dirty, r, start, len, 1) then
         q.mixed_cats = q.cats and cat == 255
         got = got + row_split(row_status(start, len), start, len, loff, llen, need - got, q,
                               want, out)
