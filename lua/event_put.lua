@@ -9,7 +9,8 @@
 --       (0 = no limit), layout id (this PUT's staging token: names the
 --       layout for the readers' caches, see event_read), orphan_rule
 --       (none, no_single_gaps), companions (1: some seat is a companion
---       seat), categories (their names, each followed by LF).
+--       seat), categories (their names, each followed by LF), areas
+--       (JSON [{"id","name","capacity"}], the general-admission areas).
 -- Returns 1 when created, 0 when replaced.
 -- Errors: EVENT_IN_USE; STAGE_INCOMPLETE when the staging keys are not
 -- whole (expired, or a chunk was lost): usherd answers 503, retry.
@@ -42,15 +43,20 @@ if existed then
 end
 local PLACED = {K_SEATS, K_LAYOUT, K_PICK, K_ROWS, K_RUNS}
 for i = 1, #STAGED do
-  redis.call('RENAME', STAGED[i], PLACED[i])
-  redis.call('PERSIST', PLACED[i])
+  if i > 1 or n > 0 then         -- an event of areas only has no seat index
+    redis.call('RENAME', STAGED[i], PLACED[i])
+    redis.call('PERSIST', PLACED[i])
+  end
 end
 redis.call('HSET', K_META, 'name', ARGV[1], 'hold_ttl_s', ARGV[2],
            'max_hold_ttl_s', ARGV[3], 'max_seats_per_hold', ARGV[4],
            'sections', ARGV[5], 'total', n, 'created_ms', NOW_S,
            'journal_max', ARGV[7], 'max_seats_per_holder', ARGV[8],
            'layout_id', ARGV[9], 'orphan_rule', ARGV[10], 'companions', ARGV[11],
-           'categories', ARGV[12])
+           'categories', ARGV[12], 'areas', ARGV[13])
+for _, a in ipairs(cjson.decode(ARGV[13])) do
+  redis.call('HSET', K_AREAS, 'c:' .. a.id, a.capacity, 'h:' .. a.id, 0, 's:' .. a.id, 0)
+end
 redis.call('SET', K_STATUS, string.rep('.', n))
 -- a chunk of DIRTY_SEATS seats a byte: 1 once a seat of it was freed
 redis.call('SET', K_DIRTY, string.rep('0', math.floor((n + DIRTY_SEATS - 1) / DIRTY_SEATS)))

@@ -98,9 +98,23 @@ local function holder_admit(holder, n)
   return nil
 end
 
--- Makes hold hid of the n free seats (indexes idx) and answers it; pk:
--- best available's "<1|0> <quality>", or nil.
-local function hold_place(hid, holder, ttl, ikey, fp, seats, idx, n, pk)
+-- The areas of a new hold or a change ({id, n} list) that have too few
+-- places free beyond `have` (id -> quantity, or nil): an error, or nil.
+-- Holds that lapsed unswept still count in an area's held quantity, so
+-- a short area first has up to AREA_SWEEP due holds expired.
+local AREA_SWEEP = 200
+local function areas_admit(areas, have)
+  if not areas or not areas_short(areas, have) then return nil end
+  sweep_expired(AREA_SWEEP)
+  local bad = areas_short(areas, have)
+  if bad then return fail('AREA_UNAVAILABLE', bad) end
+  return nil
+end
+
+-- Makes hold hid of the n free seats (indexes idx) and the areas ({id,
+-- n} list, or nil) and answers it; pk: best available's "<1|0>
+-- <quality>", or nil.
+local function hold_place(hid, holder, ttl, ikey, fp, seats, idx, n, pk, areas)
   for i = 1, n do
     STATUS_W[idx[i]] = 'h'
     OWNER_W[seats[i]] = hid
@@ -121,7 +135,14 @@ local function hold_place(hid, holder, ttl, ikey, fp, seats, idx, n, pk)
     fp = ''
   end
   -- the record as hold_encode writes it, from the locals: no table
-  if pk then
+  local tail = ''
+  if areas then
+    for _, x in ipairs(areas) do area_move(x[1], x[2], x[2], 0, 'held', 'hold') end
+    local ar = areas_encode(areas)
+    HOLDS_W[hid] = cmsgpack.pack('held', NOW_S, es, listed, holder, '', ikey, fp, seats, idx,
+                                 pk or '', ar)
+    tail = areas_field(areas)
+  elseif pk then
     HOLDS_W[hid] = cmsgpack.pack('held', NOW_S, es, listed, holder, '', ikey, fp, seats, idx, pk)
   else
     HOLDS_W[hid] = cmsgpack.pack('held', NOW_S, es, listed, holder, '', ikey, fp, seats, idx)
@@ -130,7 +151,7 @@ local function hold_place(hid, holder, ttl, ikey, fp, seats, idx, n, pk)
   journal(seats, 'held', 'hold')
   -- hold_reply's answer: replay 0, no order, nothing refunded
   return '0 ' .. hid .. ' held ' .. NOW_S .. ' ' .. es .. ' ' .. NOW_S .. ' ' .. holder ..
-         '   ' .. table.concat(seats, ',') .. (pk and (' ' .. pk) or '')
+         '   ' .. table.concat(seats, ',') .. (pk and (' ' .. pk) or '') .. tail
 end
 
 -- A hold of n seats: a[at] the hold id, then holder, ttl, key field and
@@ -141,21 +162,25 @@ local function op_hold(a, at, n, bare)
   if not bare then
     holder, ttl, ikey, fp, first = a[at + 1], a[at + 2], a[at + 3], a[at + 4], at + 6
   end
+  local ns, areas = areas_args(a, first, n)
+  if not ns then return areas end
   local err
-  ttl, err = hold_begin(ikey, fp, n, ttl)
+  ttl, err = hold_begin(ikey, fp, ns + areas_total(areas), ttl)
   if err then return err end
   local seats, idx = {}, {}
-  err = seats_index(a, first, n, seats, idx)
+  err = seats_index(a, first, ns, seats, idx)
   if err then return err end
-  local taken = seats_taken(seats, idx, n)
+  local taken = seats_taken(seats, idx, ns)
   if taken then return fail('SEATS_UNAVAILABLE', taken) end
-  if COMPANIONS or NO_SINGLE_GAPS then
-    err = seats_rules(seats, idx, n, nil)
+  if (COMPANIONS or NO_SINGLE_GAPS) and ns > 0 then
+    err = seats_rules(seats, idx, ns, nil)
     if err then return err end
   end
-  err = holder_admit(holder, n)
+  err = areas_admit(areas, nil)
   if err then return err end
-  return hold_place(hid, holder, ttl, ikey, fp, seats, idx, n, nil)
+  err = holder_admit(holder, ns + areas_total(areas))
+  if err then return err end
+  return hold_place(hid, holder, ttl, ikey, fp, seats, idx, ns, nil, areas)
 end
 
 -- Best available: a[at] hold id, holder, ttl, key field, fingerprint,
@@ -224,7 +249,7 @@ local function op_reserve(hid, oid)
   if h.s == 'reserved' then
     if h.o ~= oid then return fail('HOLD_ALREADY_RESERVED') end
     local sold, refunded = hold_sold(h)
-    if #sold == 0 then return fail('SEATS_REFUNDED', refunded) end
+    if #sold == 0 and #hold_areas_sold(h) == 0 then return fail('SEATS_REFUNDED', refunded) end
     return hold_reply(hid, h, nil, sold, refunded)
   end
   for i, s in ipairs(h.seats) do
@@ -235,6 +260,15 @@ local function op_reserve(hid, oid)
   local list = table.concat(h.seats, ' ')
   if prev and prev ~= '' then list = prev .. ' ' .. list end
   redis.call('HSET', K_ORDERS, oid, list)
+  if h.ar then                        -- the order's areas: what it had plus the hold's
+    local by, order = {}, areas_decode(redis.call('HGET', K_AREAS, 'o:' .. oid))
+    for _, x in ipairs(order) do by[x[1]] = x end
+    for _, x in ipairs(areas_decode(h.ar)) do
+      area_move(x[1], x[2], -x[2], x[2], 'reserved', 'reserve')
+      if by[x[1]] then by[x[1]][2] = by[x[1]][2] + x[2] else order[#order + 1] = {x[1], x[2]} end
+    end
+    redis.call('HSET', K_AREAS, 'o:' .. oid, areas_encode(order))
+  end
   h.s, h.o = 'reserved', oid
   hold_store(hid, h)
   zset_del(EXP, hid)
@@ -248,10 +282,10 @@ local function op_release(hid)
   local raw = HOLDS_W[hid]
   if raw == nil then raw = redis.call('HGET', K_HOLDS, hid) end
   if not raw then return fail('HOLD_NOT_FOUND') end
-  local seats, idx, listed, holder, k
+  local seats, idx, listed, holder, k, ar
   if string.byte(raw, 1) ~= 123 then          -- MessagePack, not an old cjson record
     local s, _, es
-    s, _, es, listed, holder, _, k, _, seats, idx = cmsgpack.unpack(raw)
+    s, _, es, listed, holder, _, k, _, seats, idx, _, ar = cmsgpack.unpack(raw)
     if s ~= 'held' or ms_due(es) then seats = nil end
   end
   if not seats then
@@ -259,7 +293,7 @@ local function op_release(hid)
     if err then return err end
     if h.s == 'reserved' then return fail('HOLD_ALREADY_RESERVED') end
     for i = 1, #h.seats do hold_idx(h, i) end
-    seats, idx, listed, holder, k = h.seats, h.idx, h.t, h.holder, h.k
+    seats, idx, listed, holder, k, ar = h.seats, h.idx, h.t, h.holder, h.k, h.ar
   end
   for i = 1, #seats do
     STATUS_W[idx[i]] = '.'
@@ -270,7 +304,14 @@ local function op_release(hid)
   HOLDS_W[hid] = false
   EXP[hid] = false
   journal(seats, 'available', 'release')
-  return #seats
+  local freed = #seats
+  if ar and ar ~= '' then
+    for _, x in ipairs(areas_decode(ar)) do
+      area_move(x[1], x[2], -x[2], 0, 'available', 'release')
+      freed = freed + x[2]
+    end
+  end
+  return freed
 end
 
 -- Change: the seats a[at + 2 ..] (na of them) join live hold a[at] and
@@ -283,12 +324,27 @@ local function op_change(a, at, na, nr)
   local h, err = hold_fetch(hid)
   if err then return err end
   if h.s == 'reserved' then return fail('HOLD_ALREADY_RESERVED') end
+  local nseat, want = areas_args(a, at + 2, na)
+  if not nseat then return want end
+  local rfirst = at + 3 + na              -- past the area tokens too
+  na = nseat
+  -- the areas as the hold would have them: want's quantities replace its own
+  local old, had, set, areas = areas_decode(h.ar), {}, {}, {}
+  for _, x in ipairs(old) do had[x[1]] = x[2] end
+  for _, x in ipairs(want or {}) do set[x[1]] = x[2] end
+  for _, x in ipairs(old) do                 -- kept in their order
+    local q = set[x[1]] or x[2]
+    if q > 0 then areas[#areas + 1] = {x[1], q} end
+  end
+  for _, x in ipairs(want or {}) do          -- then the new ones
+    if not had[x[1]] and x[2] > 0 then areas[#areas + 1] = {x[1], x[2]} end
+  end
+  local grow = areas_total(areas) - areas_total(old)
   local have, gone, bad = {}, {}, nil
   for i = 1, #h.seats do
     have[h.seats[i]] = i
     hold_idx(h, i)
   end
-  local rfirst = at + 3 + na
   for i = 0, nr - 1 do
     local s = a[rfirst + i]
     if have[s] then gone[s] = true else bad = bad or {}; bad[#bad + 1] = s end
@@ -299,15 +355,19 @@ local function op_change(a, at, na, nr)
     if have[s] then bad = bad or {}; bad[#bad + 1] = s end
   end
   if bad then return fail('SEATS_ALREADY_IN_HOLD', bad) end
-  local n = #h.seats + na - nr
+  local n = #h.seats + na - nr + areas_total(areas)
   if n < 1 or n > MAX_SEATS then return fail('INVALID_SEAT_COUNT') end
   local add, aidx = {}, {}
   err = seats_index(a, at + 2, na, add, aidx)
   if err then return err end
   bad = seats_taken(add, aidx, na)
   if bad then return fail('SEATS_UNAVAILABLE', bad) end
-  if LIMIT > 0 and h.t and h.holder and na > nr and
-     holder_seats(h.holder) + na - nr > LIMIT then
+  if want then
+    err = areas_admit(areas, had)
+    if err then return err end
+  end
+  if LIMIT > 0 and h.t and h.holder and na - nr + grow > 0 and
+     holder_seats(h.holder) + na - nr + grow > LIMIT then
     return fail('HOLDER_LIMIT')
   end
   local seats, idx, removed, own = {}, {}, {}, {}
@@ -325,9 +385,17 @@ local function op_change(a, at, na, nr)
     seats[#seats + 1] = add[i]
     idx[#idx + 1] = aidx[i]
   end
-  if COMPANIONS or NO_SINGLE_GAPS then
+  if (COMPANIONS or NO_SINGLE_GAPS) and na + nr > 0 then
     err = seats_rules(seats, idx, #seats, own)
     if err then return err end
+  end
+  for _, x in ipairs(old) do
+    local d = (set[x[1]] or x[2]) - x[2]
+    if d < 0 then area_move(x[1], -d, d, 0, 'available', 'change')
+    elseif d > 0 then area_move(x[1], d, d, 0, 'held', 'change') end
+  end
+  for _, x in ipairs(want or {}) do
+    if not had[x[1]] and x[2] > 0 then area_move(x[1], x[2], x[2], 0, 'held', 'change') end
   end
   for i = 1, #h.seats do
     if gone[h.seats[i]] then
@@ -340,6 +408,7 @@ local function op_change(a, at, na, nr)
     OWNER_W[add[i]] = hid
   end
   h.seats, h.idx, h.pk = seats, idx, nil
+  h.ar = #areas > 0 and areas_encode(areas) or nil
   hold_store(hid, h)
   journal(removed, 'available', 'change')
   journal(add, 'held', 'change')

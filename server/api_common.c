@@ -1,6 +1,8 @@
 /* api_common — see api_common.h. */
 #include "api_common.h"
 
+#include <string.h>
+
 #include "app.h"
 #include "util.h"
 
@@ -50,6 +52,31 @@ json_t *api_counts(const char *status, size_t from, size_t to)
                      "held", (json_int_t)n[SEAT_HELD],
                      "reserved", (json_int_t)n[SEAT_RESERVED],
                      "blocked", (json_int_t)n[SEAT_BLOCKED]);
+}
+
+json_t *api_areas(const char *json, size_t len, const char *only)
+{
+    json_t *in = json_loadb(json, len, 0, NULL), *a, *out;
+    size_t i;
+
+    if (!json_is_array(in)) {
+        json_decref(in);
+        return NULL;
+    }
+    out = json_array();
+    json_array_foreach(in, i, a) {
+        json_int_t cap = json_integer_value(json_object_get(a, "capacity"));
+        json_int_t held = json_integer_value(json_object_get(a, "held"));
+        json_int_t sold = json_integer_value(json_object_get(a, "sold"));
+        const char *id = json_string_value(json_object_get(a, "id"));
+        if (!id || (only && only[0] && strcmp(only, id) != 0))
+            continue;
+        json_array_append_new(out, json_pack("{s:s, s:O, s:I, s:{s:I, s:I, s:I, s:I}}", "id", id,
+            "name", json_object_get(a, "name"), "capacity", cap, "counts", "total", cap,
+            "available", cap - held - sold, "held", held, "reserved", sold));
+    }
+    json_decref(in);
+    return out;
 }
 
 void api_batch(struct req *r, enum batch_op op, int argc, const char **argv, size_t seats,

@@ -30,6 +30,13 @@ int api_reply_ok(struct req *r, enum store_status st, const redisReply *reply,
  * "reserved","blocked"}. */
 json_t *api_counts(const char *status, size_t from, size_t to);
 
+/* The general-admission areas of event_read's areas JSON (len bytes,
+ * [{"id","name","capacity","held","sold"}]) as the API lists them:
+ * [{"id","name","capacity","counts":{"total","available","held",
+ * "reserved"}}]; with `only` (not NULL or ""), that area alone. NULL
+ * when the JSON is damaged. */
+json_t *api_areas(const char *json, size_t len, const char *only);
+
 /* Runs script `id` with r's event keys, or a plain command, for r: cb
  * gets r as its argument. When the store cannot take the call, r is
  * answered 503 redis_unavailable at once and cb never runs. */

@@ -53,6 +53,7 @@ static json_t *event_json(const char *event, const redisReply *reply, int brief)
         at += n;
     }
     json_object_set_new(out, "sections", secs);
+    json_object_set_new(out, "areas", api_areas(v.areas.s, v.areas.len, NULL));
     json_decref(sections);
     return out;
 }
@@ -126,7 +127,7 @@ static void on_staged(void *arg, enum store_status st, const redisReply *reply)
     struct put_state *ps = r->data;
     struct seatmap *m = &ps->map;
     char nums[6][24];
-    const char *argv[12];
+    const char *argv[13];
 
     if (st != STORE_OK || (reply && reply->type == REDIS_REPLY_ERROR))
         ps->failed = 1;
@@ -158,7 +159,8 @@ static void on_staged(void *arg, enum store_status st, const redisReply *reply)
     argv[9] = m->no_single_gaps ? "no_single_gaps" : "none";
     argv[10] = m->has_companions ? "1" : "0";
     argv[11] = m->categories ? m->categories : "";
-    api_eval(r, SCRIPT_EVENT_PUT, 12, argv, NULL, on_event_put);
+    argv[12] = m->areas_json;
+    api_eval(r, SCRIPT_EVENT_PUT, 13, argv, NULL, on_event_put);
 }
 
 /* Queues one staging command; counts it, or marks the PUT failed. */
@@ -213,7 +215,8 @@ static void on_event_registered(void *arg, enum store_status st, const redisRepl
     }
     {
         const char *expire[3] = {"EXPIRE", r->keys.key[STORE_KEY_STAGE_SEATS], STAGE_TTL_S};
-        const char *set[5] = {"SET", r->keys.key[STORE_KEY_STAGE_LAYOUT], m->layout, "EX", STAGE_TTL_S};
+        const char *set[5] = {"SET", r->keys.key[STORE_KEY_STAGE_LAYOUT],
+                              m->layout ? m->layout : "", "EX", STAGE_TTL_S};
         size_t setlens[5] = {3, r->keys.len[STORE_KEY_STAGE_LAYOUT], m->layout_len, 2, strlen(STAGE_TTL_S)};
         const char *blobs[3] = {ps->picks.pick, ps->picks.rows, ps->picks.runs};
         size_t blob_lens[3] = {ps->picks.pick_len, ps->picks.rows_len, ps->picks.runs_len};

@@ -70,12 +70,39 @@ static void put_list(char **p, const char *end, const char *key, struct rstr lis
     PUT(p, end, "]");
 }
 
+/* ,"areas":[{"id":"floor","quantity":4},...] from "<id>=<n>,..." (none: nothing). */
+static void put_areas(char **p, const char *end, struct rstr list)
+{
+    size_t i = 0, start, eq;
+
+    if (!list.len)
+        return;
+    put_key(p, end, "areas");
+    PUT(p, end, "[");
+    while (i < list.len) {
+        start = eq = i;
+        while (i < list.len && list.s[i] != ',')
+            i++;
+        while (eq < i && list.s[eq] != '=')
+            eq++;
+        if (start)
+            PUT(p, end, ",");
+        PUT(p, end, "{\"id\":");
+        put_str(p, end, list.s + start, eq - start);
+        PUT(p, end, ",\"quantity\":");
+        util_put(p, end, list.s + eq + 1, i > eq ? i - eq - 1 : 0);
+        PUT(p, end, "}");
+        i++;
+    }
+    PUT(p, end, "]");
+}
+
 /* Room enough for any answer about hold v of `event`. */
 static size_t hold_cap(const char *event, const struct hold_view *v)
 {
     /* a list of k ids in l bytes takes at most l + 2k + 2 written */
     return 320 + strlen(event) + v->quality.len + v->id.len + v->holder.len + v->order.len +
-           3 * v->refunded.len + 3 * v->seats.len;
+           3 * v->refunded.len + 3 * v->seats.len + 16 * v->areas.len;
 }
 
 /* The hold's JSON (held with its expiry, or reserved/refunded with its
@@ -92,6 +119,7 @@ static char *hold_write(char *p, size_t cap, const char *event, const struct hol
     put_field(&p, end, "event", event, strlen(event));
     put_field(&p, end, "status", v->state.s, v->state.len);
     put_list(&p, end, "seats", v->seats, 1);
+    put_areas(&p, end, v->areas);
     if (v->holder.len)
         put_field(&p, end, "holder", v->holder.s, v->holder.len);
     if (v->together >= 0) {
@@ -130,6 +158,7 @@ static char *reservation_write(char *p, size_t cap, const char *event,
     put_field(&p, end, "order_id", v->order.s, v->order.len);
     put_field(&p, end, "hold_id", v->id.s, v->id.len);
     put_list(&p, end, "seats", v->seats, 1);
+    put_areas(&p, end, v->areas);
     put_list(&p, end, "refunded", v->refunded, 0);
     if (replication)
         put_field(&p, end, "replication", replication, strlen(replication));
@@ -271,21 +300,26 @@ static int best_args(json_t *best, struct hold_args *a, struct verr *e)
 
 int api_hold_create_args(json_t *body, struct hold_args *a, struct verr *e)
 {
-    static const char *const keys[] = {"seats", "best_available", "holder", "ttl_s", NULL};
+    static const char *const keys[] = {"seats", "areas", "best_available", "holder", "ttl_s",
+                                       NULL};
     json_t *best = json_object_get(body, "best_available");
+    int areas = json_object_get(body, "areas") != NULL;
 
     memset(a, 0, sizeof *a);
     if (validate_keys(body, keys, e) < 0)
         return -1;
-    if (best && json_object_get(body, "seats"))
+    if (best && (json_object_get(body, "seats") || areas))
         return validate_fail(e, ERR_INVALID_REQUEST,
-                             "Give \"seats\" or \"best_available\", not both.");
+                             "Give \"seats\" and \"areas\", or \"best_available\", not both.");
     if ((best ? best_args(best, a, e)
-              : validate_seat_list(body, HOLD_SEATS_MAX, &a->seats, &a->nseats, e)) < 0 ||
+              : validate_seats_at(body, "seats", areas ? 0 : 1, HOLD_SEATS_MAX, &a->seats,
+                                  &a->nseats, e)) < 0 ||
+        validate_area_tokens(body, "areas", 1, HOLD_SEATS_MAX, &a->areas, &a->nareas, e) < 0 ||
         validate_string(body, "holder", 0, ID_MAX, 1, &a->holder, e) < 0 ||
         validate_int(body, "ttl_s", 0, 1, TTL_MAX, ERR_INVALID_TTL, &a->ttl_s, e) < 0) {
         free(a->seats);
-        a->seats = NULL;
+        free(a->areas);
+        a->seats = a->areas = NULL;
         return -1;
     }
     return 0;
@@ -400,6 +434,17 @@ void api_hold_create(struct req *r)
                   ikey ? idem_scope(r, ikey, holder, scoped, sizeof scoped) : "");
         goto done;
     }
+    /* The areas' tokens follow the seats: the script tells them apart */
+    if (a.nareas) {
+        const char **all = realloc(a.seats, sizeof *all * (a.nseats + a.nareas));
+        if (!all) {
+            http_reply_error(r, ERR_INTERNAL, NULL, NULL);
+            goto done;
+        }
+        memcpy(all + a.nseats, a.areas, sizeof *all * a.nareas);
+        a.seats = all;
+        a.nseats += a.nareas;
+    }
     /* The fingerprint tells a retry (same body) from a reuse of the key:
      * only a request with a key needs one. */
     for (i = 0; ikey && i < a.nseats; i++)
@@ -437,6 +482,7 @@ invalid:
     http_reply_verr(r, &e);
 done:
     free(a.seats);
+    free(a.areas);
     free(argv);
     free(fp);
 }
@@ -483,20 +529,22 @@ void api_hold_extend(struct req *r)
 
 
 int api_hold_change_args(json_t *body, const char ***add, size_t *nadd, const char ***remove,
-                         size_t *nremove, struct verr *e)
+                         size_t *nremove, const char ***areas, size_t *nareas, struct verr *e)
 {
-    static const char *const keys[] = {"add", "remove", NULL};
+    static const char *const keys[] = {"add", "remove", "areas", NULL};
     const char **all;
     size_t i;
 
-    *add = *remove = NULL;
-    *nadd = *nremove = 0;
+    *add = *remove = *areas = NULL;
+    *nadd = *nremove = *nareas = 0;
     if (validate_keys(body, keys, e) < 0 ||
         validate_seats_at(body, "add", 0, HOLD_SEATS_MAX, add, nadd, e) < 0 ||
-        validate_seats_at(body, "remove", 0, HOLD_SEATS_MAX, remove, nremove, e) < 0)
+        validate_seats_at(body, "remove", 0, HOLD_SEATS_MAX, remove, nremove, e) < 0 ||
+        validate_area_tokens(body, "areas", 0, HOLD_SEATS_MAX, areas, nareas, e) < 0)
         goto fail;
-    if (*nadd + *nremove == 0) {
-        validate_fail(e, ERR_INVALID_REQUEST, "Give seats to \"add\" or to \"remove\".");
+    if (*nadd + *nremove + *nareas == 0) {
+        validate_fail(e, ERR_INVALID_REQUEST,
+                      "Give seats to \"add\" or to \"remove\", or \"areas\" quantities.");
         goto fail;
     }
     /* Each list is free of repeats, so a repeat in both sorted together
@@ -523,8 +571,9 @@ int api_hold_change_args(json_t *body, const char ***add, size_t *nadd, const ch
 fail:
     free(*add);
     free(*remove);
-    *add = *remove = NULL;
-    *nadd = *nremove = 0;
+    free(*areas);
+    *add = *remove = *areas = NULL;
+    *nadd = *nremove = *nareas = 0;
     return -1;
 }
 
@@ -536,33 +585,37 @@ static void on_hold_change(void *arg, enum store_status st, const redisReply *re
 void api_hold_change(struct req *r)
 {
     struct verr e = {0};
-    const char **add, **remove, **argv;
-    size_t nadd, nremove;
+    const char **add, **remove, **areas, **argv;
+    size_t nadd, nremove, nareas, n;
     char na[24], nr[24];
 
-    if (api_hold_change_args(r->body, &add, &nadd, &remove, &nremove, &e) < 0) {
+    if (api_hold_change_args(r->body, &add, &nadd, &remove, &nremove, &areas, &nareas, &e) < 0) {
         http_reply_verr(r, &e);
         return;
     }
-    argv = malloc(sizeof *argv * (nadd + nremove + 3));
+    n = nadd + nareas;      /* the areas' tokens follow the seats to add */
+    argv = malloc(sizeof *argv * (n + nremove + 3));
     if (!argv) {
         http_reply_error(r, ERR_INTERNAL, NULL, NULL);
         goto done;
     }
-    *util_put_uint(na, nadd) = '\0';
+    *util_put_uint(na, n) = '\0';
     *util_put_uint(nr, nremove) = '\0';
     argv[0] = r->hold;
     argv[1] = na;
     if (nadd)
         memcpy(argv + 2, add, sizeof *add * nadd);
-    argv[2 + nadd] = nr;
+    if (nareas)
+        memcpy(argv + 2 + nadd, areas, sizeof *areas * nareas);
+    argv[2 + n] = nr;
     if (nremove)
-        memcpy(argv + 3 + nadd, remove, sizeof *remove * nremove);
-    api_batch(r, BATCH_CHANGE, (int)(nadd + nremove + 3), argv, nadd + nremove, on_hold_change);
+        memcpy(argv + 3 + n, remove, sizeof *remove * nremove);
+    api_batch(r, BATCH_CHANGE, (int)(n + nremove + 3), argv, n + nremove, on_hold_change);
 done:
     free(argv);
     free(add);
     free(remove);
+    free(areas);
 }
 
 /* ---- POST /v1/events/{event}/holds/{hold}/reserve ---- */

@@ -20,6 +20,8 @@ struct verr;
 struct hold_args {
     const char **seats;       /* NULL with best available */
     size_t nseats;
+    const char **areas;       /* general-admission places, "@<id>=<n>" each; NULL: none */
+    size_t nareas;
     const char *holder;       /* NULL: none */
     json_int_t ttl_s;         /* 0: the event's default */
     /* "best_available": the script chooses the seats */
@@ -29,17 +31,20 @@ struct hold_args {
     const char *sections[HOLD_FILTERS_MAX], *categories[HOLD_FILTERS_MAX];
     size_t nsections, ncategories;
 };
-/* Either "seats" or "best_available" {"count", "sections"?, "categories"?,
- * "together"? (default true), "allow_split"? (false), "accessible"? (0,
- * at most count)}. */
+/* "seats" and/or "areas" [{"id", "quantity"}], or "best_available"
+ * {"count", "sections"?, "categories"?, "together"? (default true),
+ * "allow_split"? (false), "accessible"? (0, at most count)}. a->areas is
+ * malloc'd too (free both). */
 int api_hold_create_args(json_t *body, struct hold_args *a, struct verr *e);
 int api_hold_extend_args(json_t *body, json_int_t *ttl_s, struct verr *e);
 int api_hold_reserve_args(json_t *body, const char **order_id, struct verr *e);
 /* The body of POST .../holds/{hold}/seats: "add" and "remove", each up to
- * 1,000 distinct seat ids, not both empty, no seat in both. On success
- * *add and *remove are malloc'd (NULL when empty), strings borrowed. */
+ * 1,000 distinct seat ids, no seat in both, and "areas" [{"id",
+ * "quantity"}] (the hold's new quantity of each, 0 to drop it); not all
+ * empty. On success *add, *remove and *areas are malloc'd (NULL when
+ * empty), seat strings borrowed. */
 int api_hold_change_args(json_t *body, const char ***add, size_t *nadd, const char ***remove,
-                         size_t *nremove, struct verr *e);
+                         size_t *nremove, const char ***areas, size_t *nareas, struct verr *e);
 
 void api_hold_create(struct req *r);
 void api_hold_get(struct req *r);

@@ -103,15 +103,25 @@ static void on_seats_list(void *arg, enum store_status st, const redisReply *rep
     size_t i = 0, cap, llen;
     long want;
     int first = 1;
+    json_t *areas;
+    char *areas_json;
 
     if (!api_reply_ok(r, st, reply, REDIS_REPLY_ARRAY, 0))
         return;
-    if (replies_event(reply, &ev) < 0) {
+    if (replies_event(reply, &ev) < 0 ||
+        !(areas = api_areas(ev.areas.s, ev.areas.len, f->section))) {
+        http_reply_error(r, ERR_INTERNAL, NULL, NULL);
+        return;
+    }
+    areas_json = json_dumps(areas, JSON_COMPACT);
+    json_decref(areas);
+    if (!areas_json) {
         http_reply_error(r, ERR_INTERNAL, NULL, NULL);
         return;
     }
     status = ev.status;
     if (seats_layout(r, f, &ev, &ldata, &llen) < 0) {
+        free(areas_json);
         http_reply_error(r, ERR_INTERNAL, NULL, NULL);
         return;
     }
@@ -120,11 +130,12 @@ static void on_seats_list(void *arg, enum store_status st, const redisReply *rep
      * map is 8 MB, and formatting it seat by seat held the event loop for
      * tens of milliseconds. Per seat at most the layout line's tail plus
      * 23 bytes (",{\"status\":\"available\","). */
-    cap = llen + status.len * 24 + strlen(r->event) + 32;
+    cap = llen + status.len * 24 + strlen(r->event) + strlen(areas_json) + 48;
     out = evbuffer_new();
     if (!out || evbuffer_reserve_space(out, (ev_ssize_t)cap, &v, 1) != 1) {
         if (out)
             evbuffer_free(out);
+        free(areas_json);
         http_reply_error(r, ERR_INTERNAL, NULL, NULL);
         return;
     }
@@ -152,7 +163,10 @@ static void on_seats_list(void *arg, enum store_status st, const redisReply *rep
         }
         p = nl + 1;
     }
-    util_put(&w, wend, "]}\n", 3);
+    util_put(&w, wend, "],\"areas\":", 10);
+    util_put(&w, wend, areas_json, strlen(areas_json));
+    util_put(&w, wend, "}\n", 2);
+    free(areas_json);
     v.iov_len = (size_t)(w - (char *)v.iov_base);
     evbuffer_commit_space(out, &v, 1);
     http_reply_buffer(r, 200, out);
@@ -214,15 +228,41 @@ void api_seats_list(struct req *r)
 
 /* ---- GET /v1/events/{event}/orders/{order} ---- */
 
+/* The seat ids of a script's reply and, after them, its areas
+ * ("@<id>=<n>") as {"id", "quantity"}: into *seats and *areas (new). */
+static void seats_and_areas(const redisReply *reply, json_t **seats, json_t **areas)
+{
+    size_t i;
+
+    *seats = json_array();
+    *areas = json_array();
+    for (i = 0; i < reply->elements; i++) {
+        const redisReply *e = reply->element[i];
+        const char *eq;
+        if (e->type != REDIS_REPLY_STRING)
+            continue;
+        if (e->len > 1 && e->str[0] == '@' && (eq = memchr(e->str, '=', e->len)))
+            json_array_append_new(*areas, json_pack("{s:s#, s:I}", "id", e->str + 1,
+                                                    (int)(eq - e->str - 1), "quantity",
+                                                    (json_int_t)strtoll(eq + 1, NULL, 10)));
+        else
+            json_array_append_new(*seats, json_stringn(e->str, e->len));
+    }
+}
+
 static void on_order_get(void *arg, enum store_status st, const redisReply *reply)
 {
     struct req *r = arg;
+    json_t *seats, *areas, *body;
 
     if (!api_reply_ok(r, st, reply, REDIS_REPLY_ARRAY, 0))
         return;
-    http_reply_json(r, 200, json_pack("{s:s, s:s, s:o}", "event", r->event,
-                                      "order_id", r->order,
-                                      "seats", api_strings(reply, 0)));
+    seats_and_areas(reply, &seats, &areas);
+    body = json_pack("{s:s, s:s, s:o}", "event", r->event, "order_id", r->order, "seats", seats);
+    if (json_array_size(areas))
+        json_object_set(body, "areas", areas);
+    json_decref(areas);
+    http_reply_json(r, 200, body);
 }
 
 void api_order_get(struct req *r)
@@ -238,35 +278,76 @@ static void on_seats_changed(void *arg, enum store_status st, const redisReply *
 {
     struct req *r = arg;
     const struct seats_action *act = r->m.route->data;
+    json_t *seats, *areas, *body;
 
     if (!api_reply_ok(r, st, reply, REDIS_REPLY_ARRAY, 0))
         return;
-    http_reply_json(r, 200, json_pack("{s:o}", act->field, api_strings(reply, 0)));
+    seats_and_areas(reply, &seats, &areas);
+    body = json_pack("{s:o}", act->field, seats);
+    if (json_array_size(areas))
+        json_object_set(body, "areas", areas);
+    json_decref(areas);
+    http_reply_json(r, 200, body);
 }
 
-int api_seats_args(json_t *body, const char ***seats, size_t *n, struct verr *e)
+int api_seats_args(json_t *body, int areas, struct seats_args *a, struct verr *e)
 {
     static const char *const keys[] = {"seats", NULL};
+    static const char *const area_keys[] = {"seats", "order_id", "areas", NULL};
+    int with = areas && (json_object_get(body, "order_id") || json_object_get(body, "areas"));
 
-    *seats = NULL;
-    *n = 0;
-    if (validate_keys(body, keys, e) < 0 ||
-        validate_seat_list(body, ADMIN_SEATS_MAX, seats, n, e) < 0)
+    memset(a, 0, sizeof *a);
+    if (validate_keys(body, areas ? area_keys : keys, e) < 0 ||
+        validate_seats_at(body, "seats", with ? 0 : 1, ADMIN_SEATS_MAX, &a->seats, &a->nseats,
+                          e) < 0)
         return -1;
+    if (!with)
+        return 0;
+    if (validate_string(body, "order_id", 1, ORDER_ID_MAX, 1, &a->order, e) < 0 ||
+        validate_area_tokens(body, "areas", 1, SEATMAP_AREA_MAX, &a->areas, &a->nareas, e) < 0)
+        return -1;
+    if (!a->nareas)
+        return validate_fail(e, ERR_INVALID_REQUEST,
+                             "Field \"areas\" is required with \"order_id\".");
     return 0;
+}
+
+void api_seats_args_free(struct seats_args *a)
+{
+    free(a->seats);
+    free(a->areas);
+    memset(a, 0, sizeof *a);
 }
 
 void api_seats_change(struct req *r)
 {
     const struct seats_action *act = r->m.route->data;
     struct verr e = {0};
-    const char **seats;
+    struct seats_args a;
+    const char **argv;
+    char order[ORDER_ID_MAX + 2];
     size_t n;
 
-    if (api_seats_args(r->body, &seats, &n, &e) < 0) {
+    if (api_seats_args(r->body, act->areas, &a, &e) < 0) {
+        api_seats_args_free(&a);
         http_reply_verr(r, &e);
         return;
     }
-    api_eval(r, act->script, (int)n, seats, NULL, on_seats_changed);
-    free(seats);
+    /* the seats, then "#<order>" and the areas' tokens (seats_release.lua) */
+    n = a.nseats + (a.order ? 1 + a.nareas : 0);
+    if (!(argv = malloc(sizeof *argv * (n + 1)))) {
+        api_seats_args_free(&a);
+        http_reply_error(r, ERR_INTERNAL, NULL, NULL);
+        return;
+    }
+    if (a.nseats)
+        memcpy(argv, a.seats, sizeof *argv * a.nseats);
+    if (a.order) {
+        snprintf(order, sizeof order, "#%s", a.order);
+        argv[a.nseats] = order;
+        memcpy(argv + a.nseats + 1, a.areas, sizeof *argv * a.nareas);
+    }
+    api_eval(r, act->script, (int)n, argv, NULL, on_seats_changed);
+    free(argv);
+    api_seats_args_free(&a);
 }

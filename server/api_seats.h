@@ -17,11 +17,22 @@ struct verr;
 struct seats_action {
     enum script_id script;
     const char *field;        /* "released", "blocked", "unblocked" */
+    int areas;                /* 1: may also give back an order's areas (release) */
 };
 
-/* The body check of the admin seat routes, {"seats": [...]}: 0, or -1
- * with e filled; *seats is malloc'd (free it; NULL on failure). */
-int api_seats_args(json_t *body, const char ***seats, size_t *n, struct verr *e);
+/* The body of an admin seat route: {"seats": [...]}, and where the
+ * action takes areas also "order_id" with "areas" [{"id", "quantity"}]
+ * (both or neither; "seats" may then be left out). */
+struct seats_args {
+    const char **seats;       /* malloc'd, NULL for none; strings borrowed */
+    size_t nseats;
+    const char *order;        /* NULL: no areas */
+    const char **areas;       /* "@<id>=<n>" each (validate_area_tokens), malloc'd */
+    size_t nareas;
+};
+/* 0, or -1 with e filled; free a with api_seats_args_free either way. */
+int api_seats_args(json_t *body, int areas, struct seats_args *a, struct verr *e);
+void api_seats_args_free(struct seats_args *a);
 
 void api_seats_list(struct req *r);
 void api_order_get(struct req *r);

@@ -46,6 +46,9 @@ enum err_code {
     ERR_BEST_AVAILABLE_UNSUPPORTED,
     ERR_WOULD_ORPHAN_SEAT,
     ERR_COMPANION_REQUIRES_ACCESSIBLE,
+    ERR_UNKNOWN_AREAS,
+    ERR_AREA_UNAVAILABLE,
+    ERR_AREAS_NOT_IN_ORDER,
     ERR_UNAUTHORIZED,
     ERR_FORBIDDEN,
     ERR_RATE_LIMITED,
@@ -59,6 +62,7 @@ struct err_info {
     const char *code;     /* "seats_unavailable" */
     int status;           /* 409 */
     const char *message;  /* default human sentence */
+    const char *list;     /* the field naming what a script's error lists: NULL "seats" */
 };
 
 /* The entry for `e`; never NULL for e < ERR__COUNT. */

@@ -182,7 +182,10 @@ void http_reply_store(struct req *r, enum store_status st, const redisReply *rep
         http_reply_error(r, ERR_REDIS_UNAVAILABLE, NULL, NULL);
         return;
     }
-    http_reply_error(r, code, NULL, seats ? json_pack("{s:o}", "seats", seats) : NULL);
+    http_reply_error(r, code, NULL,
+                     seats ? json_pack("{s:o}", errors_info(code)->list ? errors_info(code)->list
+                                                                       : "seats", seats)
+                           : NULL);
 }
 
 const char *http_header(struct req *r, const char *name)

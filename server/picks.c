@@ -44,8 +44,9 @@ static double seat_key(const struct seatmap *m, size_t i, int ranked)
 
 int picks_build(const struct seatmap *m, struct picks *p)
 {
-    struct keyed *k = malloc(sizeof *k * (m->nseats > m->nrows ? m->nseats : m->nrows));
-    uint32_t *ord = malloc(sizeof *ord * m->nseats);
+    /* + 1: an event of areas only has no seats, and malloc(0) may be NULL */
+    struct keyed *k = malloc(sizeof *k * (m->nseats > m->nrows ? m->nseats : m->nrows) + 1);
+    uint32_t *ord = malloc(sizeof *ord * m->nseats + 1);
     unsigned char *q;
     size_t i, j;
     int ranked = 0;

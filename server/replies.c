@@ -5,7 +5,7 @@
 
 /* event_read's reply (lua/event_read.lua) */
 enum { E_NAME, E_HOLD_TTL, E_MAX_HOLD_TTL, E_MAX_SEATS, E_SECTIONS, E_STATUS, E_LAYOUT,
-       E_JOURNAL_ID, E_MAX_PER_HOLDER, E_LAYOUT_ID, E__COUNT };
+       E_JOURNAL_ID, E_MAX_PER_HOLDER, E_LAYOUT_ID, E_AREAS, E__COUNT };
 /* hold_reply (lua/lib/common.lua): ten fields, one space between */
 enum { H_REPLAY, H_ID, H_STATE, H_CREATED, H_EXPIRES, H_NOW, H_HOLDER, H_ORDER, H_REFUNDED,
        H_SEATS, H__COUNT };
@@ -51,7 +51,7 @@ int replies_event(const redisReply *r, struct event_view *v)
         get_str(r, E_SECTIONS, &v->sections) < 0 || get_str(r, E_STATUS, &v->status) < 0 ||
         get_str(r, E_LAYOUT, &v->layout) < 0 || get_str(r, E_JOURNAL_ID, &v->journal_id) < 0 ||
         get_int(r, E_MAX_PER_HOLDER, &v->max_seats_per_holder) < 0 ||
-        get_str(r, E_LAYOUT_ID, &v->layout_id) < 0)
+        get_str(r, E_LAYOUT_ID, &v->layout_id) < 0 || get_str(r, E_AREAS, &v->areas) < 0)
         return -1;
     return 0;
 }
@@ -94,8 +94,19 @@ int replies_hold(const redisReply *r, struct hold_view *v)
     f[H_SEATS].s = p;
     f[H_SEATS].len = (size_t)(end - p);
     v->together = -1;
-    if ((sp = memchr(p, ' ', (size_t)(end - p)))) {   /* best available's two more */
+    if ((sp = memchr(p, ' ', (size_t)(end - p)))) {
         f[H_SEATS].len = (size_t)(sp - p);
+        /* general-admission places last: " @<id>=<n>,..." */
+        const char *at = end - 1;
+        while (at > sp && *at != ' ')
+            at--;
+        if (at[1] == '@') {
+            v->areas.s = at + 2;
+            v->areas.len = (size_t)(end - at - 2);
+            end = at;
+        }
+    }
+    if (sp && sp < end) {                            /* best available's two more */
         if (end - sp < 4 || (sp[1] != '0' && sp[1] != '1') || sp[2] != ' ')
             return -1;
         v->together = sp[1] == '1';

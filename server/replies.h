@@ -3,7 +3,7 @@
  * its reply objects): no caller indexes a script reply by number. The
  * positions follow the scripts' contracts (lua/README.md): event_read's
  * list, hold_reply's string of ten fields (twelve for a hold best
- * available chose), sweep's three counts. A view borrows every string from the reply: it lives as long
+ * available chose, one more for a hold with general-admission places), sweep's three counts. A view borrows every string from the reply: it lives as long
  * as the reply, that is for the store callback only. */
 #ifndef USHER_REPLIES_H
 #define USHER_REPLIES_H
@@ -28,6 +28,7 @@ struct event_view {
     struct rstr layout;               /* "" when left out (the caller's id is current) */
     struct rstr journal_id;           /* the journal's last entry id, "" = none */
     struct rstr layout_id;            /* "" = none (an event made before layout ids) */
+    struct rstr areas;                /* JSON [{"id","name","capacity","held","sold"}] */
 };
 
 /* hold_reply: one hold, as hold_batch's operations answer it. The
@@ -41,6 +42,7 @@ struct hold_view {
     int replay;                       /* a hold operation: 1 = an idempotent replay, 0 = new; else -1 */
     int together;                     /* best available chose it: 1 seats next to each other, 0 not; else -1 */
     struct rstr quality;              /* then its quality, "0.950"; else "" */
+    struct rstr areas;                /* general admission: "<id>=<n>,...", else "" */
 };
 
 /* sweep: what one call did. */

@@ -7,9 +7,9 @@
 #include "api_seats.h"
 #include "stream.h"
 
-static const struct seats_action seats_release = {SCRIPT_SEATS_RELEASE, "released"};
-static const struct seats_action seats_block = {SCRIPT_SEATS_BLOCK, "blocked"};
-static const struct seats_action seats_unblock = {SCRIPT_SEATS_UNBLOCK, "unblocked"};
+static const struct seats_action seats_release = {SCRIPT_SEATS_RELEASE, "released", 1};
+static const struct seats_action seats_block = {SCRIPT_SEATS_BLOCK, "blocked", 0};
+static const struct seats_action seats_unblock = {SCRIPT_SEATS_UNBLOCK, "unblocked", 0};
 
 #define OPEN ROLE_OPEN
 #define CHECKOUT ROLE_CHECKOUT

@@ -419,9 +419,9 @@ int seatmap_parse(json_t *body, struct seatmap *m, struct verr *e)
     static const char *const top_keys[] = {"name", "hold_ttl_s", "max_hold_ttl_s",
         "max_seats_per_hold", "max_seats_per_holder", "sections", "orphan_rule",
         "focal_point", NULL};
-    static const char *const sec_keys[] = {"id", "name", "rows", NULL};
+    static const char *const sec_keys[] = {"id", "name", "rows", "capacity", NULL};
     struct parse ps = {.m = m, .e = e};
-    json_t *sections, *sec, *rows, *row, *out = NULL;
+    json_t *sections, *sec, *rows, *row, *out = NULL, *areas = NULL;
     json_int_t v;
     size_t si, ri, i;
 
@@ -460,6 +460,7 @@ int seatmap_parse(json_t *body, struct seatmap *m, struct verr *e)
         goto fail;
     }
     out = json_array();
+    areas = json_array();
     json_array_foreach(sections, si, sec) {
         const char *sid, *sname;
         size_t before = m->nseats;
@@ -478,6 +479,24 @@ int seatmap_parse(json_t *body, struct seatmap *m, struct verr *e)
                 goto fail;
             }
         }
+        if (json_object_get(sec, "capacity")) {    /* general admission: no seats */
+            json_int_t cap = 0;
+            if (json_object_get(sec, "rows")) {
+                validate_fail(e, ERR_INVALID_REQUEST,
+                              "sections[%zu] has a capacity: a general-admission area has no rows.", si);
+                goto fail;
+            }
+            if (validate_int(sec, "capacity", 1, 1, SEATMAP_AREA_MAX, ERR_INVALID_REQUEST, &cap, e) < 0)
+                goto fail;
+            if (++m->nareas > SEATMAP_AREAS_MAX) {
+                validate_fail(e, ERR_INVALID_REQUEST, "An event may have at most %d areas.",
+                              SEATMAP_AREAS_MAX);
+                goto fail;
+            }
+            json_array_append_new(areas, json_pack("{s:s, s:s, s:I}", "id", sid, "name",
+                                                   sname ? sname : sid, "capacity", cap));
+            continue;
+        }
         rows = json_object_get(sec, "rows");
         if (!json_is_array(rows)) {
             validate_fail(e, ERR_INVALID_REQUEST, "sections[%zu].rows must be an array.", si);
@@ -491,8 +510,8 @@ int seatmap_parse(json_t *body, struct seatmap *m, struct verr *e)
                                              sname ? sname : sid, "n",
                                              (json_int_t)(m->nseats - before)));
     }
-    if (m->nseats == 0) {
-        validate_fail(e, ERR_INVALID_REQUEST, "The seat map has no seats.");
+    if (m->nseats == 0 && m->nareas == 0) {
+        validate_fail(e, ERR_INVALID_REQUEST, "The seat map has no seats and no areas.");
         goto fail;
     }
     if (ps.ids.failed || ps.layout.failed || ps.categories.failed) {
@@ -501,8 +520,8 @@ int seatmap_parse(json_t *body, struct seatmap *m, struct verr *e)
     }
     m->ids = ps.ids.p;
     ps.ids.p = NULL;
-    m->seat = malloc(sizeof *m->seat * m->nseats);
-    m->seat_len = malloc(sizeof *m->seat_len * m->nseats);
+    m->seat = malloc(sizeof *m->seat * m->nseats + 1);
+    m->seat_len = malloc(sizeof *m->seat_len * m->nseats + 1);
     if (!m->seat || !m->seat_len) {
         validate_fail(e, ERR_INTERNAL, "Out of memory.");
         goto fail;
@@ -516,13 +535,21 @@ int seatmap_parse(json_t *body, struct seatmap *m, struct verr *e)
     m->categories = ps.categories.p;
     ps.categories.p = NULL;
     m->sections_json = json_dumps(out, JSON_COMPACT);
+    m->areas_json = json_dumps(areas, JSON_COMPACT);
     m->layout = ps.layout.p;
     m->layout_len = ps.layout.len;
     json_decref(out);
+    json_decref(areas);
     free(ps.offsets);
+    if (!m->sections_json || !m->areas_json) {
+        validate_fail(e, ERR_INTERNAL, "Out of memory.");
+        seatmap_deinit(m);
+        return -1;
+    }
     return 0;
 fail:
     json_decref(out);
+    json_decref(areas);
     free(ps.offsets);
     free(ps.ids.p);
     free(ps.layout.p);
@@ -544,6 +571,7 @@ void seatmap_deinit(struct seatmap *m)
     free(m->seat);
     free(m->seat_len);
     free(m->sections_json);
+    free(m->areas_json);
     free(m->layout);
     memset(m, 0, sizeof *m);
 }

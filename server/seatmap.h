@@ -1,6 +1,8 @@
 /* seatmap — turns the JSON body of PUT /v1/events/{event} into what
  * event_put.lua stores: the settings, the seat ids in seat-map order, the
- * sections (id, name, seat count) and the layout.
+ * sections (id, name, seat count), the general-admission areas (a
+ * section with a `capacity` and no rows: id, name, capacity) and the
+ * layout.
  *
  * The layout as Redis keeps it is compact (lua/README.md): per row one
  * line TAB <section index> TAB <the row's shared tail> LF, then either
@@ -23,6 +25,8 @@
 #define SEATMAP_NAME_MAX 200
 #define SEATMAP_CATEGORY_MAX 64
 #define SEATMAP_CATEGORIES_MAX 254    /* seat selection keeps a category a byte */
+#define SEATMAP_AREAS_MAX VALIDATE_AREAS_MAX   /* general-admission areas an event may have */
+#define SEATMAP_AREA_MAX 1000000      /* places an area may have */
 
 /* Seat attributes, a byte a seat (seat selection, lua/README.md). */
 #define SEAT_ACCESSIBLE 1
@@ -44,7 +48,9 @@ struct seatmap {
     char *ids;                 /* nseats NUL-terminated ids, back to back */
     const char **seat;         /* seat[i] points into ids */
     size_t *seat_len;
-    char *sections_json;       /* [{"id","name","n"}] */
+    char *sections_json;       /* [{"id","name","n"}]: the sections of seats */
+    char *areas_json;          /* [{"id","name","capacity"}]: general admission */
+    size_t nareas;
     char *layout;
     size_t layout_len;
     /* What seat selection needs (picks.c builds Redis' form of it): per

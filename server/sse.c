@@ -78,7 +78,8 @@ struct sse_id sse_first_id(const redisReply *r)
 size_t sse_format_entry(const redisReply *e, char *buf, size_t cap)
 {
     const redisReply *id, *f;
-    const char *seats = "", *status = "", *cause = "", *ts = "0";
+    const char *seats = "", *status = "", *cause = "", *ts = "0", *area = NULL;
+    const char *quantity = "0", *held = "0", *sold = "0";
     size_t seats_len = 0, i, n;
     json_t *list, *obj;
     char *data;
@@ -102,7 +103,30 @@ size_t sse_format_entry(const redisReply *e, char *buf, size_t cap)
             cause = v;
         } else if (strcmp(k, "ts") == 0) {
             ts = v;
+        } else if (strcmp(k, "area") == 0) {
+            area = v;
+        } else if (strcmp(k, "quantity") == 0) {
+            quantity = v;
+        } else if (strcmp(k, "held") == 0) {
+            held = v;
+        } else if (strcmp(k, "sold") == 0) {
+            sold = v;
         }
+    }
+    if (area) {      /* a general-admission area's change, with its counts after it */
+        obj = json_pack("{s:s, s:I, s:s, s:s, s:I, s:I, s:I}", "area", area, "quantity",
+                        (json_int_t)strtoll(quantity, NULL, 10), "status", status, "cause", cause,
+                        "held", (json_int_t)strtoll(held, NULL, 10), "sold",
+                        (json_int_t)strtoll(sold, NULL, 10), "ts",
+                        (json_int_t)strtoll(ts, NULL, 10));
+        data = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
+        json_decref(obj);
+        if (!data)
+            return 0;
+        n = (size_t)snprintf(buf, cap, "id: %.*s\nevent: area\ndata: %s\n\n", (int)id->len,
+                             id->str, data);
+        free(data);
+        return n < cap ? n : 0;
     }
     list = json_array();
     for (i = 0; i < seats_len;) {

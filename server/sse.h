@@ -40,7 +40,9 @@ const redisReply *sse_xread_entries(const redisReply *r);
 struct sse_id sse_first_id(const redisReply *r);
 
 /* Formats entry e (its fields seats, status, cause, ts) as one SSE
- * message into buf (cap bytes). Its length, or 0 when e is malformed or
+ * message into buf (cap bytes): event "seats", "reset" (create, replace)
+ * or, for an entry of a general-admission area (fields area, quantity,
+ * held, sold too), "area". Its length, or 0 when e is malformed or
  * the message does not fit. */
 size_t sse_format_entry(const redisReply *e, char *buf, size_t cap);
 

@@ -198,3 +198,52 @@ done:
     free(sorted);
     return rc;
 }
+
+int validate_area_tokens(json_t *obj, const char *key, json_int_t min, json_int_t max,
+                         const char ***tokens, size_t *n, struct verr *e)
+{
+    static const char *const keys[] = {"id", "quantity", NULL};
+    json_t *arr = json_object_get(obj, key), *v;
+    size_t i, j, count;
+    const char **list;
+    char *p;
+
+    *tokens = NULL;
+    *n = 0;
+    if (!arr)
+        return 0;
+    if (!json_is_array(arr) || (count = json_array_size(arr)) == 0 ||
+        count > VALIDATE_AREAS_MAX)
+        return validate_fail(e, ERR_INVALID_REQUEST,
+                             "Field \"%s\" must be an array of 1 to %d {\"id\", \"quantity\"}.",
+                             key, VALIDATE_AREAS_MAX);
+    /* one block: the pointers, then each "@<id>=<n>" */
+    list = malloc(count * (sizeof *list + ID_MAX + 24));
+    if (!list)
+        return validate_fail(e, ERR_INTERNAL, "Out of memory.");
+    p = (char *)(list + count);
+    json_array_foreach(arr, i, v) {
+        const char *id;
+        json_int_t q = 0;
+        if (!json_is_object(v)) {
+            validate_fail(e, ERR_INVALID_REQUEST, "%s[%zu] must be an object.", key, i);
+            goto fail;
+        }
+        if (validate_keys(v, keys, e) < 0 || validate_string(v, "id", 1, ID_MAX, 1, &id, e) < 0 ||
+            validate_int(v, "quantity", 1, min, max, ERR_INVALID_SEAT_COUNT, &q, e) < 0)
+            goto fail;
+        for (j = 0; j < i; j++)
+            if (strcmp(json_string_value(json_object_get(json_array_get(arr, j), "id")), id) == 0) {
+                validate_fail(e, ERR_INVALID_REQUEST, "Area \"%s\" appears more than once.", id);
+                goto fail;
+            }
+        list[i] = p;
+        p += sprintf(p, "@%s=%lld", id, (long long)q) + 1;
+    }
+    *tokens = list;
+    *n = count;
+    return 0;
+fail:
+    free(list);
+    return -1;
+}

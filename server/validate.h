@@ -53,6 +53,14 @@ int validate_seat_list(json_t *obj, size_t max, const char ***ids, size_t *n,
                        struct verr *e);
 /* The same for member `key` with min to max ids; with min 0 a missing
  * member is an empty list (*ids NULL, *n 0). */
+#define VALIDATE_AREAS_MAX 64
+
+/* obj[key] (absent: *n 0): 1 to VALIDATE_AREAS_MAX {"id", "quantity"}
+ * of distinct ids, quantities min..max, as the scripts take them:
+ * "@<id>=<n>" (lua/README.md). *tokens is one malloc'd block (free it
+ * alone), NULL when absent. */
+int validate_area_tokens(json_t *obj, const char *key, json_int_t min, json_int_t max,
+                         const char ***tokens, size_t *n, struct verr *e);
 int validate_seats_at(json_t *obj, const char *key, size_t min, size_t max, const char ***ids,
                       size_t *n, struct verr *e);
 

@@ -194,6 +194,133 @@ local function status_flush()
   end
 end
 
+-- ---- general-admission areas ----
+
+-- An area is sold by quantity, not by seat (lua/README.md): usher:{E}:areas
+-- keeps per area `c:<id>` its capacity, `h:<id>` the quantity held and
+-- `s:<id>` the quantity sold, and per order `o:<order>` the quantities
+-- still sold to it ("<id>=<n> ..."). A hold's record keeps its own
+-- ("<id>=<n> ..."). In the arguments of a hold or a change an area is a
+-- token "@<id>=<n>" after the seat ids: '@' and '=' are in no id.
+-- AREA_W: area id -> {c, h, s, w} (numbers; w: changed) as this call
+-- left it, false for an area the event lacks; AJ: the area journal,
+-- entries {id, n, status, cause, held, sold} in order.
+local AREA_W, AJ
+
+-- "<id>=<n> ..." into a list of {id, n}; '' or nil gives {}.
+local function areas_decode(str)
+  local list = {}
+  if str then
+    for id, n in string.gmatch(str, '([^ =]+)=(%d+)') do list[#list + 1] = {id, tonumber(n)} end
+  end
+  return list
+end
+
+local function areas_encode(list)
+  local out = {}
+  for i, a in ipairs(list) do out[i] = a[1] .. '=' .. string.format('%d', a[2]) end
+  return table.concat(out, ' ')
+end
+
+-- Area `id` of this event as this call sees it, or nil.
+local function area_get(id)
+  local a = AREA_W[id]
+  if a == nil then
+    local v = redis.call('HMGET', K_AREAS, 'c:' .. id, 'h:' .. id, 's:' .. id)
+    a = v[1] and {c = tonumber(v[1]), h = tonumber(v[2] or '0'), s = tonumber(v[3] or '0')} or false
+    AREA_W[id] = a
+  end
+  return a or nil
+end
+
+-- Moves n of area id: dh to its held quantity, ds to its sold one, and
+-- journals it with `status` (held, reserved, available) and `cause`.
+local function area_move(id, n, dh, ds, status, cause)
+  local a = area_get(id)
+  a.h, a.s, a.w = a.h + dh, a.s + ds, true
+  AJ[#AJ + 1] = {id, n, status, cause, a.h, a.s}
+end
+
+-- The quantities of the order `oid` still sold, by area id.
+local function order_areas(oid)
+  local by = {}
+  for _, a in ipairs(areas_decode(redis.call('HGET', K_AREAS, 'o:' .. oid))) do
+    by[a[1]] = a[2]
+  end
+  return by
+end
+
+-- Splits the n hold arguments list[first..] into the seat ids (the first
+-- ns) and the area tokens "@<id>=<n>" after them. Returns ns and the
+-- areas ({id, n} each; nil for none), or nil and an UNKNOWN_AREAS error
+-- naming the areas the event lacks.
+local function areas_args(list, first, n)
+  local ns = n
+  while ns > 0 and string.byte(list[first + ns - 1], 1) == 64 do ns = ns - 1 end
+  if ns == n then return n, nil end
+  local areas, unknown = {}, nil
+  for i = first + ns, first + n - 1 do
+    local id, q = string.match(list[i], '^@([^=]+)=(%d+)$')
+    if not id or not area_get(id) then
+      unknown = unknown or {}
+      unknown[#unknown + 1] = id or list[i]
+    end
+    areas[#areas + 1] = {id, tonumber(q)}
+  end
+  if unknown then return nil, fail('UNKNOWN_AREAS', unknown) end
+  return ns, areas
+end
+
+-- The sum of the quantities of an {id, n} list (nil: 0).
+local function areas_total(list)
+  local t = 0
+  for _, a in ipairs(list or {}) do t = t + a[2] end
+  return t
+end
+
+-- The ids among `want` ({id, n} list) whose area has fewer places free
+-- than n beyond what `have` (id -> quantity, or nil) holds already, or nil.
+local function areas_short(want, have)
+  local bad
+  for _, a in ipairs(want) do
+    local x, more = area_get(a[1]), a[2] - (have and have[a[1]] or 0)
+    if more > 0 and x.c - x.h - x.s < more then
+      bad = bad or {}
+      bad[#bad + 1] = a[1]
+    end
+  end
+  return bad
+end
+
+-- The counts and the area journal, after the seat journal.
+local function areas_flush()
+  local set = {}
+  for id, a in pairs(AREA_W) do
+    if a and a.w then
+      set[#set + 1] = 'h:' .. id
+      set[#set + 1] = string.format('%d', a.h)
+      set[#set + 1] = 's:' .. id
+      set[#set + 1] = string.format('%d', a.s)
+      a.w = nil
+    end
+  end
+  if #set > 0 then redis.call('HSET', K_AREAS, unpack(set)) end
+  if #AJ > 0 then
+    if not journal_max then
+      journal_max = redis.call('HGET', K_META, 'journal_max') or JOURNAL_MAX_DEFAULT
+    end
+    now_ms()
+    for _, e in ipairs(AJ) do
+      redis.call('XADD', K_JOURNAL, 'MAXLEN', '~', journal_max, '*', 'seats', '',
+                 'status', e[3], 'cause', e[4], 'ts', NOW_S, 'area', e[1],
+                 'quantity', string.format('%d', e[2]), 'held', string.format('%d', e[5]),
+                 'sold', string.format('%d', e[6]))
+    end
+    AJ = {}
+  end
+end
+
+
 -- Makes every deferred write: records, owners and statuses, the zsets,
 -- then the journal in order.
 local function flush()
@@ -214,7 +341,9 @@ local function flush()
     end
     J, J_LAST, J_SEAT = {}, {}, nil
   end
+  if next(AREA_W) then areas_flush() end
 end
+
 
 local function finish(result)
   flush()
@@ -237,10 +366,13 @@ end
 --   print    the request's fingerprint (seats|holder|ttl), with a key, ''
 --   seats    the seat ids, in the order they were asked for
 --   indexes  their indexes in the status string (freeing needs no lookup)
---   pick     only for a hold best available chose: "<1|0> <quality>",
---            next to each other or not, and its quality (0..1)
+--   pick     for a hold best available chose: "<1|0> <quality>", next
+--            to each other or not, and its quality (0..1); else '' when
+--            areas follow, else absent
+--   areas    only for a hold with general-admission places: its
+--            quantities, "<id>=<n> ..."
 -- Records an older usherd wrote as cjson are still read.
--- In Lua a hold is {s, c, es, t, holder, o, k, f, seats, idx, pk}.
+-- In Lua a hold is {s, c, es, t, holder, o, k, f, seats, idx, pk, ar}.
 
 local function hold_decode(raw)
   if string.byte(raw, 1) == 123 then          -- '{': an older usherd's cjson
@@ -251,14 +383,18 @@ local function hold_decode(raw)
     h.e = nil
     return h
   end
-  local s, c, es, t, holder, o, k, f, seats, idx, pk = cmsgpack.unpack(raw)
+  local s, c, es, t, holder, o, k, f, seats, idx, pk, ar = cmsgpack.unpack(raw)
   return {s = s, c = c, es = es, t = t,
           holder = holder ~= '' and holder or nil,
           o = o ~= '' and o or nil, k = k ~= '' and k or nil, f = f ~= '' and f or nil,
-          seats = seats, idx = idx, pk = pk}
+          seats = seats, idx = idx, pk = pk ~= '' and pk or nil, ar = ar ~= '' and ar or nil}
 end
 
 local function hold_encode(h)
+  if h.ar then
+    return cmsgpack.pack(h.s, h.c, h.es, h.t and true or false, h.holder or '', h.o or '',
+                         h.k or '', h.f or '', h.seats, h.idx, h.pk or '', h.ar)
+  end
   if h.pk then
     return cmsgpack.pack(h.s, h.c, h.es, h.t and true or false, h.holder or '', h.o or '',
                          h.k or '', h.f or '', h.seats, h.idx, h.pk)
@@ -330,6 +466,7 @@ local function hold_expire(hid, h)
     end
   end
   journal(freed, 'available', 'expire')
+  for _, a in ipairs(areas_decode(h.ar)) do area_move(a[1], a[2], -a[2], 0, 'available', 'expire') end
   idem_forget(hid, h.k)
   holder_drop(hid, h.t, h.holder)
   h.s = 'expired'
@@ -369,6 +506,24 @@ local function hold_fetch(hid)
   return h, nil
 end
 
+-- The areas of reserved hold `h` still sold to its order: per area the
+-- hold's quantity, or what the order has left if less (refunds), those
+-- with none left out.
+local function hold_areas_sold(h)
+  local out = {}
+  if not h.ar then return out end
+  local left = order_areas(h.o)
+  for _, a in ipairs(areas_decode(h.ar)) do
+    local n = left[a[1]] or 0
+    if n > a[2] then n = a[2] end
+    if n > 0 then
+      out[#out + 1] = {a[1], n}
+      left[a[1]] = left[a[1]] - n
+    end
+  end
+  return out
+end
+
 -- Seats that count against `holder`'s limit now: every seat of its live
 -- holds and every seat of its reserved holds still sold to their order
 -- (a refund gives the seat back to the count). Expires its due holds.
@@ -381,10 +536,12 @@ local function holder_seats(holder)
       -- expired now: counts no more
     elseif h and h.s == 'held' then
       total = total + #h.seats
+      for _, a in ipairs(areas_decode(h.ar)) do total = total + a[2] end
     elseif h and h.s == 'reserved' then
       for _, s in ipairs(h.seats) do
         if owner_get(s) == h.o then total = total + 1 end
       end
+      for _, a in ipairs(hold_areas_sold(h)) do total = total + a[2] end
     end
   end
   return total
@@ -471,6 +628,12 @@ local function hold_sold(h)
   return sold, refunded
 end
 
+-- The hold reply's areas field: " @<id>=<n>,<id>=<n>", '' for none.
+local function areas_field(list)
+  if not list or #list == 0 then return '' end
+  return ' @' .. string.gsub(areas_encode(list), ' ', ',')
+end
+
 -- Reply shared by hold operations, one string of ten fields separated by
 -- single spaces (decoded by server/replies.c):
 --   replay hold_id state created_ms expires_ms now_ms holder order refunded seats
@@ -482,20 +645,22 @@ end
 -- One string, not a list: building and sending ten values per operation
 -- cost more than the operation. A hold best available chose adds two
 -- fields, "<1|0> <quality>": its seats next to each other or not, and
--- their quality. `sold`, `refunded`: hold_sold()'s lists when the caller
--- has them.
+-- their quality. A hold with general-admission places ends in one more,
+-- "@<id>=<n>,<id>=<n>" (a reserved hold: the quantities still sold).
+-- `sold`, `refunded`: hold_sold()'s lists when the caller has them.
 local function hold_reply(hid, h, replay, sold, refunded)
-  local state, seats = h.s, h.seats
+  local state, seats, areas = h.s, h.seats, h.ar and areas_decode(h.ar)
   if h.s == 'reserved' then
     if not sold then sold, refunded = hold_sold(h) end
     seats = sold
-    if #sold == 0 then state = 'refunded' end
+    if areas then areas = hold_areas_sold(h) end
+    if #sold == 0 and not (areas and #areas > 0) then state = 'refunded' end
   end
   now_ms()
   return (replay or '') .. ' ' .. hid .. ' ' .. state .. ' ' .. h.c .. ' ' .. h.es .. ' ' ..
          NOW_S .. ' ' .. (h.holder or '') .. ' ' .. (h.o or '') .. ' ' ..
          (refunded and table.concat(refunded, ',') or '') .. ' ' .. table.concat(seats, ',') ..
-         (h.pk and (' ' .. h.pk) or '')
+         (h.pk and (' ' .. h.pk) or '') .. areas_field(areas)
 end
 
 -- Set by lib/select.lua (after this file): forgets its per-call state.
@@ -514,5 +679,6 @@ local function call_begin(keys)
   J, J_LAST, J_SEAT = {}, {}, nil
   EXP, TOMBS = {}, {}
   HOLDS_W, OWNER_W, STATUS_W = {}, {}, {}
+  AREA_W, AJ = {}, {}
   if rows_forget then rows_forget() end
 end

@@ -67,6 +67,20 @@ try {
   await within("S1-1-2", "rgb(138, 92, 200)", "a sale (purple)");
   await post("/block", { seats: ["S2-1-1"] });
   await within("S2-1-1", "rgb(154, 160, 166)", "a block (grey)");
+  // accessible places are ringed; a general-admission area's counts follow
+  const acc = await page.$eval(`circle[data-id="S1-20-25"]`, el => el.getAttribute("class"));
+  check(acc.includes("acc"), `an accessible place is marked (${acc})`);
+  const [gst] = await post("/holds", { areas: [{ id: "floor", quantity: 3 }] });
+  check(gst === 201, "general-admission places held");
+  try {
+    await page.waitForFunction(() => {
+      const tr = document.querySelector("#areas tr[data-area='floor']");
+      return tr && tr.textContent === "Floor50049730";
+    }, null, { timeout: 2000 });
+    check(true, "the area's counts follow the stream");
+  } catch (e) {
+    check(false, `the area's counts did not follow (${await page.textContent("#areas tbody")})`);
+  }
   const label = await page.textContent("#bar-label");
   check(label.startsWith("2 of 2000 sold"), `the sell-out bar counts (${label})`);
   const row = await page.$$eval("#sections tbody tr", trs => trs.map(tr => tr.textContent));

@@ -46,10 +46,16 @@ def run_page(shot_name, keys):
     stack = harness.Stack(ARGS, flags).start()
     try:
         c = stack.client()
-        st, b, _ = c.request("PUT", "/v1/events/opsdemo", {"name": "Ops demo", "sections": [
+        sections = [
             {"id": "S%d" % s, "name": "Section %d" % s,
              "rows": [{"id": str(r), "range": {"from": 1, "to": 25}} for r in range(1, 21)]}
-            for s in range(1, 5)]}, headers={"Authorization": "Bearer " + keys[1]} if keys else None)
+            for s in range(1, 5)]
+        # the last row of section 1 with an accessible place at its end
+        sections[0]["rows"][-1] = {"id": "20", "seats": [
+            {"id": "S1-20-%d" % n, "accessible": n == 25} for n in range(1, 26)]}
+        sections.append({"id": "floor", "name": "Floor", "capacity": 500})
+        st, b, _ = c.request("PUT", "/v1/events/opsdemo", {"name": "Ops demo", "sections": sections},
+                             headers={"Authorization": "Bearer " + keys[1]} if keys else None)
         assert st == 201, b
         if keys:   # the page's data needs the key
             st, b, _ = c.request("GET", "/v1/events/opsdemo/seats")

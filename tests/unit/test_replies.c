@@ -13,12 +13,13 @@
 
 static void test_event_read(void **state)
 {
-    redisReply it[10], *p[10], r;
+    redisReply it[11], *p[11], r;
     struct event_view v;
 
     it[0] = S("Gala"), it[1] = I(600), it[2] = I(1800), it[3] = I(6), it[4] = S("[]");
     it[5] = S("..hr"), it[6] = S(""), it[7] = S("17-0"), it[8] = I(8), it[9] = S("tok");
-    r = AV(it, p, 10);
+    it[10] = S("[{\"id\":\"floor\"}]");
+    r = AV(it, p, 11);
     assert_int_equal(replies_event(&r, &v), 0);
     assert_true(replies_is(v.name, "Gala"));
     assert_int_equal(v.hold_ttl_s, 600);
@@ -29,11 +30,12 @@ static void test_event_read(void **state)
     assert_int_equal(v.layout.len, 0);
     assert_true(replies_is(v.journal_id, "17-0"));
     assert_true(replies_is(v.layout_id, "tok"));
+    assert_true(replies_is(v.areas, "[{\"id\":\"floor\"}]"));
     /* a number where a string belongs, or a short list: not this shape */
     it[5] = I(1);
     assert_int_equal(replies_event(&r, &v), -1);
     it[5] = S("..hr");
-    r = AV(it, p, 9);
+    r = AV(it, p, 10);        /* an older script's reply, without areas */
     assert_int_equal(replies_event(&r, &v), -1);
 }
 
@@ -61,6 +63,24 @@ static void test_hold_reply(void **state)
     r = S("0 h2 held 1 2 3    S0-R0-1");
     assert_int_equal(replies_hold(&r, &v), 0);
     assert_int_equal(v.replay, 0);
+    /* general-admission places last, after seats or best available's two */
+    r = S("0 h3 held 1 2 3    A-1 @floor=4,pit=2");
+    assert_int_equal(replies_hold(&r, &v), 0);
+    assert_true(replies_is(v.seats, "A-1"));
+    assert_true(replies_is(v.areas, "floor=4,pit=2"));
+    assert_int_equal(v.together, -1);
+    r = S("0 h3 held 1 2 3     @floor=4");
+    assert_int_equal(replies_hold(&r, &v), 0);
+    assert_int_equal(v.seats.len, 0);
+    assert_true(replies_is(v.areas, "floor=4"));
+    r = S("0 h3 held 1 2 3    A-1,A-2 1 0.950 @floor=1");
+    assert_int_equal(replies_hold(&r, &v), 0);
+    assert_int_equal(v.together, 1);
+    assert_true(replies_is(v.quality, "0.950"));
+    assert_true(replies_is(v.areas, "floor=1"));
+    r = S("0 h3 held 1 2 3    A-1,A-2 1 0.950");
+    assert_int_equal(replies_hold(&r, &v), 0);
+    assert_int_equal(v.areas.len, 0);
     /* too few fields, a number that is not, an array: not a hold */
     r = S("0 h2 held 1 2 3");
     assert_int_equal(replies_hold(&r, &v), -1);

@@ -59,6 +59,30 @@ static void test_format_entry(void **state)
     assert_true(sse_id_none(sse_entry_id(&e)));
 }
 
+/* An entry of a general-admission area: event "area", with its counts. */
+static void test_format_area_entry(void **state)
+{
+    redisReply f[16] = {S("seats"), S(""), S("status"), S("held"), S("cause"), S("hold"),
+                        S("ts"), S("17"), S("area"), S("floor"), S("quantity"), S("4"),
+                        S("held"), S("9"), S("sold"), S("30")};
+    redisReply *fp[16], *ep[2], id = S("17-3"), fields, e;
+    char buf[512];
+    size_t n, i;
+
+    for (i = 0; i < 16; i++)
+        fp[i] = &f[i];
+    fields = A(fp, 16);
+    ep[0] = &id;
+    ep[1] = &fields;
+    e = A(ep, 2);
+    n = sse_format_entry(&e, buf, sizeof buf);
+    assert_true(n > 0);
+    buf[n] = '\0';
+    assert_string_equal(buf, "id: 17-3\nevent: area\ndata: {\"area\":\"floor\",\"quantity\":4,"
+                             "\"status\":\"held\",\"cause\":\"hold\",\"held\":9,\"sold\":30,"
+                             "\"ts\":17}\n\n");
+}
+
 static void test_reply_shapes(void **state)
 {
     redisReply id = S("5-1"), fields = A(NULL, 0), *ep[2] = {&id, &fields};
@@ -80,6 +104,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ids),
         cmocka_unit_test(test_format_entry),
+        cmocka_unit_test(test_format_area_entry),
         cmocka_unit_test(test_reply_shapes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
