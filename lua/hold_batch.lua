@@ -43,17 +43,29 @@ local COMPANIONS = meta[7] == '1'
 
 -- The seat rules of a hand-picked set (seats, indexes idx, n of them;
 -- own: the indexes a changed hold has now): companion seats only with an
--- accessible seat of their row, and the orphan rule. An error or nil.
+-- accessible seat of their row, and the orphan rule. The error's code
+-- and the seats it names, or nil.
 local function seats_rules(seats, idx, n, own)
   if COMPANIONS then
     local bad = companions_alone(seats, idx, n)
-    if bad then return fail('COMPANION_REQUIRES_ACCESSIBLE', bad) end
+    if bad then return 'COMPANION_REQUIRES_ACCESSIBLE', bad end
   end
   if NO_SINGLE_GAPS then
     local bad = orphans_left(idx, n, own)
-    if bad then return fail('WOULD_ORPHAN_SEAT', bad) end
+    if bad then return 'WOULD_ORPHAN_SEAT', bad end
   end
   return nil
+end
+
+-- The error `code` naming `bad` for a hold of the n seats at indexes idx;
+-- with `suggest`, followed by '|' and the block to offer instead
+-- (suggest_near; nothing after '|' when there is none).
+local function offer(code, bad, suggest, idx, n)
+  if not suggest then return fail(code, bad) end
+  local list = {unpack(bad)}
+  list[#list + 1] = '|'
+  for _, s in ipairs(suggest_near(idx, n, NO_SINGLE_GAPS) or {}) do list[#list + 1] = s end
+  return fail(code, list)
 end
 
 -- An earlier hold made with Idempotency-Key field ikey: its reply (or
@@ -162,6 +174,8 @@ local function op_hold(a, at, n, bare)
   if not bare then
     holder, ttl, ikey, fp, first = a[at + 1], a[at + 2], a[at + 3], a[at + 4], at + 6
   end
+  local suggest = n > 0 and a[first + n - 1] == '?'
+  if suggest then n = n - 1 end
   local ns, areas = areas_args(a, first, n)
   if not ns then return areas end
   local err
@@ -171,10 +185,10 @@ local function op_hold(a, at, n, bare)
   err = seats_index(a, first, ns, seats, idx)
   if err then return err end
   local taken = seats_taken(seats, idx, ns)
-  if taken then return fail('SEATS_UNAVAILABLE', taken) end
+  if taken then return offer('SEATS_UNAVAILABLE', taken, suggest, idx, ns) end
   if (COMPANIONS or NO_SINGLE_GAPS) and ns > 0 then
-    err = seats_rules(seats, idx, ns, nil)
-    if err then return err end
+    local code, bad = seats_rules(seats, idx, ns, nil)
+    if code then return offer(code, bad, suggest, idx, ns) end
   end
   err = areas_admit(areas, nil)
   if err then return err end
@@ -386,8 +400,8 @@ local function op_change(a, at, na, nr)
     idx[#idx + 1] = aidx[i]
   end
   if (COMPANIONS or NO_SINGLE_GAPS) and na + nr > 0 then
-    err = seats_rules(seats, idx, #seats, own)
-    if err then return err end
+    local code, bad2 = seats_rules(seats, idx, #seats, own)
+    if code then return fail(code, bad2) end
   end
   for _, x in ipairs(old) do
     local d = (set[x[1]] or x[2]) - x[2]

@@ -301,7 +301,8 @@ static int best_args(json_t *best, struct hold_args *a, struct verr *e)
 int api_hold_create_args(json_t *body, struct hold_args *a, struct verr *e)
 {
     static const char *const keys[] = {"seats", "areas", "best_available", "holder", "ttl_s",
-                                       NULL};
+                                       "suggest", NULL};
+    json_t *sug = json_object_get(body, "suggest");
     json_t *best = json_object_get(body, "best_available");
     int areas = json_object_get(body, "areas") != NULL;
 
@@ -311,6 +312,10 @@ int api_hold_create_args(json_t *body, struct hold_args *a, struct verr *e)
     if (best && (json_object_get(body, "seats") || areas))
         return validate_fail(e, ERR_INVALID_REQUEST,
                              "Give \"seats\" and \"areas\", or \"best_available\", not both.");
+    if (sug && (!json_is_boolean(sug) || best))
+        return validate_fail(e, ERR_INVALID_REQUEST,
+                             "Field \"suggest\" is true or false, for named seats only.");
+    a->suggest = json_is_true(sug);
     if ((best ? best_args(best, a, e)
               : validate_seats_at(body, "seats", areas ? 0 : 1, HOLD_SEATS_MAX, &a->seats,
                                   &a->nseats, e)) < 0 ||
@@ -434,16 +439,20 @@ void api_hold_create(struct req *r)
                   ikey ? idem_scope(r, ikey, holder, scoped, sizeof scoped) : "");
         goto done;
     }
-    /* The areas' tokens follow the seats: the script tells them apart */
-    if (a.nareas) {
-        const char **all = realloc(a.seats, sizeof *all * (a.nseats + a.nareas));
+    /* The areas' tokens follow the seats, then "?" for suggest: the
+     * script tells them apart (no id holds '@' or '?') */
+    if (a.nareas || a.suggest) {
+        const char **all = realloc(a.seats, sizeof *all * (a.nseats + a.nareas + 1));
         if (!all) {
             http_reply_error(r, ERR_INTERNAL, NULL, NULL);
             goto done;
         }
-        memcpy(all + a.nseats, a.areas, sizeof *all * a.nareas);
+        if (a.nareas)
+            memcpy(all + a.nseats, a.areas, sizeof *all * a.nareas);
         a.seats = all;
         a.nseats += a.nareas;
+        if (a.suggest)
+            a.seats[a.nseats++] = "?";
     }
     /* The fingerprint tells a retry (same body) from a reuse of the key:
      * only a request with a key needs one. */

@@ -22,6 +22,7 @@ struct hold_args {
     size_t nseats;
     const char **areas;       /* general-admission places, "@<id>=<n>" each; NULL: none */
     size_t nareas;
+    int suggest;              /* "suggest": a conflict's 409 offers the nearest free block */
     const char *holder;       /* NULL: none */
     json_int_t ttl_s;         /* 0: the event's default */
     /* "best_available": the script chooses the seats */

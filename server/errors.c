@@ -135,9 +135,40 @@ enum err_code errors_from_script(const char *reply, size_t len, json_t **seats)
         start = i;
         while (i < len && reply[i] != ' ')
             i++;
+        if (i - start == 1 && reply[start] == '|')    /* what is offered instead follows */
+            break;
         json_array_append_new(*seats, json_stringn(reply + start, i - start));
     }
     return found;
+}
+
+json_t *errors_alternatives(const char *reply, size_t len)
+{
+    const char *bar = NULL, *p, *end = reply + len;
+    json_t *seats;
+
+    for (p = reply; p + 1 < end; p++)
+        if (p[0] == ' ' && p[1] == '|' && (p + 2 == end || p[2] == ' ')) {
+            bar = p + 2;
+            break;
+        }
+    if (!bar)
+        return NULL;
+    seats = json_array();
+    for (p = bar; p < end;) {
+        const char *w;
+        while (p < end && *p == ' ')
+            p++;
+        for (w = p; p < end && *p != ' '; p++)
+            ;
+        if (p > w)
+            json_array_append_new(seats, json_stringn(w, (size_t)(p - w)));
+    }
+    if (json_array_size(seats) == 0) {
+        json_decref(seats);
+        return json_array();
+    }
+    return json_pack("[{s:o}]", "seats", seats);
 }
 
 json_t *errors_body(enum err_code e, const char *message, json_t *detail)

@@ -74,6 +74,12 @@ const struct err_info *errors_info(enum err_code e);
  * ERR_INTERNAL. */
 enum err_code errors_from_script(const char *reply, size_t len, json_t **seats);
 
+/* A hold that asked to be offered something else ("suggest") has its
+ * error's names followed by a lone '|' and the seats offered: those as
+ * a new [{"seats": [...]}] ([] when nothing follows the '|'), or NULL
+ * when the reply has no '|'. */
+json_t *errors_alternatives(const char *reply, size_t len);
+
 /* Builds {"error":{"code","message",...detail}}. `message` NULL means the
  * default; `detail` (may be NULL) is an object whose members are merged in
  * and whose reference is stolen. Returns a new reference. */

@@ -182,10 +182,19 @@ void http_reply_store(struct req *r, enum store_status st, const redisReply *rep
         http_reply_error(r, ERR_REDIS_UNAVAILABLE, NULL, NULL);
         return;
     }
-    http_reply_error(r, code, NULL,
-                     seats ? json_pack("{s:o}", errors_info(code)->list ? errors_info(code)->list
-                                                                       : "seats", seats)
-                           : NULL);
+    {
+        json_t *detail = json_object(), *alt = errors_alternatives(reply->str, reply->len);
+        if (seats)
+            json_object_set_new(detail, errors_info(code)->list ? errors_info(code)->list
+                                                                : "seats", seats);
+        if (alt)
+            json_object_set_new(detail, "alternatives", alt);
+        if (!json_object_size(detail)) {
+            json_decref(detail);
+            detail = NULL;
+        }
+        http_reply_error(r, code, NULL, detail);
+    }
 }
 
 const char *http_header(struct req *r, const char *name)

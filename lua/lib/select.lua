@@ -500,3 +500,75 @@ local function best_choose(n, q)
   end
   return idx, seats, false, sum
 end
+
+-- ---- hold or suggest ----
+
+-- The block of n free seats next to each other in row r (start, len,
+-- status s) nearest to column col (0-based in the row): returns its first
+-- 1-based position and its distance (tier first: +1 when it strands a
+-- single seat, refused under `rule` unless its run has n + 1 seats; +2
+-- when it takes accessible or companion seats; a companion seat only
+-- beside an accessible one in the block), or nil.
+local function row_near_block(s, start, len, n, col, rule)
+  local p, bo, bd
+  runs_each(s, function(a, b)
+    if b - a + 1 < n then return end
+    p = p or row_pick(start, len)
+    for o = a, b - n + 1 do
+      local left, right, t = o - a, b - (o + n - 1), 0
+      if left == 1 or right == 1 then t = 1 end
+      if not (t == 1 and rule and b - a + 1 ~= n + 1) then
+        local nacc, ncomp = 0, 0
+        for i = o, o + n - 1 do
+          local f = seat_info(p, i - 1)
+          nacc = nacc + f % 2
+          ncomp = ncomp + (f % 4 >= COMPANION and 1 or 0)
+        end
+        if ncomp == 0 or nacc > 0 then
+          if nacc + ncomp > 0 then t = t + 2 end
+          local d = t * 1000000 + math.abs(o - 1 - col)
+          if not bd or d < bd then bo, bd = o, d end
+        end
+      end
+    end
+  end)
+  return bo, bd
+end
+
+-- What to offer instead of the n seats at indexes idx that could not be
+-- held: the ids of the block of n free seats next to each other nearest
+-- to them (the rows of their section outward from the first seat's, up to
+-- SUGGEST_ROWS each way, the nearest column first), else the best block of
+-- their section, else nil. Under `rule` (no_single_gaps) no block that
+-- would strand a seat is offered.
+local SUGGEST_ROWS = 16
+local function suggest_near(idx, n, rule)
+  if n == 0 or not rows_load() then return nil end
+  flush()
+  local x0 = tonumber(idx[1])
+  for i = 2, n do x0 = math.min(x0, tonumber(idx[i])) end
+  local r0 = row_of(x0)
+  local start0, _, _, _, _, sec0 = row_get(r0)
+  local col = x0 - start0
+  for d = 0, SUGGEST_ROWS do
+    local bd, brow, bo
+    for _, r in ipairs(d == 0 and {r0} or {r0 - d, r0 + d}) do
+      if r >= 0 and r < NROWS then
+        local start, len, _, _, _, sec = row_get(r)
+        if sec == sec0 and len >= n then
+          local o, dist = row_near_block(row_status(start, len), start, len, n, col, rule)
+          if o and (not bd or dist < bd) then bd, brow, bo = dist, r, o end
+        end
+      end
+    end
+    if brow then
+      local _, _, _, loff, llen = row_get(brow)
+      local ids, out = row_ids(loff, llen), {}
+      for i = 0, n - 1 do out[i + 1] = ids(bo - 1 + i) end
+      return out
+    end
+  end
+  local got, seats = best_choose(n, {together = true, acc = 0, rule = rule,
+                                     secs = {[sec0] = true}})
+  return got and seats or nil
+end

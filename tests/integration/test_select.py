@@ -369,6 +369,66 @@ class OrphanRule(Base):
         self.assertEqual(self.status(), ".hh.....")
 
 
+class Suggest(Base):
+    """Hold or suggest: a hand-picked hold that conflicts, asked with
+    "suggest": true, answers 409 with the nearest free block of its size,
+    found in the same call; nothing is held."""
+
+    def ask(self, seats, code="seats_unavailable"):
+        st, b, _ = self.c.request("POST", self.ev("/holds"), {"seats": seats, "suggest": True})
+        self.assertEqual(st, 409, b)
+        self.assertEqual(b["error"]["code"], code, b)
+        return b["error"]
+
+    def test_nearest_block_in_the_row(self):
+        self.put([{"id": "S", "rows": [seat_row("A", ["A%d" % i for i in range(1, 11)])]}])
+        self.hold(["A4", "A5"])
+        before = self.status()
+        err = self.ask(["A4", "A5"])
+        self.assertEqual(err["seats"], ["A4", "A5"])
+        # A2-A3 is as near but strands A1: A6-A7 is offered
+        self.assertEqual(err["alternatives"], [{"seats": ["A6", "A7"]}])
+        self.assertEqual(self.status(), before)       # nothing held
+        # without suggest: no alternatives
+        b = self.hold(["A4", "A5"], expect=409, code="seats_unavailable")
+        self.assertNotIn("alternatives", b["error"])
+
+    def test_nearest_row_then_the_section(self):
+        rows = [seat_row(r, ["%s%d" % (r, i) for i in range(1, 5)]) for r in "ABCD"]
+        self.put([{"id": "S", "rows": rows}, {"id": "T", "rows": [seat_row("Z", ["Z1", "Z2"])]}])
+        self.hold(["B1", "B2", "B3", "B4"])
+        self.hold(["A1", "A2", "A3"])
+        err = self.ask(["B2", "B3"])
+        # A has one seat left, so C (the next row out) has the block; C2-C3
+        # would strand C1 and C4, so the nearest block that strands none
+        self.assertEqual(err["alternatives"], [{"seats": ["C1", "C2"]}])
+        self.hold(["C1", "C2", "C3", "C4"])
+        self.hold(["D1", "D2", "D3", "D4"])
+        # nothing of two together left in section S: nothing offered (never another section)
+        err = self.ask(["B2", "B3"])
+        self.assertEqual(err["alternatives"], [])
+
+    def test_orphan_refusal_offers_a_block_that_strands_nothing(self):
+        self.put([{"id": "S", "rows": [seat_row("A", ["A%d" % i for i in range(1, 9)])]}],
+                 orphan_rule="no_single_gaps")
+        err = self.ask(["A2", "A3"], code="would_orphan_seat")
+        self.assertEqual(err["seats"], ["A1"])
+        self.assertEqual(err["alternatives"], [{"seats": ["A1", "A2"]}])
+        self.assertEqual(self.status(), "." * 8)
+
+    def test_suggest_is_for_named_seats(self):
+        self.put([{"id": "S", "rows": [seat_row("A", ["A1", "A2"])]}])
+        st, b, _ = self.c.request("POST", self.ev("/holds"),
+                                  {"best_available": {"count": 1}, "suggest": True})
+        self.assertEqual(st, 400, b)
+        st, b, _ = self.c.request("POST", self.ev("/holds"), {"seats": ["A1"], "suggest": 1})
+        self.assertEqual(st, 400, b)
+        # a hold that succeeds is just a hold
+        st, b, _ = self.c.request("POST", self.ev("/holds"), {"seats": ["A1"], "suggest": True})
+        self.assertEqual(st, 201, b)
+        self.assertEqual(b["seats"], ["A1"])
+
+
 class Swarm(Base):
     """Many buyers asking best available for one section at once."""
 

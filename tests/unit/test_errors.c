@@ -38,6 +38,23 @@ static void test_from_script(void **state)
     assert_string_equal(json_string_value(json_array_get(seats, 1)), "B-2-2");
     json_decref(seats);
 
+    /* a hold that asked for suggestions: the offer follows a lone '|' */
+    {
+        const char *r2 = "SEATS_UNAVAILABLE A-1 | B-1 B-2";
+        json_t *alt = errors_alternatives(r2, strlen(r2));
+        assert_int_equal(errors_from_script(r2, strlen(r2), &seats), ERR_SEATS_UNAVAILABLE);
+        assert_int_equal(json_array_size(seats), 1);
+        json_decref(seats);
+        assert_int_equal(json_array_size(alt), 1);
+        assert_int_equal(json_array_size(json_object_get(json_array_get(alt, 0), "seats")), 2);
+        json_decref(alt);
+        alt = errors_alternatives("SEATS_UNAVAILABLE A-1 |", 23);
+        assert_int_equal(json_array_size(alt), 0);
+        assert_non_null(alt);
+        json_decref(alt);
+        assert_null(errors_alternatives(r1, strlen(r1)));
+    }
+
     assert_int_equal(errors_from_script("HOLD_EXPIRED", 12, &seats), ERR_HOLD_EXPIRED);
     assert_null(seats);
     assert_int_equal(errors_from_script("EVENT_NOT_FOUND", 15, NULL), ERR_EVENT_NOT_FOUND);
