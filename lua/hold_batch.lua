@@ -10,6 +10,9 @@
 --   h hold_id count seat...                    the same with holder, ttl_s,
 --                                              idem_field, fingerprint ''
 --                                              (four arguments fewer)
+--   A (as H)                                   the same, the seat ids followed
+--                                              by area tokens @<id>=<n> and/or
+--                                              '?' (suggest), all counted
 --   G hold_id                                  read a hold
 --   X hold_id ttl_s                            extend (ttl_s >= 1)
 --   R hold_id order_id                         reserve (sell to an order)
@@ -168,18 +171,23 @@ end
 
 -- A hold of n seats: a[at] the hold id, then holder, ttl, key field and
 -- fingerprint unless `bare` (all four empty: the op `h`), then the count
--- and the seats.
-local function op_hold(a, at, n, bare)
+-- and the seats; with `more` (the op `A`), the seat ids may end in area
+-- tokens and then '?' (suggest). Plain holds (H, h) pay for neither.
+local function op_hold(a, at, n, bare, more)
   local hid, holder, ttl, ikey, fp, first = a[at], '', '', '', '', at + 2
   if not bare then
     holder, ttl, ikey, fp, first = a[at + 1], a[at + 2], a[at + 3], a[at + 4], at + 6
   end
-  local suggest = n > 0 and a[first + n - 1] == '?'
-  if suggest then n = n - 1 end
-  local ns, areas = areas_args(a, first, n)
-  if not ns then return areas end
+  local suggest, ns, areas, places = false, n, nil, 0
+  if more then
+    suggest = n > 0 and a[first + n - 1] == '?'
+    if suggest then n = n - 1 end
+    ns, areas = areas_args(a, first, n)
+    if not ns then return areas end
+    places = areas_total(areas)
+  end
   local err
-  ttl, err = hold_begin(ikey, fp, ns + areas_total(areas), ttl)
+  ttl, err = hold_begin(ikey, fp, ns + places, ttl)
   if err then return err end
   local seats, idx = {}, {}
   err = seats_index(a, first, ns, seats, idx)
@@ -192,7 +200,7 @@ local function op_hold(a, at, n, bare)
   end
   err = areas_admit(areas, nil)
   if err then return err end
-  err = holder_admit(holder, ns + areas_total(areas))
+  err = holder_admit(holder, ns + places)
   if err then return err end
   return hold_place(hid, holder, ttl, ikey, fp, seats, idx, ns, nil, areas)
 end
@@ -438,8 +446,8 @@ if not n then return fail('BAD_BATCH') end
 for i = 1, n do
   local op = ARGV[at]
   starts[i] = at
-  if op == 'H' or op == 'h' then
-    local c = op == 'H' and 6 or 2     -- where the seat count is
+  if op == 'H' or op == 'h' or op == 'A' then
+    local c = op == 'h' and 2 or 6     -- where the seat count is
     local cnt = tonumber(ARGV[at + c] or '')
     if not cnt then return fail('BAD_BATCH') end
     counts[i] = cnt
@@ -472,7 +480,9 @@ for i = 1, n do
   if not TTL then
     out[i] = fail('EVENT_NOT_FOUND')
   elseif op == 'H' or op == 'h' then
-    out[i] = op_hold(ARGV, at + 1, counts[i], op == 'h')
+    out[i] = op_hold(ARGV, at + 1, counts[i], op == 'h', false)
+  elseif op == 'A' then
+    out[i] = op_hold(ARGV, at + 1, counts[i], false, true)
   elseif op == 'B' then
     out[i] = op_best(ARGV, at + 1)
   elseif op == 'G' then

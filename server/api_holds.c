@@ -473,7 +473,8 @@ void api_hold_create(struct req *r)
     }
     *util_put_uint(count, a.nseats) = '\0';
     argv[0] = hid;
-    if (!holder[0] && !ttlbuf[0] && !ikey) {    /* the common case: four arguments fewer */
+    if (!holder[0] && !ttlbuf[0] && !ikey && !a.nareas && !a.suggest) {
+        /* the common case: four arguments fewer */
         argv[1] = count;
         memcpy(argv + 2, a.seats, sizeof *a.seats * a.nseats);
         api_batch(r, BATCH_HOLD_BARE, (int)(a.nseats + 2), argv, a.nseats, on_hold_create);
@@ -485,7 +486,8 @@ void api_hold_create(struct req *r)
     argv[4] = fp;
     argv[5] = count;
     memcpy(argv + 6, a.seats, sizeof *a.seats * a.nseats);
-    api_batch(r, BATCH_HOLD, (int)(a.nseats + 6), argv, a.nseats, on_hold_create);
+    api_batch(r, a.nareas || a.suggest ? BATCH_HOLD_MORE : BATCH_HOLD, (int)(a.nseats + 6), argv,
+              a.nseats, on_hold_create);
     goto done;
 invalid:
     http_reply_verr(r, &e);

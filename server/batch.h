@@ -28,6 +28,8 @@
 enum batch_op {
     BATCH_HOLD = 'H',      /* hold_id holder ttl idem_field fingerprint count seat... */
     BATCH_HOLD_BARE = 'h', /* hold_id count seat...: no holder, ttl or key (4 args fewer) */
+    BATCH_HOLD_MORE = 'A', /* as H, the seats followed by "@<area>=<n>" tokens and/or "?"
+                            * (suggest): plain holds never pay for parsing them */
     BATCH_GET = 'G',       /* hold_id */
     BATCH_EXTEND = 'X',    /* hold_id ttl */
     BATCH_RESERVE = 'R',   /* hold_id order_id */

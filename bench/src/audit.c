@@ -12,6 +12,7 @@ struct order_fetch {
     struct hc_req r;
     int *left;
     json_t *orders;           /* order id -> [seats] or null (404) */
+    json_t *places;           /* order id -> its general-admission places */
     char id[64];
     int failed;
     int shed;                 /* 429/503: ask again after a second */
@@ -52,8 +53,15 @@ static void on_order(struct hc_req *r, int status, const char *body, size_t len,
     struct order_fetch *f = r->user;
     json_t *j = status == 200 ? json_loadb(body, len, 0, NULL) : NULL;
 
-    if (status == 200 && j)
+    if (status == 200 && j) {
+        json_t *a;
+        size_t i;
+        json_int_t n = 0;
         json_object_set(f->orders, f->id, json_object_get(j, "seats"));
+        json_array_foreach(json_object_get(j, "areas"), i, a)
+            n += json_integer_value(json_object_get(a, "quantity"));
+        json_object_set_new(f->places, f->id, json_integer(n));
+    }
     else if (status == 404)
         json_object_set_new(f->orders, f->id, json_null());
     else if (status == 429 || status == 503)
@@ -83,7 +91,9 @@ int audit_run(struct bench *b, const struct ledger *l, int wait_expiry, json_t *
 {
     json_t *map = NULL, *status = json_object(), *orders = json_object();
     json_t *owner = json_object(), *live = json_object(), *v = json_array();
-    json_t *lost = json_array();
+    json_t *lost = json_array(), *places = json_object(), *area;
+    long cap = 0, area_held = 0, area_sold = 0, acked_places = 0, live_places = 0;
+    long unknown_places = 0;
     json_t *seats, *s, *list, *item;
     struct order_fetch *fetches = NULL;
     char path[256];
@@ -123,6 +133,12 @@ int audit_run(struct bench *b, const struct ledger *l, int wait_expiry, json_t *
         fprintf(stderr, "audit: GET %s answered %d\n", path, st);
         goto done;
     }
+    json_array_foreach(json_object_get(map, "areas"), i, area) {
+        json_t *c = json_object_get(area, "counts");
+        cap += (long)json_integer_value(json_object_get(area, "capacity"));
+        area_held += (long)json_integer_value(json_object_get(c, "held"));
+        area_sold += (long)json_integer_value(json_object_get(c, "reserved"));
+    }
     json_array_foreach(seats, i, s) {
         const char *stt = json_string_value(json_object_get(s, "status"));
         json_object_set_new(status, json_string_value(json_object_get(s, "id")),
@@ -138,9 +154,11 @@ int audit_run(struct bench *b, const struct ledger *l, int wait_expiry, json_t *
         const struct ledger_entry *e = &l->e[i];
         /* A reserve whose answer was lost (or refused and not tried
          * again) may have sold the seats, or left its hold live. */
-        if (e->state == RES_LIVE_HOLD || e->state == RES_UNKNOWN)
+        if (e->state == RES_LIVE_HOLD || e->state == RES_UNKNOWN) {
             for (k = 0; k < (size_t)e->nseats; k++)
                 json_object_set_new(live, e->seats[k], json_string(e->hold_id));
+            live_places += e->places;
+        }
         if (e->state == RES_LIVE_HOLD)
             continue;
         if (json_object_get(orders, e->order_id))
@@ -154,6 +172,7 @@ int audit_run(struct bench *b, const struct ledger *l, int wait_expiry, json_t *
         f->r.user = f;
         f->left = &left;
         f->orders = orders;
+        f->places = places;
     }
     fetch_orders(b, fetches, nf, 0, AUDIT_CONCURRENCY);
     for (k = 0, conc = AUDIT_CONCURRENCY; k < AUDIT_SHED_TRIES; k++) {
@@ -210,6 +229,39 @@ int audit_run(struct bench *b, const struct ledger *l, int wait_expiry, json_t *
                           e->order_id, who ? json_string_value(who) : "no order of the bench");
         }
     }
+    /* General-admission places: every acknowledged one on its order's
+     * books, the area's sold count explained by the sales, never more
+     * places held and sold than the areas have. */
+    for (i = 0; i < l->n; i++) {
+        const struct ledger_entry *e = &l->e[i];
+        long on_books;
+        if (!e->places || (e->state != RES_ACKED && e->state != RES_UNKNOWN))
+            continue;
+        on_books = (long)json_integer_value(json_object_get(places, e->order_id));
+        if (e->state == RES_UNKNOWN) {
+            unknown_places += on_books < e->places ? on_books : e->places;
+            continue;
+        }
+        acked_places += e->places;
+        if (on_books < e->places)
+            violation(v, "lost_reservation", "area",
+                      "reserve of hold %s to order %s was acknowledged (200) with %d places, "
+                      "but the order has %ld", e->hold_id, e->order_id, e->places, on_books);
+    }
+    if (area_sold + area_held > cap)
+        violation(v, "over_capacity", "area", "%ld places sold and %ld held, of %ld",
+                  area_sold, area_held, cap);
+    if (area_sold != acked_places + unknown_places)
+        violation(v, "count_mismatch", "area",
+                  "%ld places sold, but %ld acknowledged + %ld from lost answers",
+                  area_sold, acked_places, unknown_places);
+    if (area_held && wait_expiry)
+        violation(v, "held_after_expiry", "area",
+                  "every hold of the run has expired but %ld places are still held", area_held);
+    else if (area_held > live_places)
+        violation(v, "unaccounted_hold", "area",
+                  "%ld places held but the bench has holds of at most %ld that may be live",
+                  area_held, live_places);
     /* Sales whose answer was lost: listed, with what the books say. */
     for (i = 0; i < l->n; i++) {
         const struct ledger_entry *e = &l->e[i];
@@ -253,6 +305,11 @@ int audit_run(struct bench *b, const struct ledger *l, int wait_expiry, json_t *
                         "unknown_confirmed_seats", (json_int_t)unknown_confirmed,
                         "reserved_seats", (json_int_t)reserved, "held_seats", (json_int_t)held,
                         "orders_checked", (json_int_t)nf);
+    if (cap)
+        json_object_set_new(*report, "areas", json_pack("{s:I, s:I, s:I, s:I}", "capacity",
+                            (json_int_t)cap, "reserved_places", (json_int_t)area_sold,
+                            "held_places", (json_int_t)area_held,
+                            "acked_places", (json_int_t)acked_places));
     rc = json_array_size(v) == 0 ? 0 : 1;
 done:
     free(fetches);
@@ -263,5 +320,6 @@ done:
     json_decref(live);
     json_decref(v);
     json_decref(lost);
+    json_decref(places);
     return rc;
 }

@@ -38,6 +38,12 @@ struct venue {
     size_t nsections;
     struct vsection { uint32_t first_row, nrows; } *sections;
     uint8_t *status0;        /* status at load: '.', 'h', 'r', 'b' */
+    char **section_id;       /* per section */
+    int32_t *slot;           /* seat id hash table (venue_find), nslots */
+    size_t nslots;
+    /* the first general-admission area, if the event has one */
+    char area[72];           /* "" for none */
+    long area_capacity, area_held0, area_sold0;
     int max_seats_per_hold, hold_ttl_s, max_hold_ttl_s;
 };
 
@@ -49,6 +55,8 @@ int bench_fetch(struct bench *b, const char *method, const char *path,
 /* Loads the venue of b->event (settings and seat map). 0 or -1. */
 int venue_load(struct bench *b, struct venue *v);
 void venue_free(struct venue *v);
+/* The index of seat `id`, or -1. */
+int32_t venue_find(const struct venue *v, const char *id);
 
 /* A seeded PRNG (xoshiro256**), so every decision of a run repeats. */
 struct rng { uint64_t s[4]; };

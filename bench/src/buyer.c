@@ -11,6 +11,7 @@
 
 static void buyer_try_hold(struct crowd *w, struct buyer *by);
 static void on_retry_timer(evutil_socket_t fd, short what, void *arg);
+static void hold_learn(struct crowd *w, struct buyer *by, json_t *j);
 
 double crowd_elapsed(const struct crowd *c)
 {
@@ -64,10 +65,12 @@ static void buyer_done(struct crowd *w, struct buyer *by, int got_seats)
 }
 
 /* A buyer keeps looking while its patience lasts and the seats it wants
- * may still exist: free now, or held and perhaps coming back. */
+ * may still exist: free now, or held and perhaps coming back (the bench
+ * cannot see an area's places: a GA buyer trusts its patience alone). */
 static int patient(const struct crowd *w, const struct buyer *by)
 {
-    return !w->stopping && w->seats.free_count + w->seats.pending_count >= by->party &&
+    return !w->stopping &&
+           (by->kind == K_GA || w->seats.free_count + w->seats.pending_count >= by->party) &&
            crowd_elapsed(w) - by->arrived < w->cfg->patience_s;
 }
 
@@ -105,6 +108,8 @@ static void record_hold(struct crowd *w, struct buyer *by, enum res_state st,
     for (k = 0; k < by->nseats; k++)
         seats[k] = w->v->id[by->seat[k]];
     ledger_add(w->ledger, st, order, by->hold_id, by->nseats, seats);
+    if (by->kind == K_GA)
+        w->ledger->e[w->ledger->n - 1].places = by->party;
 }
 
 static void on_expired_timer(evutil_socket_t fd, short what, void *arg)
@@ -270,7 +275,10 @@ static void on_hold(struct hc_req *r, int status, const char *body, size_t len,
               ? json_loadb(body, len, 0, NULL) : NULL;
     int k, retry = 0, verdict_default = 1;
 
-    stats_record(&w->b->stats, OP_HOLD, status, us, hc_wait_us(r));
+    stats_record(&w->b->stats, by->kind == K_BEST ? OP_BEST : OP_HOLD, status, us,
+                 hc_wait_us(r));
+    if (status == 201 && j && by->kind != K_PICK)
+        hold_learn(w, by, j);
     if (w->cfg->live_view && status != 201)
         for (k = 0; k < by->nseats; k++)   /* taken ones are marked below */
             if (w->seats.view[by->seat[k]] == V_INFLIGHT)
@@ -327,14 +335,69 @@ static void on_hold(struct hc_req *r, int status, const char *body, size_t len,
     free(q);
 }
 
+/* What a 201 tells a buyer who did not name seats: the seats best
+ * available chose (and whether they are together), or its places. */
+static void hold_learn(struct crowd *w, struct buyer *by, json_t *j)
+{
+    json_t *seats = json_object_get(j, "seats"), *s;
+    size_t i;
+
+    by->nseats = 0;
+    json_array_foreach(seats, i, s) {
+        int32_t at = venue_find(w->v, json_string_value(s));
+        if (at >= 0 && by->nseats < MAX_PARTY)
+            by->seat[by->nseats++] = at;
+    }
+    if (by->kind == K_BEST) {
+        w->b->stats.best_held++;
+        w->b->stats.best_together += json_is_true(json_object_get(j, "next_to_each_other"));
+    } else {
+        w->b->stats.ga_held++;
+        w->b->stats.ga_places += by->party;
+    }
+}
+
+/* The body of a hold that names no seats: best available (in the
+ * buyer's preferred section, if any) or places of the area. */
+static char *hold_body_unnamed(struct crowd *w, struct buyer *by)
+{
+    char *body = malloc(256);
+    size_t off;
+
+    if (by->kind == K_BEST)
+        off = (size_t)snprintf(body, 256, "{\"best_available\":{\"count\":%d%s%s%s}", by->party,
+                               by->prefer >= 0 ? ",\"sections\":[\"" : "",
+                               by->prefer >= 0 ? w->v->section_id[by->prefer] : "",
+                               by->prefer >= 0 ? "\"]" : "");
+    else
+        off = (size_t)snprintf(body, 256, "{\"areas\":[{\"id\":\"%s\",\"quantity\":%d}]",
+                               w->v->area, by->party);
+    off += (size_t)snprintf(body + off, 256 - off, ",\"holder\":\"b%u\"", by->id);
+    if (w->cfg->hold_ttl_s > 0)
+        off += (size_t)snprintf(body + off, 256 - off, ",\"ttl_s\":%d", w->cfg->hold_ttl_s);
+    snprintf(body + off, 256 - off, "}");
+    return body;
+}
+
 static void buyer_try_hold(struct crowd *w, struct buyer *by)
 {
     int32_t picked[MAX_PARTY];
-    int n = scen_pick(w->sc, by->id, by->party, by->attempt, picked, MAX_PARTY);
+    int n;
     char path[256], *body;
     size_t cap, off;
     int k;
 
+    if (by->kind != K_PICK) {
+        if (w->stopping) {
+            buyer_done(w, by, 0);
+            return;
+        }
+        by->nseats = 0;
+        snprintf(path, sizeof path, "/v1/events/%s/holds", w->b->event);
+        submit(w, by, OP_HOLD, "POST", path, hold_body_unnamed(w, by), on_hold);
+        return;
+    }
+    n = scen_pick(w->sc, by->id, by->party, by->attempt, picked, MAX_PARTY);
     if (n < 0)
         n = seatview_pick(&w->seats, by->party, picked);
     if (n <= 0 && patient(w, by)) {
@@ -369,7 +432,16 @@ static void buyer_try_hold(struct crowd *w, struct buyer *by)
 
 void buyer_arrive(struct buyer *by, int party)
 {
+    struct crowd *w = by->crowd;
+    double u = rng_unit(&w->rng);
+
     by->party = (uint8_t)(party < 1 ? 1 : party > MAX_PARTY ? MAX_PARTY : party);
+    /* best available: half of them name a section, the rest take any */
+    by->kind = u < w->cfg->p_best ? K_BEST
+             : u < w->cfg->p_best + w->cfg->p_ga && w->v->area[0] ? K_GA : K_PICK;
+    by->prefer = -1;
+    if (by->kind == K_BEST && w->v->nsections && rng_unit(&w->rng) < 0.5)
+        by->prefer = (int16_t)rng_range(&w->rng, 0, (long)w->v->nsections - 1);
     by->arrived = crowd_elapsed(by->crowd);
     buyer_try_hold(by->crowd, by);
 }

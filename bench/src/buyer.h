@@ -41,10 +41,15 @@ struct crowd {
 
 enum bstate { B_WAIT, B_BUSY, B_DONE };
 
+/* How a buyer asks: names seats it picked from its view, asks the server
+ * for the best available, or buys places of the general-admission area. */
+enum bkind { K_PICK, K_BEST, K_GA };
+
 struct buyer {
     struct crowd *crowd;
     uint32_t id;
-    uint8_t party, attempt, state, nseats;
+    uint8_t party, attempt, state, nseats, kind;
+    int16_t prefer;          /* K_BEST: the section it asks for, -1 any */
     int32_t seat[MAX_PARTY];
     char hold_id[32];
     double expires_in_s;

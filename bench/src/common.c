@@ -56,12 +56,56 @@ void venue_free(struct venue *v)
 
     for (i = 0; i < v->nseats; i++)
         free(v->id[i]);
+    for (i = 0; i < v->nsections && v->section_id; i++)
+        free(v->section_id[i]);
+    free(v->section_id);
+    free(v->slot);
     free(v->id);
     free(v->row_of);
     free(v->rows);
     free(v->sections);
     free(v->status0);
     memset(v, 0, sizeof *v);
+}
+
+static uint64_t id_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;       /* FNV-1a */
+
+    while (*s)
+        h = (h ^ (unsigned char)*s++) * 1099511628211ull;
+    return h;
+}
+
+int32_t venue_find(const struct venue *v, const char *id)
+{
+    size_t at;
+
+    if (!v->nslots)
+        return -1;
+    for (at = id_hash(id) & (v->nslots - 1); v->slot[at] >= 0; at = (at + 1) & (v->nslots - 1))
+        if (strcmp(v->id[v->slot[at]], id) == 0)
+            return v->slot[at];
+    return -1;
+}
+
+/* The seat id table venue_find reads: twice the seats or more, a power of two. */
+static int venue_index(struct venue *v)
+{
+    size_t i, at;
+
+    for (v->nslots = 16; v->nslots < 2 * v->nseats; v->nslots *= 2)
+        ;
+    if (!(v->slot = malloc(sizeof *v->slot * v->nslots)))
+        return -1;
+    memset(v->slot, 0xff, sizeof *v->slot * v->nslots);
+    for (i = 0; i < v->nseats; i++) {
+        for (at = id_hash(v->id[i]) & (v->nslots - 1); v->slot[at] >= 0;
+             at = (at + 1) & (v->nslots - 1))
+            ;
+        v->slot[at] = (int32_t)i;
+    }
+    return 0;
 }
 
 int venue_load(struct bench *b, struct venue *v)
@@ -91,8 +135,19 @@ int venue_load(struct bench *b, struct venue *v)
     v->rows = calloc(v->nseats + 1, sizeof *v->rows);
     v->sections = calloc(v->nseats + 1, sizeof *v->sections);
     v->status0 = calloc(v->nseats + 1, 1);
-    if (!v->id || !v->row_of || !v->rows || !v->sections || !v->status0)
+    v->section_id = calloc(v->nseats + 1, sizeof *v->section_id);
+    if (!v->id || !v->row_of || !v->rows || !v->sections || !v->status0 || !v->section_id)
         goto done;
+    {
+        json_t *a = json_array_get(json_object_get(map, "areas"), 0);
+        json_t *c = json_object_get(a, "counts");
+        if (json_is_string(json_object_get(a, "id"))) {
+            snprintf(v->area, sizeof v->area, "%s", json_string_value(json_object_get(a, "id")));
+            v->area_capacity = (long)json_integer_value(json_object_get(a, "capacity"));
+            v->area_held0 = (long)json_integer_value(json_object_get(c, "held"));
+            v->area_sold0 = (long)json_integer_value(json_object_get(c, "reserved"));
+        }
+    }
     json_array_foreach(seats, i, s) {
         const char *sec = json_string_value(json_object_get(s, "section"));
         const char *row = json_string_value(json_object_get(s, "row"));
@@ -100,6 +155,7 @@ int venue_load(struct bench *b, struct venue *v)
             goto done;
         if (!prev_sec || strcmp(sec, prev_sec) != 0) {
             v->sections[v->nsections].first_row = (uint32_t)v->nrows;
+            v->section_id[v->nsections] = strdup(sec);
             v->nsections++;
             prev_row = NULL;
         }
@@ -121,7 +177,7 @@ int venue_load(struct bench *b, struct venue *v)
                           : ss[0] == 'b' ? 'b' : '.';
         }
     }
-    rc = 0;
+    rc = venue_index(v);
 done:
     json_decref(ev);
     json_decref(map);

@@ -58,9 +58,10 @@ int ledger_write(const char *path, const struct ledger *l, const char *event)
         json_t *seats = json_array();
         for (k = 0; k < e->nseats; k++)
             json_array_append_new(seats, json_string(e->seats[k]));
-        json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:o}", "state",
+        json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:o, s:i}", "state",
                                              state_names[e->state], "order_id", e->order_id,
-                                             "hold_id", e->hold_id, "seats", seats));
+                                             "hold_id", e->hold_id, "seats", seats,
+                                             "places", e->places));
     }
     rc = json_dump_file(root, path, JSON_COMPACT);
     json_decref(root);
@@ -94,6 +95,7 @@ int ledger_read(const char *path, struct ledger *l, char **event)
         ledger_add(l, s, json_string_value(json_object_get(e, "order_id")),
                    json_string_value(json_object_get(e, "hold_id")),
                    (int)json_array_size(seats), list);
+        l->e[l->n - 1].places = (int)json_integer_value(json_object_get(e, "places"));
     }
     json_decref(root);
     return 0;

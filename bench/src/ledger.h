@@ -21,6 +21,7 @@ struct ledger_entry {
     char hold_id[32];
     int nseats;
     char **seats;            /* borrowed from the venue, or owned (owns_seats) */
+    int places;              /* general-admission places of the venue's area */
 };
 
 struct ledger {

@@ -28,7 +28,8 @@ struct opts {
     struct rate_cfg rt;
     /* which swarm flags were given, so a script's config does not win */
     int set_users, set_arrival, set_party, set_hotspot, set_retries, set_preserve,
-        set_prelease, set_think, set_holdttl, set_duration, set_patience;
+        set_prelease, set_think, set_holdttl, set_duration, set_patience, set_pbest, set_pga;
+    long ga_capacity;         /* venue: a general-admission area "ga" of this many places */
 };
 
 static void usage(FILE *f)
@@ -65,6 +66,7 @@ static void usage(FILE *f)
 "  --name NAME (default \"usher-bench venue\")\n"
 "  --hold-ttl S (default 600)  --max-hold-ttl S (default 1800)\n"
 "  --max-seats-per-hold N (default 10)\n"
+"  --ga N                add a general-admission area \"ga\" of N places (default none)\n"
 "  --seatmap FILE        upload this seat map JSON instead of generating one\n"
 "\n"
 "swarm:\n"
@@ -75,6 +77,10 @@ static void usage(FILE *f)
 "  --retries N           tries after a 409 or an error (default 3)\n"
 "  --p-reserve P         share of holds that are bought (default 0.7)\n"
 "  --p-release P         share released; the rest walk away (default 0.1)\n"
+"  --p-best P            share of buyers asking for best available (half of\n"
+"                        them name a section) instead of picking seats (default 0)\n"
+"  --p-ga P              share buying places of the event's first general-\n"
+"                        admission area, their party size in places (default 0)\n"
 "  --think SECONDS       mean think time between hold and decision (default 2)\n"
 "  --patience SECONDS    while nothing is free but seats are held, a buyer\n"
 "                        looks again about every second this long (default 120)\n"
@@ -114,7 +120,7 @@ static int parse(int argc, char **argv, struct opts *o)
         {"hotspot", 1, 0, 12}, {"retries", 1, 0, 13}, {"p-reserve", 1, 0, 14},
         {"p-release", 1, 0, 15}, {"think", 1, 0, 16}, {"script", 1, 0, 17},
         {"ledger", 1, 0, 18}, {"wait-expiry", 0, 0, 19}, {"op", 1, 0, 20},
-        {"rate", 1, 0, 21}, {"name", 1, 0, 22}, {"patience", 1, 0, 23}, {"view", 1, 0, 24}, {"refresh", 1, 0, 25}, {"watchers", 1, 0, 26}, {"help", 0, 0, 'h'}, {0, 0, 0, 0},
+        {"rate", 1, 0, 21}, {"name", 1, 0, 22}, {"patience", 1, 0, 23}, {"view", 1, 0, 24}, {"refresh", 1, 0, 25}, {"watchers", 1, 0, 26}, {"p-best", 1, 0, 27}, {"p-ga", 1, 0, 28}, {"ga", 1, 0, 29}, {"help", 0, 0, 'h'}, {0, 0, 0, 0},
     };
     int c;
 
@@ -198,6 +204,9 @@ static int parse(int argc, char **argv, struct opts *o)
             break;
         case 25: o->sw.refresh_s = atof(optarg); break;
         case 26: o->watchers = atoi(optarg); break;
+        case 27: o->sw.p_best = atof(optarg); o->set_pbest = 1; break;
+        case 28: o->sw.p_ga = atof(optarg); o->set_pga = 1; break;
+        case 29: o->ga_capacity = atol(optarg); break;
         case 'h': usage(stdout); return 1;
         default: return -1;
         }
@@ -208,7 +217,9 @@ static int parse(int argc, char **argv, struct opts *o)
     }
     if (o->connections < 1 || o->timeout_ms < 1 || o->sw.users < 0 || o->sw.party_lo < 1 ||
         o->sw.party_hi < o->sw.party_lo || o->sw.p_reserve < 0 || o->sw.p_release < 0 ||
-        o->sw.p_reserve + o->sw.p_release > 1 || o->rt.rate < 0 || o->sections < 1 ||
+        o->sw.p_reserve + o->sw.p_release > 1 || o->sw.p_best < 0 || o->sw.p_ga < 0 ||
+        o->sw.p_best + o->sw.p_ga > 1 || o->ga_capacity < 0 || o->ga_capacity > 1000000 ||
+        o->rt.rate < 0 || o->sections < 1 ||
         o->rows < 1 || o->seats < 1) {
         fprintf(stderr, "usher-bench: a numeric option is out of range (see --help)\n");
         return -1;
@@ -266,6 +277,10 @@ static char *venue_body(const struct opts *o)
         }
         json_array_append_new(secs, json_pack("{s:s, s:o}", "id", sid, "rows", rows));
     }
+    if (o->ga_capacity > 0)
+        json_array_append_new(secs, json_pack("{s:s, s:s, s:I}", "id", "ga", "name",
+                                              "General admission", "capacity",
+                                              (json_int_t)o->ga_capacity));
     text = json_dumps(body, JSON_COMPACT);
     json_decref(body);
     return text;
@@ -339,6 +354,8 @@ static void apply_script_config(struct scen *sc, struct opts *o)
     if (!o->set_think && scen_config_number(sc, "think", &d)) o->sw.think_s = d;
     if (!o->set_holdttl && scen_config_number(sc, "hold_ttl", &d)) o->sw.hold_ttl_s = (int)d;
     if (!o->set_patience && scen_config_number(sc, "patience", &d)) o->sw.patience_s = d;
+    if (!o->set_pbest && scen_config_number(sc, "p_best", &d)) o->sw.p_best = d;
+    if (!o->set_pga && scen_config_number(sc, "p_ga", &d)) o->sw.p_ga = d;
 }
 
 /* Raises the open-file limit to what `sockets` connections need (a swarm

@@ -112,6 +112,13 @@ void report_summary(FILE *out, const struct stats *s)
                 100.0 * (double)h->codes[201] / (double)op_total(h),
                 (unsigned long long)h->codes[201], (unsigned long long)op_total(h));
     }
+    if (s->best_held)
+        fprintf(out, "best available: %llu holds, %.1f %% of parties seated together\n",
+                (unsigned long long)s->best_held,
+                100.0 * (double)s->best_together / (double)s->best_held);
+    if (s->ga_held)
+        fprintf(out, "general admission: %llu holds of %llu places\n",
+                (unsigned long long)s->ga_held, (unsigned long long)s->ga_places);
     if (s->users)
         fprintf(out, "buyers: %llu, with seats: %llu, gave up: %llu\n",
                 (unsigned long long)s->users, (unsigned long long)s->users_with_seats,
@@ -212,6 +219,10 @@ json_t *report_json(const struct stats *s)
         json_object_set_new(root, "users", json_pack("{s:I, s:I, s:I}",
             "total", (json_int_t)s->users, "with_seats", (json_int_t)s->users_with_seats,
             "gave_up", (json_int_t)s->users_gave_up));
+    if (s->best_held || s->ga_held)
+        json_object_set_new(root, "selection", json_pack("{s:I, s:I, s:I, s:I}",
+            "best_holds", (json_int_t)s->best_held, "best_together", (json_int_t)s->best_together,
+            "ga_holds", (json_int_t)s->ga_held, "ga_places", (json_int_t)s->ga_places));
     if (s->audit)
         json_object_set(root, "audit", s->audit);
     for (i = 0; i < s->nticks; i++) {

@@ -7,7 +7,7 @@
 #include "hclient.h"
 
 const char *const op_names[OP__COUNT] = {
-    "hold", "reserve", "release", "seatmap", "healthz", "counts",
+    "hold", "reserve", "release", "seatmap", "healthz", "counts", "best",
 };
 
 void stats_init(struct stats *s, const char *mode)
@@ -51,7 +51,7 @@ void stats_record(struct stats *s, enum op op, int status, uint64_t us, uint64_t
         o->codes[status < 600 ? status : 599]++;
     if (status < 0 || status >= 500)
         s->cur.errors++;
-    if (op == OP_HOLD && status == 201)
+    if ((op == OP_HOLD || op == OP_BEST) && status == 201)
         s->cur.holds_ok++;
     if (op == OP_HOLD && status == 409)
         s->cur.holds_conflict++;

@@ -9,7 +9,8 @@
 
 #include "hist.h"
 
-enum op { OP_HOLD, OP_RESERVE, OP_RELEASE, OP_SEATMAP, OP_HEALTHZ, OP_COUNTS, OP__COUNT };
+/* OP_BEST: a hold by best available (its own latency: the script chooses) */
+enum op { OP_HOLD, OP_RESERVE, OP_RELEASE, OP_SEATMAP, OP_HEALTHZ, OP_COUNTS, OP_BEST, OP__COUNT };
 
 struct op_stats {
     struct hist h;
@@ -42,6 +43,8 @@ struct stats {
     long seats_total, seats_sold, seats_held_end;
     double sellout_s;         /* < 0: not sold out */
     uint64_t users, users_with_seats, users_gave_up;
+    uint64_t best_held, best_together;   /* best-available holds, and those next to each other */
+    uint64_t ga_held, ga_places;         /* general-admission holds and their places */
     uint64_t unsent;          /* rate mode: due, still in the bench's queue at the end */
     int conns_allowed;        /* --connections */
     int conns_peak;           /* the most the load had open at once */

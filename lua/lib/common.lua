@@ -176,21 +176,52 @@ local function status_set(idx, byte) STATUS_W[idx] = byte end
 -- the per-row upper bounds of free runs (usher:{E}:runs) that seat
 -- selection skips rows by may be too low there (lib/select.lua).
 local DIRTY_SEATS = 64
+-- Whether the event's bounds are kept (meta `selecting`, set by the first
+-- best-available call): until then no freed seat marks anything, so an
+-- event that never asks for best available pays nothing for it. nil:
+-- not read yet this call.
+local SELECTING
 
 -- One SETRANGE a changed byte: BITFIELD's four arguments a byte (SET u8
--- #idx value) cost more than a command of its own. One more a chunk a
--- freed seat is in.
+-- #idx value) cost more than a command of its own. The dirty chunks of
+-- freed seats: a SETRANGE each for one or two, else the string read and
+-- written whole (64 releases of a call mark up to 64 chunks, and a
+-- SETRANGE each was 7 % of a hold+release pair's instructions;
+-- bench/README.md).
 local function status_flush()
   local dirty
   for idx, byte in pairs(STATUS_W) do
     redis.call('SETRANGE', K_STATUS, idx, byte)
     if byte == '.' then
-      dirty = dirty or {}
-      dirty[math.floor(idx / DIRTY_SEATS)] = true
+      if SELECTING == nil then SELECTING = redis.call('HGET', K_META, 'selecting') == '1' end
+      if SELECTING then
+        local c = idx / DIRTY_SEATS
+        dirty = dirty or {}
+        dirty[c - c % 1] = true
+      end
     end
   end
-  if dirty then
-    for c in pairs(dirty) do redis.call('SETRANGE', K_DIRTY, c, '1') end
+  if not dirty then return end
+  local list = {}
+  for c in pairs(dirty) do list[#list + 1] = c end
+  if #list < 3 then
+    for _, c in ipairs(list) do redis.call('SETRANGE', K_DIRTY, c, '1') end
+    return
+  end
+  -- many (a call of 64 releases): the string read, changed and written
+  -- whole, two commands instead of one a chunk
+  table.sort(list)
+  local d, parts, at = redis.call('GET', K_DIRTY) or '', {}, 1
+  for _, c in ipairs(list) do
+    if string.byte(d, c + 1) == 48 then          -- '0': not marked yet
+      parts[#parts + 1] = string.sub(d, at, c)
+      parts[#parts + 1] = '1'
+      at = c + 2
+    end
+  end
+  if at > 1 then
+    parts[#parts + 1] = string.sub(d, at)
+    redis.call('SET', K_DIRTY, table.concat(parts))
   end
 end
 
@@ -466,7 +497,9 @@ local function hold_expire(hid, h)
     end
   end
   journal(freed, 'available', 'expire')
-  for _, a in ipairs(areas_decode(h.ar)) do area_move(a[1], a[2], -a[2], 0, 'available', 'expire') end
+  if h.ar then
+    for _, a in ipairs(areas_decode(h.ar)) do area_move(a[1], a[2], -a[2], 0, 'available', 'expire') end
+  end
   idem_forget(hid, h.k)
   holder_drop(hid, h.t, h.holder)
   h.s = 'expired'
@@ -680,5 +713,6 @@ local function call_begin(keys)
   EXP, TOMBS = {}, {}
   HOLDS_W, OWNER_W, STATUS_W = {}, {}, {}
   AREA_W, AJ = {}, {}
+  SELECTING = nil
   if rows_forget then rows_forget() end
 end

@@ -414,6 +414,24 @@ local function rows_any(q)
   return false
 end
 
+-- The first best-available call of an event starts its bounds: until
+-- now no freed seat marked its chunk (SELECTING), so any bound may be
+-- low; each row's length is a bound whatever its seats, and from here on
+-- every freed seat marks its chunk.
+local function selection_begin()
+  if SELECTING == nil then SELECTING = redis.call('HGET', K_META, 'selecting') == '1' end
+  if SELECTING then return end
+  local b = {}
+  for r = 0, NROWS - 1 do
+    local _, len = row_get(r)
+    b[r + 1] = string.char(len < 255 and len or 255)
+  end
+  redis.call('SET', K_RUNS, table.concat(b))
+  redis.call('SET', K_DIRTY, string.rep('0', string.len(redis.call('GET', K_DIRTY) or '')))
+  redis.call('HSET', K_META, 'selecting', '1')
+  SELECTING = true
+end
+
 -- Chooses n seats (q: acc, sections, cats, mixed_cats, rule, together,
 -- split) as lua/README.md's "Best available" says. Returns the indexes
 -- (decimal strings, as K_SEATS gives them), the ids, whether they are
@@ -421,6 +439,7 @@ end
 local function best_choose(n, q)
   if not rows_load() then return nil, fail('BEST_AVAILABLE_UNSUPPORTED') end
   flush()
+  selection_begin()
   local runs = redis.call('GET', K_RUNS) or ''
   local dirty = dirty_clean(runs, redis.call('GET', K_DIRTY) or '', CLEAN_CHUNKS)
   if next(RUNS_W) then runs = redis.call('GET', K_RUNS) or '' RUNS_W = {} end

@@ -162,6 +162,40 @@ class Bench(unittest.TestCase):
         code, out, err = bench("audit", "--ledger", self.path("ledger.json"))
         self.assertEqual(code, 0, out + err)
 
+    def test_swarm_with_best_available_and_general_admission(self):
+        """Half the buyers ask for best available, a fifth buy places of a
+        general-admission area: the report says how many were seated
+        together, the audit covers the area, and the books match Redis."""
+        self.assertEqual(bench("venue", "--event", "mix", "--sections", "2", "--rows", "6",
+                               "--seats", "12", "--ga", "150", "--max-seats-per-hold", "6")[0], 0)
+        code, out, err, rep = self.swarm("mix", "--users", "300", "--arrival", "burst:1",
+                                         "--party", "1-4", "--think", "0.1", "--hold-ttl", "2",
+                                         "--patience", "10", "--p-best", "0.5", "--p-ga", "0.2",
+                                         "--wait-expiry")
+        self.assertEqual(code, 0, out + err)
+        self.assertIn("audit: clean", out)
+        self.assertIn("% of parties seated together", out)
+        sel = rep["selection"]
+        self.assertGreater(sel["best_holds"], 0)
+        self.assertLessEqual(sel["best_together"], sel["best_holds"])
+        self.assertGreater(sel["ga_holds"], 0)
+        self.assertGreater(rep["ops"]["best"]["codes"]["201"], 0)
+        k = "usher:{mix}:areas"
+        sold = int(self.r.cmd("HGET", k, "s:ga"))
+        self.assertEqual(int(self.r.cmd("HGET", k, "h:ga")), 0)      # all expired
+        self.assertLessEqual(sold, 150)
+        self.assertEqual(rep["audit"]["areas"]["reserved_places"], sold)
+        with open(self.path("ledger.json")) as f:
+            acked = [e for e in json.load(f)["entries"] if e["state"] == "acked"]
+        self.assertEqual(sum(e["places"] for e in acked), sold)
+        # places sold behind the bench's back break the audit
+        self.r.cmd("HINCRBY", k, "s:ga", 1)
+        code, out, err = bench("audit", "--ledger", self.path("ledger.json"))
+        self.assertEqual(code, 1, out + err)
+        self.assertIn("count_mismatch seat area", out)
+        self.r.cmd("HINCRBY", k, "s:ga", -1)
+        self.assertEqual(bench("audit", "--ledger", self.path("ledger.json"))[0], 0)
+
     def test_refresh_brings_seats_freed_behind_the_view(self):
         """The polled seat map corrects the buyers' view: 90 of 100 seats
         are blocked when the swarm starts and unblocked a second in; only
