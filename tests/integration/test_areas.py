@@ -300,6 +300,26 @@ class AreaChanges(Base):
         self.assertEqual(self.r.cmd("GET", "usher:{%s}:status" % self.e), "......")
 
 
+class AreaStream(Base):
+    def test_area_changes_stream_with_their_counts(self):
+        from test_stream import SSE
+        self.put(capacity=10)
+        sse = SSE(STACK.http_port, self.ev("/stream"))
+        try:
+            self.assertEqual(len(sse.events(1, kinds=("counts",))), 1)
+            h = self.hold(seats=["A1"], areas=[{"id": "floor", "quantity": 3}])
+            st, _, _ = self.c.request("POST", self.ev("/holds/%s/reserve" % h["hold_id"]),
+                                      {"order_id": "o-s"})
+            self.assertEqual(st, 200)
+            got = sse.events(2, kinds=("area",))
+        finally:
+            sse.close()
+        self.assertEqual([(d["status"], d["cause"], d["quantity"], d["held"], d["sold"])
+                          for _, _, d in got],
+                         [("held", "hold", 3, 3, 0), ("reserved", "reserve", 3, 0, 3)])
+        self.assertTrue(all(d["area"] == "floor" for _, _, d in got))
+
+
 class AreaSwarm(Base):
     def test_never_over_capacity(self):
         """40 buyers at once, 2 places each, 50 places: 25 get them, the
