@@ -80,6 +80,11 @@ size_t sse_format_entry(const redisReply *e, char *buf, size_t cap)
     const redisReply *id, *f;
     const char *seats = "", *status = "", *cause = "", *ts = "0", *area = NULL;
     const char *quantity = "0", *held = "0", *sold = "0";
+    /* the fields an entry may have, and where each goes */
+    const struct { const char *name; const char **to; } known[] = {
+        {"status", &status}, {"cause", &cause}, {"ts", &ts}, {"area", &area},
+        {"quantity", &quantity}, {"held", &held}, {"sold", &sold},
+    };
     size_t seats_len = 0, i, n;
     json_t *list, *obj;
     char *data;
@@ -97,21 +102,10 @@ size_t sse_format_entry(const redisReply *e, char *buf, size_t cap)
         if (strcmp(k, "seats") == 0) {
             seats = v;
             seats_len = f->element[i + 1]->len;
-        } else if (strcmp(k, "status") == 0) {
-            status = v;
-        } else if (strcmp(k, "cause") == 0) {
-            cause = v;
-        } else if (strcmp(k, "ts") == 0) {
-            ts = v;
-        } else if (strcmp(k, "area") == 0) {
-            area = v;
-        } else if (strcmp(k, "quantity") == 0) {
-            quantity = v;
-        } else if (strcmp(k, "held") == 0) {
-            held = v;
-        } else if (strcmp(k, "sold") == 0) {
-            sold = v;
         }
+        for (n = 0; n < sizeof known / sizeof known[0]; n++)
+            if (strcmp(k, known[n].name) == 0)
+                *known[n].to = v;
     }
     if (area) {      /* a general-admission area's change, with its counts after it */
         obj = json_pack("{s:s, s:I, s:s, s:s, s:I, s:I, s:I}", "area", area, "quantity",

@@ -225,6 +225,15 @@ local function status_flush()
   end
 end
 
+-- Before the journal's entries are written: its trim length and the
+-- call's time.
+local function journal_begin()
+  if not journal_max then
+    journal_max = redis.call('HGET', K_META, 'journal_max') or JOURNAL_MAX_DEFAULT
+  end
+  now_ms()
+end
+
 -- ---- general-admission areas ----
 
 -- An area is sold by quantity, not by seat (lua/README.md): usher:{E}:areas
@@ -337,10 +346,7 @@ local function areas_flush()
   end
   if #set > 0 then redis.call('HSET', K_AREAS, unpack(set)) end
   if #AJ > 0 then
-    if not journal_max then
-      journal_max = redis.call('HGET', K_META, 'journal_max') or JOURNAL_MAX_DEFAULT
-    end
-    now_ms()
+    journal_begin()
     for _, e in ipairs(AJ) do
       redis.call('XADD', K_JOURNAL, 'MAXLEN', '~', journal_max, '*', 'seats', '',
                  'status', e[3], 'cause', e[4], 'ts', NOW_S, 'area', e[1],
@@ -361,10 +367,7 @@ local function flush()
   if next(EXP) then map_flush(K_EXPIRY, EXP, 'ZREM', 'ZADD', true) EXP = {} end
   if next(TOMBS) then map_flush(K_TOMBS, TOMBS, 'ZREM', 'ZADD', true) TOMBS = {} end
   if #J > 0 then
-    if not journal_max then
-      journal_max = redis.call('HGET', K_META, 'journal_max') or JOURNAL_MAX_DEFAULT
-    end
-    now_ms()
+    journal_begin()
     for _, e in ipairs(J) do
       redis.call('XADD', K_JOURNAL, 'MAXLEN', '~', journal_max, '*', 'seats',
                  table.concat(e.seats, ' '), 'status', e.status, 'cause', e.cause,

@@ -29,20 +29,29 @@ static void test_ids(void **state)
     }
 }
 
+/* The XREAD entry [id, [f[0..nf)]] over the caller's storage. */
+static redisReply entry(redisReply *id, redisReply *f, redisReply **fp, size_t nf,
+                        redisReply *fields, redisReply **ep)
+{
+    size_t i;
+
+    for (i = 0; i < nf; i++)
+        fp[i] = &f[i];
+    *fields = A(fp, nf);
+    ep[0] = id;
+    ep[1] = fields;
+    return A(ep, 2);
+}
+
 static void test_format_entry(void **state)
 {
     redisReply f[8] = {S("seats"), S("A-1 A-2"), S("status"), S("held"), S("cause"), S("hold"),
                        S("ts"), S("1795318454963")};
     redisReply *fp[8], *ep[2], id = S("1795318454963-0"), fields, e;
     char buf[512];
-    size_t n, i;
+    size_t n;
 
-    for (i = 0; i < 8; i++)
-        fp[i] = &f[i];
-    fields = A(fp, 8);
-    ep[0] = &id;
-    ep[1] = &fields;
-    e = A(ep, 2);
+    e = entry(&id, f, fp, 8, &fields, ep);
     n = sse_format_entry(&e, buf, sizeof buf);
     assert_true(n > 0);
     buf[n] = '\0';
@@ -67,14 +76,9 @@ static void test_format_area_entry(void **state)
                         S("held"), S("9"), S("sold"), S("30")};
     redisReply *fp[16], *ep[2], id = S("17-3"), fields, e;
     char buf[512];
-    size_t n, i;
+    size_t n;
 
-    for (i = 0; i < 16; i++)
-        fp[i] = &f[i];
-    fields = A(fp, 16);
-    ep[0] = &id;
-    ep[1] = &fields;
-    e = A(ep, 2);
+    e = entry(&id, f, fp, 16, &fields, ep);
     n = sse_format_entry(&e, buf, sizeof buf);
     assert_true(n > 0);
     buf[n] = '\0';
