@@ -129,6 +129,10 @@ class AreaHolds(Base):
         self.assertEqual(g["areas"], [{"id": "floor", "quantity": 4}])
         self.assertEqual(self.listed()["floor"]["counts"],
                          {"total": 10, "available": 6, "held": 4, "reserved": 0})
+        st, x, _ = self.c.request("POST", self.ev("/holds/%s/extend" % b["hold_id"]), {"ttl_s": 900})
+        self.assertEqual(st, 200, x)
+        self.assertEqual(x["areas"], [{"id": "floor", "quantity": 4}])   # extending keeps them
+        self.assertEqual(self.counts(), (4, 0))
         st, _, _ = self.c.request("DELETE", self.ev("/holds/" + b["hold_id"]))
         self.assertEqual(st, 204)
         self.assertEqual(self.counts(), (0, 0))
