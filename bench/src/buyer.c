@@ -361,21 +361,23 @@ static void hold_learn(struct crowd *w, struct buyer *by, json_t *j)
  * buyer's preferred section, if any) or places of the area. */
 static char *hold_body_unnamed(struct crowd *w, struct buyer *by)
 {
-    char *body = malloc(256);
+    char *body = malloc(1400), wish[1200];
     size_t off;
 
+    if (by->kind == K_BEST && scen_best(w->sc, by->id, by->party, wish, sizeof wish) < 0)
+        snprintf(wish, sizeof wish, "%s%s%s", by->prefer >= 0 ? ",\"sections\":[\"" : "",
+                 by->prefer >= 0 ? w->v->section_id[by->prefer] : "",
+                 by->prefer >= 0 ? "\"]" : "");
     if (by->kind == K_BEST)
-        off = (size_t)snprintf(body, 256, "{\"best_available\":{\"count\":%d%s%s%s}", by->party,
-                               by->prefer >= 0 ? ",\"sections\":[\"" : "",
-                               by->prefer >= 0 ? w->v->section_id[by->prefer] : "",
-                               by->prefer >= 0 ? "\"]" : "");
+        off = (size_t)snprintf(body, 1400, "{\"best_available\":{\"count\":%d%s}", by->party,
+                               wish);
     else
-        off = (size_t)snprintf(body, 256, "{\"areas\":[{\"id\":\"%s\",\"quantity\":%d}]",
+        off = (size_t)snprintf(body, 1400, "{\"areas\":[{\"id\":\"%s\",\"quantity\":%d}]",
                                w->v->area, by->party);
-    off += (size_t)snprintf(body + off, 256 - off, ",\"holder\":\"b%u\"", by->id);
+    off += (size_t)snprintf(body + off, 1400 - off, ",\"holder\":\"b%u\"", by->id);
     if (w->cfg->hold_ttl_s > 0)
-        off += (size_t)snprintf(body + off, 256 - off, ",\"ttl_s\":%d", w->cfg->hold_ttl_s);
-    snprintf(body + off, 256 - off, "}");
+        off += (size_t)snprintf(body + off, 1400 - off, ",\"ttl_s\":%d", w->cfg->hold_ttl_s);
+    snprintf(body + off, 1400 - off, "}");
     return body;
 }
 

@@ -5,6 +5,7 @@
 #include <lauxlib.h>
 #include <lua.h>
 #include <lualib.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -303,4 +304,56 @@ int scen_on_conflict(struct scen *s, uint32_t buyer, char **taken, int ntaken, i
     else if (r && strcmp(r, "giveup") == 0) v = 0;
     lua_pop(s->L, 1);
     return v;
+}
+
+/* Appends ,"<key>":["..",..] from the list field `key` of the table on
+ * top of the stack: at most 16 names of 1 to 64 characters of
+ * [A-Za-z0-9._:- ] (others are left out). Returns the bytes written. */
+static size_t wish_list(lua_State *L, const char *key, char *out, size_t cap)
+{
+    size_t off = 0, k;
+    int i, n = 0;
+
+    lua_getfield(L, -1, key);
+    for (i = 1; lua_istable(L, -1) && i <= 16; i++) {
+        const char *v;
+        int ok = 1;
+        lua_geti(L, -1, i);
+        v = lua_tostring(L, -1);
+        for (k = 0; v && v[k] && ok; k++)
+            ok = isalnum((unsigned char)v[k]) || strchr("._:- ", v[k]);
+        if (v && ok && k >= 1 && k <= 64 && off + k + strlen(key) + 12 < cap) {
+            if (n++ == 0)
+                off += (size_t)snprintf(out + off, cap - off, ",\"%s\":[", key);
+            else
+                out[off++] = ',';
+            off += (size_t)snprintf(out + off, cap - off, "\"%s\"", v);
+        }
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    if (n)
+        off += (size_t)snprintf(out + off, cap - off, "]");
+    return off;
+}
+
+int scen_best(struct scen *s, uint32_t buyer, int k, char *out, size_t cap)
+{
+    size_t off;
+
+    out[0] = '\0';
+    if (!hook(s, "best"))
+        return -1;
+    lua_pushinteger(s->L, buyer);
+    lua_pushinteger(s->L, k);
+    if (call(s, "best", 2) < 0)
+        return -1;
+    if (!lua_istable(s->L, -1)) {
+        lua_pop(s->L, 1);
+        return -1;
+    }
+    off = wish_list(s->L, "sections", out, cap);
+    wish_list(s->L, "categories", out + off, cap - off);
+    lua_pop(s->L, 1);
+    return 0;
 }

@@ -9,6 +9,8 @@
  *   think(buyer)                  -> seconds between hold and decision
  *   decide(buyer, hold)           -> "reserve" | "release" | "abandon"
  *   on_conflict(buyer, taken, attempt) -> "retry" | "giveup"
+ *   best(buyer, k)                -> {sections = {...}, categories = {...}}:
+ *                                    what a best-available buyer asks for
  *
  * `buyer` is the buyer's number, `hold` a table {id=, seats={...}},
  * `taken` the seat ids the server said were unavailable. The library
@@ -48,5 +50,10 @@ enum act scen_decide(struct scen *s, uint32_t buyer, const char *hold_id,
                      const int32_t *seats, int n);
 /* 1 retry, 0 give up, -1 default. */
 int scen_on_conflict(struct scen *s, uint32_t buyer, char **taken, int ntaken, int attempt);
+/* A best-available buyer's wishes as JSON members to put in its
+ * best_available object (",\"sections\":[...],\"categories\":[...]", each
+ * only when given) into out (cap bytes): 0, or -1 when the script does
+ * not say (out ""). */
+int scen_best(struct scen *s, uint32_t buyer, int k, char *out, size_t cap);
 
 #endif
