@@ -10,7 +10,9 @@
 --       layout for the readers' caches, see event_read), orphan_rule
 --       (none, no_single_gaps), companions (1: some seat is a companion
 --       seat), categories (their names, each followed by LF), areas
---       (JSON [{"id","name","capacity"}], the general-admission areas).
+--       (JSON [{"id","name","capacity"}], the general-admission areas),
+--       and the waiting room: opens ms, onsale ms, rate ("auto" or per
+--       minute), session s, seats per admission ('' each: no queue).
 -- Returns 1 when created, 0 when replaced.
 -- Errors: EVENT_IN_USE; STAGE_INCOMPLETE when the staging keys are not
 -- whole (expired, or a chunk was lost): usherd answers 503, retry.
@@ -60,6 +62,11 @@ end
 redis.call('SET', K_STATUS, string.rep('.', n))
 -- a chunk of DIRTY_SEATS seats a byte: 1 once a seat of it was freed
 redis.call('SET', K_DIRTY, string.rep('0', math.floor((n + DIRTY_SEATS - 1) / DIRTY_SEATS)))
+if ARGV[15] ~= '' then
+  redis.call('HSET', K_META, 'q_opens', ARGV[14], 'q_onsale', ARGV[15], 'q_rate', ARGV[16],
+             'q_session', ARGV[17], 'q_max', ARGV[18], 'q_tick', 0)
+  seg_add(0, tonumber(ARGV[15]), queue_first_rate(queue_meta()))
+end
 -- Say why in the journal: watchers of a replaced map must reload.
 redis.call('XADD', K_JOURNAL, 'MAXLEN', '~', ARGV[7], '*', 'seats', '', 'status', '',
            'cause', existed and 'replace' or 'create', 'ts', NOW_S)

@@ -36,13 +36,32 @@
 -- limits seats per holder; usherd bounds operations and seats per call.
 local meta = redis.call('HMGET', K_META, 'hold_ttl_s', 'max_hold_ttl_s',
                         'max_seats_per_hold', 'max_seats_per_holder', 'journal_max',
-                        'orphan_rule', 'companions')
+                        'orphan_rule', 'companions', 'q_onsale', 'q_max')
 local TTL, MAX_TTL, MAX_SEATS = tonumber(meta[1]), tonumber(meta[2]), tonumber(meta[3])
 local LIMIT = tonumber(meta[4] or '0')
 local EXPIRES = {}                   -- ttl_s -> expiry ms string, this call's
 journal_max = meta[5] or JOURNAL_MAX_DEFAULT
 local NO_SINGLE_GAPS = meta[6] == 'no_single_gaps'
 local COMPANIONS = meta[7] == '1'
+local QUEUED, QMAX = meta[8] and true or false, tonumber(meta[9] or '0')
+local Q_OK, Q_FAIL = 0, 0             -- this call's holds, for the queue's "auto" rate
+
+-- On an event with a waiting room, every hold needs an admission: adm is
+-- "<ticket>=<expiry ms>" (usherd checked its signature), n the seats and
+-- places the hold adds. Its seats count against the admission's budget
+-- (q_max) on the list "@<ticket>" in usher:{E}:holders, exactly as a
+-- holder's do. Returns that list's key, or nil and an error; nil, nil
+-- without a queue.
+local function admission_admit(adm, n)
+  if not QUEUED then return nil, nil end
+  if not adm or adm == '' then return nil, fail('ADMISSION_REQUIRED') end
+  local ticket, exp = string.match(adm, '^([^=]+)=(%d+)$')
+  if not ticket then return nil, fail('ADMISSION_INVALID') end
+  if tonumber(exp) <= now_ms() then return nil, fail('ADMISSION_EXPIRED') end
+  local key = '@' .. ticket
+  if holder_seats(key) + n > QMAX then return nil, fail('ADMISSION_LIMIT') end
+  return key, nil
+end
 
 -- The seat rules of a hand-picked set (seats, indexes idx, n of them;
 -- own: the indexes a changed hold has now): companion seats only with an
@@ -129,7 +148,7 @@ end
 -- Makes hold hid of the n free seats (indexes idx) and the areas ({id,
 -- n} list, or nil) and answers it; pk: best available's "<1|0>
 -- <quality>", or nil.
-local function hold_place(hid, holder, ttl, ikey, fp, seats, idx, n, pk, areas)
+local function hold_place(hid, holder, ttl, ikey, fp, seats, idx, n, pk, areas, qkey)
   for i = 1, n do
     STATUS_W[idx[i]] = 'h'
     OWNER_W[seats[i]] = hid
@@ -144,6 +163,10 @@ local function hold_place(hid, holder, ttl, ikey, fp, seats, idx, n, pk, areas)
     local list = redis.call('HGET', K_HOLDERS, holder)
     redis.call('HSET', K_HOLDERS, holder, list and (list .. ' ' .. hid) or hid)
   end
+  if qkey then
+    local list = redis.call('HGET', K_HOLDERS, qkey)
+    redis.call('HSET', K_HOLDERS, qkey, list and (list .. ' ' .. hid) or hid)
+  end
   if ikey ~= '' then
     redis.call('HSET', K_IDEM, ikey, hid)
   else
@@ -151,11 +174,10 @@ local function hold_place(hid, holder, ttl, ikey, fp, seats, idx, n, pk, areas)
   end
   -- the record as hold_encode writes it, from the locals: no table
   local tail = ''
-  if areas then
-    for _, x in ipairs(areas) do area_move(x[1], x[2], x[2], 0, 'held', 'hold') end
-    local ar = areas_encode(areas)
+  if areas or qkey then
+    for _, x in ipairs(areas or {}) do area_move(x[1], x[2], x[2], 0, 'held', 'hold') end
     HOLDS_W[hid] = cmsgpack.pack('held', NOW_S, es, listed, holder, '', ikey, fp, seats, idx,
-                                 pk or '', ar)
+                                 pk or '', areas and areas_encode(areas) or '', qkey or '')
     tail = areas_field(areas)
   elseif pk then
     HOLDS_W[hid] = cmsgpack.pack('held', NOW_S, es, listed, holder, '', ikey, fp, seats, idx, pk)
@@ -178,16 +200,22 @@ local function op_hold(a, at, n, bare, more)
   if not bare then
     holder, ttl, ikey, fp, first = a[at + 1], a[at + 2], a[at + 3], a[at + 4], at + 6
   end
-  local suggest, ns, areas, places = false, n, nil, 0
-  if more then
+  local suggest, ns, areas, places, adm = false, n, nil, 0, nil
+  if more then                          -- trailing: areas, then "!<admission>", then "?"
     suggest = n > 0 and a[first + n - 1] == '?'
     if suggest then n = n - 1 end
+    if n > 0 and string.byte(a[first + n - 1], 1) == 33 then
+      adm = string.sub(a[first + n - 1], 2)
+      n = n - 1
+    end
     ns, areas = areas_args(a, first, n)
     if not ns then return areas end
     places = areas_total(areas)
   end
-  local err
+  local err, qkey
   ttl, err = hold_begin(ikey, fp, ns + places, ttl)
+  if err then return err end
+  qkey, err = admission_admit(adm, ns + places)   -- first: no seat work for the unadmitted
   if err then return err end
   local seats, idx = {}, {}
   err = seats_index(a, first, ns, seats, idx)
@@ -202,7 +230,7 @@ local function op_hold(a, at, n, bare, more)
   if err then return err end
   err = holder_admit(holder, ns + places)
   if err then return err end
-  return hold_place(hid, holder, ttl, ikey, fp, seats, idx, ns, nil, areas)
+  return hold_place(hid, holder, ttl, ikey, fp, seats, idx, ns, nil, areas, qkey)
 end
 
 -- Best available: a[at] hold id, holder, ttl, key field, fingerprint,
@@ -214,8 +242,10 @@ local function op_best(a, at)
   local n, ns = tonumber(a[at + 5]), tonumber(a[at + 9])
   local q = {together = a[at + 6] == '1', split = a[at + 7] == '1',
              acc = tonumber(a[at + 8]), rule = NO_SINGLE_GAPS}
-  local err
+  local err, qkey
   ttl, err = hold_begin(ikey, fp, n, ttl)
+  if err then return err end
+  qkey, err = admission_admit(a[at + 11 + ns + tonumber(a[at + 10 + ns])], n)
   if err then return err end
   err = holder_admit(holder, n)
   if err then return err end
@@ -242,7 +272,7 @@ local function op_best(a, at)
   local total = tonumber(redis.call('HGET', K_META, 'total'))
   local quality = total > 1 and 1 - sum / n / (total - 1) or 1
   return hold_place(hid, holder, ttl, ikey, fp, seats, idx, n,
-                    (together and '1 ' or '0 ') .. string.format('%.3f', quality))
+                    (together and '1 ' or '0 ') .. string.format('%.3f', quality), nil, qkey)
 end
 
 local function op_get(hid)
@@ -304,10 +334,10 @@ local function op_release(hid)
   local raw = HOLDS_W[hid]
   if raw == nil then raw = redis.call('HGET', K_HOLDS, hid) end
   if not raw then return fail('HOLD_NOT_FOUND') end
-  local seats, idx, listed, holder, k, ar
+  local seats, idx, listed, holder, k, ar, qk
   if string.byte(raw, 1) ~= 123 then          -- MessagePack, not an old cjson record
     local s, _, es
-    s, _, es, listed, holder, _, k, _, seats, idx, _, ar = cmsgpack.unpack(raw)
+    s, _, es, listed, holder, _, k, _, seats, idx, _, ar, qk = cmsgpack.unpack(raw)
     if s ~= 'held' or ms_due(es) then seats = nil end
   end
   if not seats then
@@ -315,7 +345,7 @@ local function op_release(hid)
     if err then return err end
     if h.s == 'reserved' then return fail('HOLD_ALREADY_RESERVED') end
     for i = 1, #h.seats do hold_idx(h, i) end
-    seats, idx, listed, holder, k, ar = h.seats, h.idx, h.t, h.holder, h.k, h.ar
+    seats, idx, listed, holder, k, ar, qk = h.seats, h.idx, h.t, h.holder, h.k, h.ar, h.q
   end
   for i = 1, #seats do
     STATUS_W[idx[i]] = '.'
@@ -323,6 +353,7 @@ local function op_release(hid)
   end
   idem_forget(hid, k)
   holder_drop(hid, listed, holder)
+  if qk and qk ~= '' then holder_drop(hid, true, qk) end
   HOLDS_W[hid] = false
   EXP[hid] = false
   journal(seats, 'available', 'release')
@@ -391,6 +422,9 @@ local function op_change(a, at, na, nr)
   if LIMIT > 0 and h.t and h.holder and na - nr + grow > 0 and
      holder_seats(h.holder) + na - nr + grow > LIMIT then
     return fail('HOLDER_LIMIT')
+  end
+  if h.q and na - nr + grow > 0 and holder_seats(h.q) + na - nr + grow > QMAX then
+    return fail('ADMISSION_LIMIT')
   end
   local seats, idx, removed, own = {}, {}, {}, {}
   for i = 1, #h.seats do
@@ -466,7 +500,7 @@ for i = 1, n do
       return fail('BAD_BATCH')
     end
     counts[i] = tonumber(ARGV[at + 6])
-    at = at + 12 + ns + nc
+    at = at + 13 + ns + nc             -- the last: the admission or ''
   elseif op == 'G' or op == 'D' then at = at + 2
   elseif op == 'X' or op == 'R' then at = at + 3
   else return fail('BAD_BATCH') end
@@ -496,5 +530,16 @@ for i = 1, n do
   else
     out[i] = op_release(ARGV[at + 1])
   end
+  if QUEUED and (op == 'H' or op == 'h' or op == 'A' or op == 'B') then
+    local e = type(out[i]) == 'table' and out[i].err
+    if not e then
+      Q_OK = Q_OK + 1
+    elseif string.find(e, '^SEATS_UNAVAILABLE') or string.find(e, '^NO_SEATS_TOGETHER') or
+           string.find(e, '^NOT_ENOUGH_SEATS') or string.find(e, '^AREA_UNAVAILABLE') then
+      Q_FAIL = Q_FAIL + 1            -- what "auto" slows down for: buyers finding nothing
+    end
+  end
 end
+if Q_OK > 0 then redis.call('HINCRBY', K_META, 'q_ok', Q_OK) end
+if Q_FAIL > 0 then redis.call('HINCRBY', K_META, 'q_fail', Q_FAIL) end
 return finish(out)

@@ -33,6 +33,21 @@ static json_t *event_json(const char *event, const redisReply *reply, int brief)
     }
     out = json_pack("{s:s, s:s%, s:o}", "event", event, "name", v.name.s, v.name.len,
                     "counts", api_counts(v.status.s, 0, v.status.len));
+    if (v.queue.len) {
+        long long n[4], clear;
+        double rate;
+        char state[16];
+        if (sscanf(v.queue.s, "%lld %lld %lld %lld %lf %lld %15s", &n[0], &n[1], &n[2], &n[3],
+                   &rate, &clear, state) == 7) {
+            json_t *q = json_pack("{s:I, s:I, s:I, s:I, s:f, s:s}", "joined", (json_int_t)n[0],
+                                  "waiting", (json_int_t)n[1], "admitted", (json_int_t)n[2],
+                                  "expired", (json_int_t)n[3], "rate_per_min", rate,
+                                  "state", state);
+            if (clear >= 0)
+                json_object_set_new(q, "clear_s", json_integer(clear));
+            json_object_set_new(out, "queue", q);
+        }
+    }
     if (brief) {
         json_decref(sections);
         return out;
@@ -126,8 +141,8 @@ static void on_staged(void *arg, enum store_status st, const redisReply *reply)
     struct req *r = arg;
     struct put_state *ps = r->data;
     struct seatmap *m = &ps->map;
-    char nums[6][24];
-    const char *argv[13];
+    char nums[10][24];
+    const char *argv[18];
 
     if (st != STORE_OK || (reply && reply->type == REDIS_REPLY_ERROR))
         ps->failed = 1;
@@ -160,7 +175,17 @@ static void on_staged(void *arg, enum store_status st, const redisReply *reply)
     argv[10] = m->has_companions ? "1" : "0";
     argv[11] = m->categories ? m->categories : "";
     argv[12] = m->areas_json;
-    api_eval(r, SCRIPT_EVENT_PUT, 13, argv, NULL, on_event_put);
+    /* the waiting room, '' each without one */
+    snprintf(nums[6], sizeof nums[6], "%lld", m->queue.opens_ms);
+    snprintf(nums[7], sizeof nums[7], "%lld", m->queue.onsale_ms);
+    snprintf(nums[8], sizeof nums[8], "%lld", m->queue.session_s);
+    snprintf(nums[9], sizeof nums[9], "%lld", m->queue.max_seats);
+    argv[13] = m->has_queue ? nums[6] : "";
+    argv[14] = m->has_queue ? nums[7] : "";
+    argv[15] = m->has_queue ? m->queue.rate : "";
+    argv[16] = m->has_queue ? nums[8] : "";
+    argv[17] = m->has_queue ? nums[9] : "";
+    api_eval(r, SCRIPT_EVENT_PUT, 18, argv, NULL, on_event_put);
 }
 
 /* Queues one staging command; counts it, or marks the PUT failed. */
@@ -254,6 +279,11 @@ void api_event_put(struct req *r)
     if (seatmap_parse(r->body, &ps->map, &e) < 0) {
         free(ps);
         http_reply_verr(r, &e);
+        return;
+    }
+    if (ps->map.has_queue && !r->app->cfg->queue_secret[0]) {
+        put_state_free(ps);
+        http_reply_error(r, ERR_QUEUE_NOT_CONFIGURED, NULL, NULL);
         return;
     }
     if (picks_build(&ps->map, &ps->picks) < 0) {

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "admission.h"
 #include "api_common.h"
 #include "app.h"
 #include "config.h"
@@ -367,13 +368,42 @@ static const char *idem_scope(struct req *r, const char *ikey, const char *holde
     return buf;
 }
 
+/* The Admission header of a hold, checked without Redis (admission.h):
+ * into adm (ID_MAX + 32 bytes) as the script's "!<ticket>=<expires ms>",
+ * "" without one (or when this usherd has no queue secret: then no event
+ * has a waiting room). 0, or -1 after answering 403. */
+static int admission_arg(struct req *r, char *adm)
+{
+    const struct config *cfg = r->app->cfg;
+    const char *tok = http_header(r, "Admission");
+    struct admission a;
+
+    adm[0] = '\0';
+    if (!tok || !cfg->queue_secret[0])
+        return 0;
+    switch (admission_check(cfg->queue_secret, cfg->queue_secret_old[0] ? cfg->queue_secret_old
+                                                                          : NULL,
+                            r->event, tok, util_wall_ms(), &a)) {
+    case ADMISSION_BAD:
+        http_reply_error(r, ERR_ADMISSION_INVALID, NULL, NULL);
+        return -1;
+    case ADMISSION_LAPSED:
+        http_reply_error(r, ERR_ADMISSION_EXPIRED, NULL, NULL);
+        return -1;
+    default:
+        snprintf(adm, ID_MAX + 32, "!%s=%lld", a.ticket, (long long)a.expires_ms);
+        return 0;
+    }
+}
+
 /* Sends the best-available hold `a` as hold_batch's B: the fingerprint
  * of a keyed request is its whole choice ("B|count|..."), so a retry with
  * other wishes is a reuse of the key. */
 static void hold_best(struct req *r, const struct hold_args *a, const char *hid,
-                      const char *holder, const char *ttl, const char *ikey_field)
+                      const char *holder, const char *ttl, const char *ikey_field,
+                      const char *adm)
 {
-    const char *argv[12 + 2 * HOLD_FILTERS_MAX];
+    const char *argv[13 + 2 * HOLD_FILTERS_MAX];
     char count[24], acc[24], nsec[24], ncat[24];
     char fp[64 + 2 * HOLD_FILTERS_MAX * 66 + 2 * ID_MAX], *p = fp;
     const char *end = fp + sizeof fp - 1;
@@ -407,6 +437,7 @@ static void hold_best(struct req *r, const struct hold_args *a, const char *hid,
     argv[argc++] = ncat;
     for (i = 0; i < a->ncategories; i++)
         argv[argc++] = a->categories[i];
+    argv[argc++] = adm[0] ? adm + 1 : "";       /* "<ticket>=<expires ms>" */
     api_batch(r, BATCH_BEST, argc, argv, (size_t)a->count, on_hold_create);
 }
 
@@ -417,10 +448,13 @@ void api_hold_create(struct req *r)
     const char **argv = NULL, *holder, *ikey;
     size_t i, fplen = 0;
     char hid[23], ttlbuf[24] = "", count[24], *fp = NULL;
-    char scoped[GUARD_KEY_ID_LEN + ID_MAX * 2 + 4];
+    char scoped[GUARD_KEY_ID_LEN + ID_MAX * 2 + 4], adm[ID_MAX + 32] = "";
+    int more;
 
     if (api_hold_create_args(r->body, &a, &e) < 0)
         goto invalid;
+    if (admission_arg(r, adm) < 0)
+        goto done;
     holder = a.holder ? a.holder : "";
     ikey = http_header(r, "Idempotency-Key");
     if (ikey && !validate_id(ikey, strlen(ikey), ID_MAX)) {
@@ -436,13 +470,15 @@ void api_hold_create(struct req *r)
     }
     if (a.best) {
         hold_best(r, &a, hid, holder, ttlbuf,
-                  ikey ? idem_scope(r, ikey, holder, scoped, sizeof scoped) : "");
+                  ikey ? idem_scope(r, ikey, holder, scoped, sizeof scoped) : "", adm);
         goto done;
     }
-    /* The areas' tokens follow the seats, then "?" for suggest: the
-     * script tells them apart (no id holds '@' or '?') */
-    if (a.nareas || a.suggest) {
-        const char **all = realloc(a.seats, sizeof *all * (a.nseats + a.nareas + 1));
+    /* The areas' tokens follow the seats, then "!<admission>", then "?"
+     * for suggest: the script tells them apart (no id holds '@', '!' or
+     * '?') */
+    more = a.nareas || a.suggest || adm[0];
+    if (more) {
+        const char **all = realloc(a.seats, sizeof *all * (a.nseats + a.nareas + 2));
         if (!all) {
             http_reply_error(r, ERR_INTERNAL, NULL, NULL);
             goto done;
@@ -451,6 +487,8 @@ void api_hold_create(struct req *r)
             memcpy(all + a.nseats, a.areas, sizeof *all * a.nareas);
         a.seats = all;
         a.nseats += a.nareas;
+        if (adm[0])
+            a.seats[a.nseats++] = adm;
         if (a.suggest)
             a.seats[a.nseats++] = "?";
     }
@@ -473,7 +511,7 @@ void api_hold_create(struct req *r)
     }
     *util_put_uint(count, a.nseats) = '\0';
     argv[0] = hid;
-    if (!holder[0] && !ttlbuf[0] && !ikey && !a.nareas && !a.suggest) {
+    if (!holder[0] && !ttlbuf[0] && !ikey && !more) {
         /* the common case: four arguments fewer */
         argv[1] = count;
         memcpy(argv + 2, a.seats, sizeof *a.seats * a.nseats);
@@ -486,7 +524,7 @@ void api_hold_create(struct req *r)
     argv[4] = fp;
     argv[5] = count;
     memcpy(argv + 6, a.seats, sizeof *a.seats * a.nseats);
-    api_batch(r, a.nareas || a.suggest ? BATCH_HOLD_MORE : BATCH_HOLD, (int)(a.nseats + 6), argv,
+    api_batch(r, more ? BATCH_HOLD_MORE : BATCH_HOLD, (int)(a.nseats + 6), argv,
               a.nseats, on_hold_create);
     goto done;
 invalid:

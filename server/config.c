@@ -265,6 +265,12 @@ static void print_help(void)
 "                           stands either way, the answer says whether it was\n"
 "                           replicated (env USHER_RESERVE_WAIT, default off;\n"
 "                           MS below --redis-timeout)\n"
+"  --queue-secret S         signs waiting-room admissions (HMAC-SHA256): the\n"
+"                           same in every usherd of an event, 16 to 255\n"
+"                           characters (env USHER_QUEUE_SECRET; without it no\n"
+"                           event may have a queue)\n"
+"  --queue-secret-old S     still accepted when checking admissions, for a\n"
+"                           rotation (env USHER_QUEUE_SECRET_OLD)\n"
 "  --idle-timeout S         close a connection idle, or stalled in the middle\n"
 "                           of a request or reply, this long (env\n"
 "                           USHER_IDLE_TIMEOUT, default 30 s)\n"
@@ -321,6 +327,15 @@ static int apply(struct config *c, int opt, const char *v)
     case 'B': return parse_count(v, 1, 256, &c->batch_max);
     case 'W': return parse_reserve_wait(c, v);
     case 'N': return parse_count(v, 1, 64, &c->threads);
+    case 'Q':
+    case 'O': {
+        char *to = opt == 'Q' ? c->queue_secret : c->queue_secret_old;
+        size_t n = strlen(v);
+        if (n < 16 || n >= sizeof c->queue_secret)
+            return -1;
+        memcpy(to, v, n + 1);
+        return 0;
+    }
     case 'j': {
         char *end;
         long n = strtol(v, &end, 10);
@@ -364,6 +379,8 @@ int config_load(struct config *c, int argc, char **argv, char *err, int errlen)
         {"batch-max", required_argument, NULL, 'B'},
         {"reserve-wait", required_argument, NULL, 'W'},
         {"threads", required_argument, NULL, 'N'},
+        {"queue-secret", required_argument, NULL, 'Q'},
+        {"queue-secret-old", required_argument, NULL, 'O'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -378,6 +395,7 @@ int config_load(struct config *c, int argc, char **argv, char *err, int errlen)
         {'C', "USHER_MAX_CONNECTIONS"}, {'L', "USHER_SHED_LATENCY"},
         {'P', "USHER_TRUSTED_PROXIES"}, {'B', "USHER_BATCH_MAX"},
         {'W', "USHER_RESERVE_WAIT"}, {'N', "USHER_THREADS"},
+        {'Q', "USHER_QUEUE_SECRET"}, {'O', "USHER_QUEUE_SECRET_OLD"},
     };
     size_t i;
     int opt;

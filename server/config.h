@@ -40,6 +40,8 @@ struct config {
     int shed_latency_ms;     /* the in-flight limit shrinks when answers are slower */
     int idle_timeout_s;      /* a connection silent (or stalled mid-request) this long is closed */
     int max_connections;     /* open client connections at most */
+    char queue_secret[256];  /* "" none: no event may have a waiting room */
+    char queue_secret_old[256];   /* "" none: also accepted (rotation) */
     char admin_host[256];    /* "" = no separate admin listener */
     int admin_port;
 };

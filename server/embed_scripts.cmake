@@ -45,7 +45,8 @@ string(HEX "${prelude}" prelude_hex)
 
 file(READ ${LUA_DIR}/lib/common.lua common HEX)
 file(READ ${LUA_DIR}/lib/select.lua select HEX)
-set(common "${prelude_hex}${common}${select}")
+file(READ ${LUA_DIR}/lib/queue.lua queue HEX)
+set(common "${prelude_hex}${common}${select}${queue}")
 string(HEX "call_begin(KEYS)\n" begin_hex)
 # the hash: of everything the library is made of
 set(all "${common}")

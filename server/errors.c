@@ -79,11 +79,27 @@ static const struct err_info table[ERR__COUNT] = {
     [ERR_COMPANION_REQUIRES_ACCESSIBLE] = {"companion_requires_accessible", 409,
         "A companion seat is held only together with an accessible seat of its row."},
     [ERR_UNKNOWN_AREAS] = {"unknown_areas", 422,
-        "Some general-admission areas do not exist in this event.", "areas"},
+        "Some general-admission areas do not exist in this event."},
     [ERR_AREA_UNAVAILABLE] = {"area_unavailable", 409,
-        "Some general-admission areas have fewer places left than asked for.", "areas"},
+        "Some general-admission areas have fewer places left than asked for."},
     [ERR_AREAS_NOT_IN_ORDER] = {"areas_not_in_order", 409,
-        "The order holds fewer places of some areas than asked to release.", "areas"},
+        "The order holds fewer places of some areas than asked to release."},
+    [ERR_ADMISSION_REQUIRED] = {"admission_required", 403,
+        "This event sells through its waiting room: send the admission token as \"Admission: <token>\"."},
+    [ERR_ADMISSION_EXPIRED] = {"admission_expired", 403,
+        "The admission's shopping time is over."},
+    [ERR_ADMISSION_INVALID] = {"admission_invalid", 403,
+        "The Admission header is not a token this event's waiting room issued."},
+    [ERR_ADMISSION_LIMIT] = {"admission_limit", 409,
+        "This admission would hold more seats than the event allows one admission."},
+    [ERR_NO_QUEUE] = {"no_queue", 404, "This event has no waiting room."},
+    [ERR_QUEUE_NOT_OPEN] = {"queue_not_open", 409,
+        "The waiting room is not open yet; see opens_at."},
+    [ERR_QUEUE_STARTED] = {"queue_started", 409,
+        "The sale has started: opens_at and onsale_at can no longer change."},
+    [ERR_QUEUE_NOT_CONFIGURED] = {"queue_not_configured", 422,
+        "This usherd has no --queue-secret: no event may have a waiting room."},
+    [ERR_TICKET_NOT_FOUND] = {"ticket_not_found", 404, "No such ticket in this waiting room."},
     [ERR_UNAUTHORIZED] = {"unauthorized", 401,
         "A valid API key is required: Authorization: Bearer <key>."},
     [ERR_FORBIDDEN] = {"forbidden", 403, "This API key's role may not do that."},
@@ -95,6 +111,12 @@ static const struct err_info table[ERR__COUNT] = {
         "The inventory store is unavailable; retry shortly."},
     [ERR_INTERNAL] = {"internal_error", 500, "Internal error."},
 };
+
+const char *errors_list_field(enum err_code e)
+{
+    return e == ERR_UNKNOWN_AREAS || e == ERR_AREA_UNAVAILABLE || e == ERR_AREAS_NOT_IN_ORDER
+               ? "areas" : "seats";
+}
 
 const struct err_info *errors_info(enum err_code e)
 {

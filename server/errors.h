@@ -49,6 +49,15 @@ enum err_code {
     ERR_UNKNOWN_AREAS,
     ERR_AREA_UNAVAILABLE,
     ERR_AREAS_NOT_IN_ORDER,
+    ERR_ADMISSION_REQUIRED,
+    ERR_ADMISSION_EXPIRED,
+    ERR_ADMISSION_INVALID,
+    ERR_ADMISSION_LIMIT,
+    ERR_NO_QUEUE,
+    ERR_QUEUE_NOT_OPEN,
+    ERR_QUEUE_STARTED,
+    ERR_QUEUE_NOT_CONFIGURED,
+    ERR_TICKET_NOT_FOUND,
     ERR_UNAUTHORIZED,
     ERR_FORBIDDEN,
     ERR_RATE_LIMITED,
@@ -62,8 +71,11 @@ struct err_info {
     const char *code;     /* "seats_unavailable" */
     int status;           /* 409 */
     const char *message;  /* default human sentence */
-    const char *list;     /* the field naming what a script's error lists: NULL "seats" */
 };
+
+/* The field of an error's body naming what a script's error lists:
+ * "areas" for the general-admission codes, else "seats". */
+const char *errors_list_field(enum err_code e);
 
 /* The entry for `e`; never NULL for e < ERR__COUNT. */
 const struct err_info *errors_info(enum err_code e);

@@ -185,8 +185,7 @@ void http_reply_store(struct req *r, enum store_status st, const redisReply *rep
     {
         json_t *detail = json_object(), *alt = errors_alternatives(reply->str, reply->len);
         if (seats)
-            json_object_set_new(detail, errors_info(code)->list ? errors_info(code)->list
-                                                                : "seats", seats);
+            json_object_set_new(detail, errors_list_field(code), seats);
         if (alt)
             json_object_set_new(detail, "alternatives", alt);
         if (!json_object_size(detail)) {
@@ -352,6 +351,8 @@ static void dispatch(struct conn *c, const struct wire_request *rq, struct app *
             r->event = r->m.param[i];
         else if (kind == PARAM_HOLD)
             r->hold = r->m.param[i];
+        else if (kind == PARAM_TICKET)
+            r->ticket = r->m.param[i];
         else
             r->order = r->m.param[i];
     }

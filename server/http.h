@@ -29,6 +29,7 @@ struct req {
     const char *event;        /* the {event} parameter, or NULL */
     const char *hold;         /* the {hold} parameter, or NULL */
     const char *order;        /* the {order} parameter, or NULL */
+    const char *ticket;       /* the {ticket} parameter (waiting room), or NULL */
     const char *query;        /* raw query string, or NULL */
     json_t *body;             /* the parsed JSON object, or NULL */
     struct event_keys keys;   /* the event's Redis keys, when event != NULL */

@@ -316,6 +316,35 @@ void metrics_render_connections(struct evbuffer *out, int retry_after_s)
     free(t);
 }
 
+/* The waiting rooms of `events` (those with "queue"), read at scrape. */
+static void metrics_render_queues(struct evbuffer *out, json_t *events)
+{
+    static const struct { const char *field, *name, *help; } g[] = {
+        {"waiting", "usher_queue_waiting", "Buyers in the waiting room not admitted yet."},
+        {"admitted", "usher_queue_admitted", "Buyers admitted whose shopping time runs."},
+        {"expired", "usher_queue_expired", "Buyers admitted whose shopping time is over."},
+        {"rate_per_min", "usher_queue_rate_per_minute", "Admissions per minute now."},
+        {"clear_s", "usher_queue_clear_seconds", "Seconds until everyone waiting is admitted at the current rate."},
+    };
+    size_t i, k;
+    json_t *e;
+
+    for (k = 0; k < sizeof g / sizeof g[0]; k++) {
+        int head = 0;
+        json_array_foreach(events, i, e) {
+            json_t *v = json_object_get(json_object_get(e, "queue"), g[k].field);
+            if (!json_is_number(v))
+                continue;
+            if (!head++)
+                evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s gauge\n", g[k].name, g[k].help,
+                                    g[k].name);
+            evbuffer_add_printf(out, "%s{event=\"", g[k].name);
+            label(out, json_string_value(json_object_get(e, "event")));
+            evbuffer_add_printf(out, "\"} %g\n", json_number_value(v));
+        }
+    }
+}
+
 void metrics_render(struct evbuffer *out, int redis_up, json_t *events)
 {
     static const char *const hold_names[HOLD__COUNT] = {
@@ -431,6 +460,7 @@ void metrics_render(struct evbuffer *out, int redis_up, json_t *events)
                                     (long long)json_integer_value(json_object_get(counts, st[k])));
             }
         }
+        metrics_render_queues(out, events);
     }
     free(t);
 }

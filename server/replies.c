@@ -5,7 +5,7 @@
 
 /* event_read's reply (lua/event_read.lua) */
 enum { E_NAME, E_HOLD_TTL, E_MAX_HOLD_TTL, E_MAX_SEATS, E_SECTIONS, E_STATUS, E_LAYOUT,
-       E_JOURNAL_ID, E_MAX_PER_HOLDER, E_LAYOUT_ID, E_AREAS, E__COUNT };
+       E_JOURNAL_ID, E_MAX_PER_HOLDER, E_LAYOUT_ID, E_AREAS, E_QUEUE, E__COUNT };
 /* hold_reply (lua/lib/common.lua): ten fields, one space between */
 enum { H_REPLAY, H_ID, H_STATE, H_CREATED, H_EXPIRES, H_NOW, H_HOLDER, H_ORDER, H_REFUNDED,
        H_SEATS, H__COUNT };
@@ -51,7 +51,8 @@ int replies_event(const redisReply *r, struct event_view *v)
         get_str(r, E_SECTIONS, &v->sections) < 0 || get_str(r, E_STATUS, &v->status) < 0 ||
         get_str(r, E_LAYOUT, &v->layout) < 0 || get_str(r, E_JOURNAL_ID, &v->journal_id) < 0 ||
         get_int(r, E_MAX_PER_HOLDER, &v->max_seats_per_holder) < 0 ||
-        get_str(r, E_LAYOUT_ID, &v->layout_id) < 0 || get_str(r, E_AREAS, &v->areas) < 0)
+        get_str(r, E_LAYOUT_ID, &v->layout_id) < 0 || get_str(r, E_AREAS, &v->areas) < 0 ||
+        get_str(r, E_QUEUE, &v->queue) < 0)
         return -1;
     return 0;
 }
@@ -134,7 +135,7 @@ int replies_sweep(const redisReply *r, struct sweep_view *v)
     long long more = 0;
 
     memset(v, 0, sizeof *v);
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != S__COUNT ||
+    if (r->type != REDIS_REPLY_ARRAY || r->elements < S__COUNT ||   /* a queue's summary may follow */
         get_int(r, S_EXPIRED, &v->expired) < 0 || get_int(r, S_PURGED, &v->purged) < 0 ||
         get_int(r, S_MORE, &more) < 0)
         return -1;

@@ -29,6 +29,8 @@ struct event_view {
     struct rstr journal_id;           /* the journal's last entry id, "" = none */
     struct rstr layout_id;            /* "" = none (an event made before layout ids) */
     struct rstr areas;                /* JSON [{"id","name","capacity","held","sold"}] */
+    struct rstr queue;                /* waiting room: "joined waiting admitted expired
+                                       * rate clear_s state", "" for none */
 };
 
 /* hold_reply: one hold, as hold_batch's operations answer it. The

@@ -17,6 +17,7 @@ static const struct {
     {"event", 5, PARAM_EVENT, ID_MAX},
     {"hold", 4, PARAM_HOLD, ID_MAX},
     {"order", 5, PARAM_ORDER, ORDER_ID_MAX},
+    {"ticket", 6, PARAM_TICKET, ID_MAX},
 };
 
 size_t router_param_max(enum param_kind kind)
@@ -37,7 +38,7 @@ static enum param_kind param_kind_of(const char *pat, size_t n)
     for (i = 0; i < sizeof params / sizeof params[0]; i++)
         if (params[i].len == n && memcmp(params[i].name, pat, n) == 0)
             return params[i].kind;
-    return PARAM_EVENT;     /* a table test holds every pattern to the three */
+    return PARAM_EVENT;     /* a table test holds every pattern to the known kinds */
 }
 
 /* Matches one pattern; fills params on success. 1 on match, else 0. */

@@ -72,7 +72,7 @@ void router_init(struct router *rt, const struct route *routes, size_t n);
 
 enum router_result { ROUTER_FOUND, ROUTER_NOT_FOUND, ROUTER_BAD_METHOD };
 
-enum param_kind { PARAM_EVENT, PARAM_HOLD, PARAM_ORDER };
+enum param_kind { PARAM_EVENT, PARAM_HOLD, PARAM_ORDER, PARAM_TICKET };
 
 struct router_match {
     const struct route *route;

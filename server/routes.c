@@ -4,6 +4,7 @@
 #include "api_events.h"
 #include "api_holds.h"
 #include "api_ops.h"
+#include "api_queue.h"
 #include "api_seats.h"
 #include "stream.h"
 
@@ -37,6 +38,10 @@ static const struct route table[] = {
     {"POST",   "/v1/events/{event}/holds/{hold}/reserve", api_hold_reserve, BODY_JSON,     CHECKOUT, FINISHING, NULL},
     {"POST",   "/v1/events/{event}/holds/{hold}/seats",  api_hold_change,   BODY_JSON,     CHECKOUT, FINISHING, NULL},
     {"GET",    "/v1/events/{event}/orders/{order}",      api_order_get,     BODY_NONE,     CHECKOUT, 0, NULL},
+    {"POST",   "/v1/events/{event}/queue",               api_queue_join,    BODY_NONE,     CHECKOUT, 0, NULL},
+    {"GET",    "/v1/events/{event}/queue",               api_queue_summary, BODY_NONE,     CHECKOUT, 0, NULL},
+    {"PUT",    "/v1/events/{event}/queue",               api_queue_set,     BODY_JSON,     ADMIN,    0, NULL},
+    {"GET",    "/v1/events/{event}/queue/{ticket}",      api_queue_ticket,  BODY_NONE,     CHECKOUT, 0, NULL},
     {"POST",   "/v1/events/{event}/release",             api_seats_change,  BODY_JSON,     ADMIN,    0, &seats_release},
     {"POST",   "/v1/events/{event}/block",               api_seats_change,  BODY_JSON,     ADMIN,    0, &seats_block},
     {"POST",   "/v1/events/{event}/unblock",             api_seats_change,  BODY_JSON,     ADMIN,    0, &seats_unblock},

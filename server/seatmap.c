@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util.h"
+
 /* A growable byte buffer; `failed` sticks once an allocation fails. */
 struct buf {
     char *p;
@@ -418,7 +420,7 @@ int seatmap_parse(json_t *body, struct seatmap *m, struct verr *e)
 {
     static const char *const top_keys[] = {"name", "hold_ttl_s", "max_hold_ttl_s",
         "max_seats_per_hold", "max_seats_per_holder", "sections", "orphan_rule",
-        "focal_point", NULL};
+        "focal_point", "queue", NULL};
     static const char *const sec_keys[] = {"id", "name", "rows", "capacity", NULL};
     struct parse ps = {.m = m, .e = e};
     json_t *sections, *sec, *rows, *row, *out = NULL, *areas = NULL;
@@ -454,6 +456,12 @@ int seatmap_parse(json_t *body, struct seatmap *m, struct verr *e)
     }
     if (parse_selection(body, m, e) < 0)
         goto fail;
+    if (json_object_get(body, "queue")) {
+        if (waitroom_parse(json_object_get(body, "queue"), m->max_seats_per_hold, util_wall_ms(),
+                           &m->queue, e) < 0)
+            goto fail;
+        m->has_queue = 1;
+    }
     sections = json_object_get(body, "sections");
     if (!json_is_array(sections) || json_array_size(sections) == 0) {
         validate_fail(e, ERR_INVALID_REQUEST, "Field \"sections\" must be a non-empty array.");

@@ -20,6 +20,7 @@
 #include <stddef.h>
 
 #include "validate.h"
+#include "waitroom.h"
 
 #define SEATMAP_MAX_SEATS 200000
 #define SEATMAP_NAME_MAX 200
@@ -68,6 +69,8 @@ struct seatmap {
     int has_focal;
     double focal_x, focal_y;
     int has_companions;
+    int has_queue;             /* a waiting room ("queue") */
+    struct waitroom queue;
 };
 
 /* Parses and validates `body`. On success fills m (free with

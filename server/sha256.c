@@ -69,3 +69,24 @@ void sha256(const void *data, size_t len, uint8_t out[SHA256_LEN])
         out[4 * i + 3] = (uint8_t)h[i];
     }
 }
+
+void sha256_hmac(const char *key, const void *msg, size_t n, uint8_t out[SHA256_LEN])
+{
+    enum { BLOCK = 64, MSG_MAX = 512 };
+    uint8_t kb[BLOCK] = {0}, inner[BLOCK + MSG_MAX], outer[BLOCK + SHA256_LEN];
+    size_t klen = strlen(key), i;
+
+    if (klen > BLOCK)
+        sha256(key, klen, kb);
+    else
+        memcpy(kb, key, klen);
+    if (n > MSG_MAX)
+        n = MSG_MAX;
+    for (i = 0; i < BLOCK; i++) {
+        inner[i] = kb[i] ^ 0x36;
+        outer[i] = kb[i] ^ 0x5c;
+    }
+    memcpy(inner + BLOCK, msg, n);
+    sha256(inner, BLOCK + n, outer + BLOCK);
+    sha256(outer, sizeof outer, out);
+}

@@ -14,10 +14,16 @@ void util_log(const char *level, const char *fmt, ...)
 
 /* Monotonic microseconds. */
 uint64_t util_now_us(void);
+/* The wall clock, ms since the epoch (admission tokens, queue settings). */
+int64_t util_wall_ms(void);
 
 /* Writes `ms` (milliseconds since the epoch) as RFC 3339 UTC with
  * milliseconds, e.g. 2026-11-22T02:06:18.123Z, into buf (>= 32 bytes). */
 void util_format_rfc3339(int64_t ms, char *buf, size_t len);
+/* Parses an RFC 3339 date-time ("2026-12-01T18:00:00Z", fractions of a
+ * second and +hh:mm offsets allowed, 1970 or later) into ms since the
+ * epoch. 0, or -1 when s is not one. */
+int util_parse_rfc3339(const char *s, int64_t *ms);
 
 /* Writes n in decimal at p (at most 20 bytes, no NUL); returns the end.
  * For the request path, where printf's format parsing costs. */

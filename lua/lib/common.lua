@@ -403,10 +403,12 @@ end
 --   pick     for a hold best available chose: "<1|0> <quality>", next
 --            to each other or not, and its quality (0..1); else '' when
 --            areas follow, else absent
---   areas    only for a hold with general-admission places: its
---            quantities, "<id>=<n> ..."
+--   areas    for a hold with general-admission places: its quantities,
+--            "<id>=<n> ..."; else '' when a queue key follows, else absent
+--   queue    only for a hold made with a waiting-room admission: "@<ticket>",
+--            the list in usher:{E}:holders its seats count against
 -- Records an older usherd wrote as cjson are still read.
--- In Lua a hold is {s, c, es, t, holder, o, k, f, seats, idx, pk, ar}.
+-- In Lua a hold is {s, c, es, t, holder, o, k, f, seats, idx, pk, ar, q}.
 
 local function hold_decode(raw)
   if string.byte(raw, 1) == 123 then          -- '{': an older usherd's cjson
@@ -417,14 +419,19 @@ local function hold_decode(raw)
     h.e = nil
     return h
   end
-  local s, c, es, t, holder, o, k, f, seats, idx, pk, ar = cmsgpack.unpack(raw)
+  local s, c, es, t, holder, o, k, f, seats, idx, pk, ar, qk = cmsgpack.unpack(raw)
   return {s = s, c = c, es = es, t = t,
           holder = holder ~= '' and holder or nil,
           o = o ~= '' and o or nil, k = k ~= '' and k or nil, f = f ~= '' and f or nil,
-          seats = seats, idx = idx, pk = pk ~= '' and pk or nil, ar = ar ~= '' and ar or nil}
+          seats = seats, idx = idx, pk = pk ~= '' and pk or nil, ar = ar ~= '' and ar or nil,
+          q = qk ~= '' and qk or nil}
 end
 
 local function hold_encode(h)
+  if h.q then
+    return cmsgpack.pack(h.s, h.c, h.es, h.t and true or false, h.holder or '', h.o or '',
+                         h.k or '', h.f or '', h.seats, h.idx, h.pk or '', h.ar or '', h.q)
+  end
   if h.ar then
     return cmsgpack.pack(h.s, h.c, h.es, h.t and true or false, h.holder or '', h.o or '',
                          h.k or '', h.f or '', h.seats, h.idx, h.pk or '', h.ar)
@@ -505,6 +512,7 @@ local function hold_expire(hid, h)
   end
   idem_forget(hid, h.k)
   holder_drop(hid, h.t, h.holder)
+  if h.q then holder_drop(hid, true, h.q) end
   h.s = 'expired'
   hold_store(hid, h)
   zset_del(EXP, hid)

@@ -14,6 +14,7 @@
 #include "api_holds.h"
 #include "api_seats.h"
 #include "seatmap.h"
+#include "waitroom.h"
 #include "validate.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -53,6 +54,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     api_hold_create_args(body, &a, &e);
     free(a.seats);
     free(a.areas);
+    validate_verr_clear(&e);
+    {
+        struct waitroom w;
+        if (waitroom_parse(body, 10, 1796000000000LL, &w, &e) == 0 &&
+            (w.onsale_ms < w.opens_ms || w.session_s < 10 || w.max_seats < 1))
+            abort();
+    }
     validate_verr_clear(&e);
     api_hold_extend_args(body, &ttl, &e);
     validate_verr_clear(&e);

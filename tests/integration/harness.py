@@ -85,7 +85,7 @@ def _common_source():
                (", ".join(names), len(names), ", ".join(names),
                 ", ".join("keys[%d]" % (i + 1) for i in range(len(names)))))
     parts = []
-    for name in ("common.lua", "select.lua"):
+    for name in ("common.lua", "select.lua", "queue.lua"):
         with open(os.path.join(ROOT, "lua", "lib", name)) as f:
             parts.append(f.read())
     return prelude + "".join(parts)

@@ -36,6 +36,7 @@ BODIES = {
     ("POST", "/v1/events/{event}/release"): {"seats": ["S0-R0-1"]},
     ("POST", "/v1/events/{event}/block"): {"seats": ["S0-R0-1"]},
     ("POST", "/v1/events/{event}/unblock"): {"seats": ["S0-R0-1"]},
+    ("PUT", "/v1/events/{event}/queue"): {"onsale_at": "2030-01-01T00:00:00Z", "admit_per_min": 60},
 }
 
 
@@ -47,7 +48,7 @@ def routes():
 
 def concrete(pattern, hold="h-none", order="ord-none", bad=None):
     """The pattern with real ids; `bad` replaces the id parameter named."""
-    ids = {"event": EV, "hold": hold, "order": order}
+    ids = {"event": EV, "hold": hold, "order": order, "ticket": "t-none"}
     if bad:
         ids[bad] = "a%7Bb"          # "a{b}": not an id
     return re.sub(r"\{(\w+)\}", lambda m: ids[m.group(1)], pattern)
@@ -166,8 +167,9 @@ class Guarded(unittest.TestCase):
                      if (m, p) in {("PUT", "/v1/events/{event}"), ("DELETE", "/v1/events/{event}"),
                                    ("POST", "/v1/events/{event}/release"),
                                    ("POST", "/v1/events/{event}/block"),
-                                   ("POST", "/v1/events/{event}/unblock")}]
-            self.assertEqual(len(admin), 5)
+                                   ("POST", "/v1/events/{event}/unblock"),
+                                   ("PUT", "/v1/events/{event}/queue")}]
+            self.assertEqual(len(admin), 6)
             got = self.request_all(stack, {"Authorization": "Bearer " + CHECKOUT}, admin)
             for op, (st, code, _) in got.items():
                 self.assertEqual((st, code), (403, "forbidden"), op)
@@ -189,7 +191,8 @@ class Guarded(unittest.TestCase):
             stack.stop()
 
     def test_redis_gone(self):
-        stack = harness.Stack(ARGS).start()
+        # with a queue secret, the waiting-room routes need Redis too
+        stack = harness.Stack(ARGS, ["--queue-secret", "contract-test-queue-secret"]).start()
         try:
             stack.stop_redis()
             deadline = time.time() + 10

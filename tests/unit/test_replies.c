@@ -13,13 +13,13 @@
 
 static void test_event_read(void **state)
 {
-    redisReply it[11], *p[11], r;
+    redisReply it[12], *p[12], r;
     struct event_view v;
 
     it[0] = S("Gala"), it[1] = I(600), it[2] = I(1800), it[3] = I(6), it[4] = S("[]");
     it[5] = S("..hr"), it[6] = S(""), it[7] = S("17-0"), it[8] = I(8), it[9] = S("tok");
-    it[10] = S("[{\"id\":\"floor\"}]");
-    r = AV(it, p, 11);
+    it[10] = S("[{\"id\":\"floor\"}]"), it[11] = S("");
+    r = AV(it, p, 12);
     assert_int_equal(replies_event(&r, &v), 0);
     assert_true(replies_is(v.name, "Gala"));
     assert_int_equal(v.hold_ttl_s, 600);
@@ -35,7 +35,7 @@ static void test_event_read(void **state)
     it[5] = I(1);
     assert_int_equal(replies_event(&r, &v), -1);
     it[5] = S("..hr");
-    r = AV(it, p, 10);        /* an older script's reply, without areas */
+    r = AV(it, p, 11);        /* an older script's reply, without the queue */
     assert_int_equal(replies_event(&r, &v), -1);
 }
 

@@ -66,12 +66,30 @@ static void test_million_a(void **state)
     free(a);
 }
 
+/* HMAC-SHA256: RFC 4231 test case 2, and a key longer than a block
+ * (digested first), against Python's hmac. */
+static void test_hmac(void **state)
+{
+    uint8_t d[SHA256_LEN];
+    char got[65], key[101];
+
+    sha256_hmac("Jefe", "what do ya want for nothing?", 28, d);
+    hex(d, got);
+    assert_string_equal(got, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    memset(key, 'k', 100);
+    key[100] = '\0';
+    sha256_hmac(key, "usher\nticket\n123", 16, d);
+    hex(d, got);
+    assert_string_equal(got, "fd9a2b8de246740df9b03382d004568e83fbdbe7a313b2ab5e7e4d4ab6f8d2b3");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fips_examples),
         cmocka_unit_test(test_padding_edges),
         cmocka_unit_test(test_million_a),
+        cmocka_unit_test(test_hmac),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
