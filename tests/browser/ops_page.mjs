@@ -92,6 +92,22 @@ try {
   check(tip === "S1-1-2 · sold", `hover names the seat (${tip})`);
   check(errors.length === 0, `no script errors (${errors.join("; ")})`);
   await page.screenshot({ path: shot });
+  // an event with a waiting room shows it, and follows it
+  const qev = process.env.QUEUE_EVENT;
+  if (qev) {
+    await page.goto(`${base}/ops/events/${qev}${fragment}`);
+    await page.waitForSelector("body[data-ready='1']", { timeout: 10000 });
+    const w = await page.textContent("#queue tr[data-queue='waiting']");
+    check(w === "waiting3", `the waiting room is shown (${w})`);
+    await fetch(`${base}/v1/events/${qev}/queue`, { method: "POST",
+      headers: adminKey ? { Authorization: `Bearer ${adminKey}` } : {} });
+    try {
+      await page.waitForSelector("body[data-waiting='4']", { timeout: 5000 });
+      check(true, "the waiting room's figures follow");
+    } catch (e) {
+      check(false, `the waiting room's figures did not follow (${await page.textContent("#queue")})`);
+    }
+  }
 } finally {
   await browser.close();
 }

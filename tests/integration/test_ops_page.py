@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 import harness
 
@@ -43,7 +44,7 @@ def run_page(shot_name, keys):
         with open(keys_file, "w") as f:
             f.write("checkout:%s\nadmin:%s\n" % keys)
         flags = ["--keys", keys_file]
-    stack = harness.Stack(ARGS, flags).start()
+    stack = harness.Stack(ARGS, flags + ["--queue-secret", "ops-page-test-queue-secret"]).start()
     try:
         c = stack.client()
         sections = [
@@ -57,13 +58,24 @@ def run_page(shot_name, keys):
         st, b, _ = c.request("PUT", "/v1/events/opsdemo", {"name": "Ops demo", "sections": sections},
                              headers={"Authorization": "Bearer " + keys[1]} if keys else None)
         assert st == 201, b
+        # an event with a waiting room of three, opening its sale in an hour
+        auth = {"Authorization": "Bearer " + keys[1]} if keys else None
+        later = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600))
+        st, b, _ = c.request("PUT", "/v1/events/opsq", {"name": "Queued", "queue": {
+            "onsale_at": later, "admit_per_min": 60}, "sections": [
+            {"id": "S", "rows": [{"id": "1", "range": {"from": 1, "to": 10}}]}]}, headers=auth)
+        assert st == 201, b
+        for _ in range(3):
+            st, b, _ = c.request("POST", "/v1/events/opsq/queue", headers=auth)
+            assert st == 201, b
         if keys:   # the page's data needs the key
             st, b, _ = c.request("GET", "/v1/events/opsdemo/seats")
             assert st == 401, (st, b)
         shot = os.path.join(os.getcwd(), shot_name)
         p = subprocess.run(["node", os.path.join(BROWSER, "ops_page.mjs"),
                             "http://127.0.0.1:%d" % stack.http_port, "opsdemo", shot, *keys],
-                           capture_output=True, text=True, timeout=120)
+                           capture_output=True, text=True, timeout=120,
+                           env=dict(os.environ, QUEUE_EVENT="opsq"))
         print(p.stdout + p.stderr)
         print("screenshot:", shot)
         return p.returncode
