@@ -44,6 +44,7 @@ static void submit(struct crowd *w, struct buyer *by, enum op op, const char *me
     q->r.body = body;
     q->r.body_len = body ? strlen(body) : 0;
     q->r.op = op;
+    q->r.headers = by->admission;
     q->r.cb = cb;
     q->r.user = q;
     q->w = w;
@@ -57,6 +58,8 @@ static void buyer_done(struct crowd *w, struct buyer *by, int got_seats)
     if (by->state == B_DONE)
         return;
     by->state = B_DONE;
+    free(by->admission);
+    by->admission = NULL;
     w->done++;
     if (got_seats)
         w->b->stats.users_with_seats++;
@@ -432,6 +435,77 @@ static void buyer_try_hold(struct crowd *w, struct buyer *by)
     submit(w, by, OP_HOLD, "POST", path, body, on_hold);
 }
 
+/* ---- the waiting room (swarm --queue) ---- */
+
+static void on_queue(struct hc_req *r, int status, const char *body, size_t len,
+                     uint64_t us);
+
+static void queue_ask(struct crowd *w, struct buyer *by)
+{
+    char path[256];
+
+    if (by->ticket[0]) {
+        snprintf(path, sizeof path, "/v1/events/%s/queue/%s", w->b->event, by->ticket);
+        submit(w, by, OP_QUEUE, "GET", path, NULL, on_queue);
+    } else {
+        snprintf(path, sizeof path, "/v1/events/%s/queue", w->b->event);
+        submit(w, by, OP_QUEUE, "POST", path, NULL, on_queue);
+    }
+}
+
+static void on_queue_timer(evutil_socket_t fd, short what, void *arg)
+{
+    struct buyer *by = arg;
+
+    queue_ask(by->crowd, by);
+}
+
+/* A join's or a poll's answer: wait as told, buy once admitted, leave
+ * when the room says sold_out or the session lapsed. */
+static void on_queue(struct hc_req *r, int status, const char *body, size_t len,
+                     uint64_t us)
+{
+    struct breq *q = r->user;
+    struct crowd *w = q->w;
+    struct buyer *by = q->by;
+    json_t *j = status == 200 || status == 201 ? json_loadb(body, len, 0, NULL) : NULL;
+    const char *st = json_string_value(json_object_get(j, "status"));
+    struct stats *s = &w->b->stats;
+
+    stats_record(s, OP_QUEUE, status, us, hc_wait_us(r));
+    if (st && !by->ticket[0]) {                  /* joined */
+        snprintf(by->ticket, sizeof by->ticket, "%s",
+                 json_string_value(json_object_get(j, "ticket")));
+        by->pre = strcmp(st, "waiting") == 0 && !json_object_get(j, "position");
+        s->queue_joined++;
+        s->queue_pre += by->pre;
+    }
+    if (st && strcmp(st, "admitted") == 0) {
+        const char *tok = json_string_value(json_object_get(j, "admission"));
+        const char *dot = tok ? strchr(tok, '.') : NULL;
+        size_t n = tok ? strlen(tok) + 16 : 0;
+        /* the token's expiry is the admission time plus the session: its
+         * order is the server's admission order */
+        stats_queue_admitted(s, by->pre, by->arrived, dot ? strtod(dot + 1, NULL) : 0,
+                             crowd_elapsed(w) - by->arrived);
+        if (tok && (by->admission = malloc(n)))
+            snprintf(by->admission, n, "Admission: %s\r\n", tok);
+        by->arrived = crowd_elapsed(w);       /* shopping starts: patience from here */
+        buyer_try_hold(w, by);
+    } else if (st && strcmp(st, "waiting") == 0 && !w->stopping) {
+        double wait = r->retry_after_s > 0 ? r->retry_after_s : 1;
+        buyer_at(w, by, wait * (0.9 + 0.2 * rng_unit(&w->rng)), on_queue_timer);
+    } else if (!st && (status == 429 || status == 503 || status < 0) && !w->stopping) {
+        buyer_at(w, by, retry_after(w, r), on_queue_timer);
+    } else {
+        s->queue_sold_out += st && strcmp(st, "sold_out") == 0;
+        buyer_done(w, by, 0);
+    }
+    json_decref(j);
+    free(r->body);
+    free(q);
+}
+
 void buyer_arrive(struct buyer *by, int party)
 {
     struct crowd *w = by->crowd;
@@ -444,6 +518,11 @@ void buyer_arrive(struct buyer *by, int party)
     by->prefer = -1;
     if (by->kind == K_BEST && w->v->nsections && rng_unit(&w->rng) < 0.5)
         by->prefer = (int16_t)rng_range(&w->rng, 0, (long)w->v->nsections - 1);
+    if (w->cfg->queue) {
+        by->arrived = crowd_elapsed(w);
+        queue_ask(w, by);
+        return;
+    }
     by->arrived = crowd_elapsed(by->crowd);
     buyer_try_hold(by->crowd, by);
 }

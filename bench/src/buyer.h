@@ -50,6 +50,9 @@ struct buyer {
     uint32_t id;
     uint8_t party, attempt, state, nseats, kind;
     int16_t prefer;          /* K_BEST: the section it asks for, -1 any */
+    uint8_t pre;             /* joined the waiting room before onsale_at */
+    char ticket[24];         /* its waiting-room ticket, "" before joining */
+    char *admission;         /* "Admission: <token>\r\n" once admitted, else NULL */
     int32_t seat[MAX_PARTY];
     char hold_id[32];
     double expires_in_s;

@@ -167,11 +167,13 @@ static void hc_conn_send(struct hc_conn *c)
     struct hc_req *r = c->req;
     struct hc_pool *p = c->pool;
     size_t ml = strlen(r->method), pl = strlen(r->path), need, n = 0;
+    size_t hl = r->headers ? strlen(r->headers) : 0;
     char num[24];
     int nl = snprintf(num, sizeof num, "%zu", r->body_len);
 
     evtimer_add(c->timer, p->timeout);
-    need = ml + pl + p->fixed_len + (size_t)nl + r->body_len + 16;
+
+    need = ml + pl + p->fixed_len + (size_t)nl + hl + r->body_len + 16;
     if (buf_reserve(&c->wbuf, &c->wcap, need) < 0)
         goto fail;
     n += put(c->wbuf + n, r->method, ml);
@@ -179,7 +181,10 @@ static void hc_conn_send(struct hc_conn *c)
     n += put(c->wbuf + n, r->path, pl);
     n += put(c->wbuf + n, p->fixed, p->fixed_len);    /* " HTTP/1.1\r\n...Length: " */
     n += put(c->wbuf + n, num, (size_t)nl);
-    n += put(c->wbuf + n, "\r\n\r\n", 4);
+    n += put(c->wbuf + n, "\r\n", 2);
+    if (hl)
+        n += put(c->wbuf + n, r->headers, hl);
+    n += put(c->wbuf + n, "\r\n", 2);
     if (r->body_len)
         n += put(c->wbuf + n, r->body, r->body_len);
     c->wlen = n;

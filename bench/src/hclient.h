@@ -32,6 +32,7 @@ struct hc_req {
     char path[256];
     char *body;              /* malloc'd or NULL */
     size_t body_len;
+    const char *headers;     /* extra header lines ("Name: value\r\n"...), or NULL */
     int op;                  /* caller's operation id, for statistics */
     uint64_t start_us;       /* 0: hc sets it at submit */
     uint64_t sent_us;        /* set by hc: when a connection took it; the

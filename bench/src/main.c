@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "audit.h"
 #include "bench.h"
@@ -30,6 +31,9 @@ struct opts {
     int set_users, set_arrival, set_party, set_hotspot, set_retries, set_preserve,
         set_prelease, set_think, set_holdttl, set_duration, set_patience, set_pbest, set_pga;
     long ga_capacity;         /* venue: a general-admission area "ga" of this many places */
+    double queue_in;          /* venue: a waiting room, onsale this many seconds on (<0 none) */
+    const char *admit_rate;   /* venue: its admit_per_min ("auto" or a number) */
+    int session_s, max_per_admission;
 };
 
 static void usage(FILE *f)
@@ -67,6 +71,10 @@ static void usage(FILE *f)
 "  --hold-ttl S (default 600)  --max-hold-ttl S (default 1800)\n"
 "  --max-seats-per-hold N (default 10)\n"
 "  --ga N                add a general-admission area \"ga\" of N places (default none)\n"
+"  --queue-in S          add a waiting room whose sale starts S seconds from now\n"
+"  --admit-per-min R     its rate: a number or auto (default auto)\n"
+"  --session S           its time to shop once admitted (default 600)\n"
+"  --max-per-admission N seats an admission may hold (default --max-seats-per-hold)\n"
 "  --seatmap FILE        upload this seat map JSON instead of generating one\n"
 "\n"
 "swarm:\n"
@@ -81,6 +89,8 @@ static void usage(FILE *f)
 "                        them name a section) instead of picking seats (default 0)\n"
 "  --p-ga P              share buying places of the event's first general-\n"
 "                        admission area, their party size in places (default 0)\n"
+"  --queue               buyers join the event's waiting room when they arrive,\n"
+"                        poll as Retry-After says and buy once admitted\n"
 "  --think SECONDS       mean think time between hold and decision (default 2)\n"
 "  --patience SECONDS    while nothing is free but seats are held, a buyer\n"
 "                        looks again about every second this long (default 120)\n"
@@ -120,7 +130,7 @@ static int parse(int argc, char **argv, struct opts *o)
         {"hotspot", 1, 0, 12}, {"retries", 1, 0, 13}, {"p-reserve", 1, 0, 14},
         {"p-release", 1, 0, 15}, {"think", 1, 0, 16}, {"script", 1, 0, 17},
         {"ledger", 1, 0, 18}, {"wait-expiry", 0, 0, 19}, {"op", 1, 0, 20},
-        {"rate", 1, 0, 21}, {"name", 1, 0, 22}, {"patience", 1, 0, 23}, {"view", 1, 0, 24}, {"refresh", 1, 0, 25}, {"watchers", 1, 0, 26}, {"p-best", 1, 0, 27}, {"p-ga", 1, 0, 28}, {"ga", 1, 0, 29}, {"help", 0, 0, 'h'}, {0, 0, 0, 0},
+        {"rate", 1, 0, 21}, {"name", 1, 0, 22}, {"patience", 1, 0, 23}, {"view", 1, 0, 24}, {"refresh", 1, 0, 25}, {"watchers", 1, 0, 26}, {"p-best", 1, 0, 27}, {"p-ga", 1, 0, 28}, {"ga", 1, 0, 29}, {"queue", 0, 0, 30}, {"queue-in", 1, 0, 31}, {"admit-per-min", 1, 0, 32}, {"session", 1, 0, 33}, {"max-per-admission", 1, 0, 34}, {"help", 0, 0, 'h'}, {0, 0, 0, 0},
     };
     int c;
 
@@ -207,6 +217,11 @@ static int parse(int argc, char **argv, struct opts *o)
         case 27: o->sw.p_best = atof(optarg); o->set_pbest = 1; break;
         case 28: o->sw.p_ga = atof(optarg); o->set_pga = 1; break;
         case 29: o->ga_capacity = atol(optarg); break;
+        case 30: o->sw.queue = 1; break;
+        case 31: o->queue_in = atof(optarg); break;
+        case 32: o->admit_rate = optarg; break;
+        case 33: o->session_s = atoi(optarg); break;
+        case 34: o->max_per_admission = atoi(optarg); break;
         case 'h': usage(stdout); return 1;
         default: return -1;
         }
@@ -281,6 +296,20 @@ static char *venue_body(const struct opts *o)
         json_array_append_new(secs, json_pack("{s:s, s:s, s:I}", "id", "ga", "name",
                                               "General admission", "capacity",
                                               (json_int_t)o->ga_capacity));
+    if (o->queue_in >= 0) {
+        char when[32];
+        time_t t = time(NULL) + (time_t)o->queue_in;
+        json_t *q;
+        strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+        q = json_pack("{s:s, s:i, s:i}", "onsale_at", when, "session_s", o->session_s,
+                      "max_seats_per_admission",
+                      o->max_per_admission ? o->max_per_admission : o->max_per_hold);
+        if (!o->admit_rate || strcmp(o->admit_rate, "auto") == 0)
+            json_object_set_new(q, "admit_per_min", json_string("auto"));
+        else
+            json_object_set_new(q, "admit_per_min", json_real(atof(o->admit_rate)));
+        json_object_set_new(body, "queue", q);
+    }
     text = json_dumps(body, JSON_COMPACT);
     json_decref(body);
     return text;
@@ -387,7 +416,7 @@ int main(int argc, char **argv)
     struct opts o = {
         .target = "http://127.0.0.1:8080", .event = "bench", .connections = 64,
         .timeout_ms = 5000, .seed = 1, .sections = 4, .rows = 25, .seats = 50,
-        .hold_ttl = 600, .max_hold_ttl = 1800, .max_per_hold = 10,
+        .hold_ttl = 600, .max_hold_ttl = 1800, .max_per_hold = 10, .queue_in = -1, .session_s = 600,
         .sw = {.users = 1000, .arrival = ARR_BURST, .arrival_arg = 5, .party_lo = 1,
                .party_hi = 6, .hotspot = 1.0, .retries = 3, .p_reserve = 0.7,
                .p_release = 0.1, .think_s = 2.0, .patience_s = 120,

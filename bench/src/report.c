@@ -119,6 +119,20 @@ void report_summary(FILE *out, const struct stats *s)
     if (s->ga_held)
         fprintf(out, "general admission: %llu holds of %llu places\n",
                 (unsigned long long)s->ga_held, (unsigned long long)s->ga_places);
+    if (s->queue_joined) {
+        fprintf(out, "waiting room: %llu joined (%llu before onsale), %llu admitted, %llu told "
+                "sold_out; wait to admission p50 %.1f s, p90 %.1f s, p99 %.1f s, max %.1f s\n",
+                (unsigned long long)s->queue_joined, (unsigned long long)s->queue_pre,
+                (unsigned long long)s->queue_admitted, (unsigned long long)s->queue_sold_out,
+                (double)hist_percentile(&s->queue_wait, 50) / 1e6,
+                (double)hist_percentile(&s->queue_wait, 90) / 1e6,
+                (double)hist_percentile(&s->queue_wait, 99) / 1e6,
+                (double)hist_percentile(&s->queue_wait, 100) / 1e6);
+        fprintf(out, "fairness (rank correlation of arrival and admission): pre-queue %.3f "
+                "(%zu buyers), after onsale %.3f (%zu)\n",
+                stats_rank_correlation(s->qpre, s->nqpre), s->nqpre,
+                stats_rank_correlation(s->qpost, s->nqpost), s->nqpost);
+    }
     if (s->users)
         fprintf(out, "buyers: %llu, with seats: %llu, gave up: %llu\n",
                 (unsigned long long)s->users, (unsigned long long)s->users_with_seats,
@@ -223,6 +237,16 @@ json_t *report_json(const struct stats *s)
         json_object_set_new(root, "selection", json_pack("{s:I, s:I, s:I, s:I}",
             "best_holds", (json_int_t)s->best_held, "best_together", (json_int_t)s->best_together,
             "ga_holds", (json_int_t)s->ga_held, "ga_places", (json_int_t)s->ga_places));
+    if (s->queue_joined)
+        json_object_set_new(root, "queue", json_pack("{s:I, s:I, s:I, s:I, s:{s:I, s:I, s:I, s:I}, s:f, s:f}",
+            "joined", (json_int_t)s->queue_joined, "pre", (json_int_t)s->queue_pre,
+            "admitted", (json_int_t)s->queue_admitted, "sold_out", (json_int_t)s->queue_sold_out,
+            "wait_us", "p50", (json_int_t)hist_percentile(&s->queue_wait, 50),
+            "p90", (json_int_t)hist_percentile(&s->queue_wait, 90),
+            "p99", (json_int_t)hist_percentile(&s->queue_wait, 99),
+            "max", (json_int_t)hist_percentile(&s->queue_wait, 100),
+            "rank_pre", stats_rank_correlation(s->qpre, s->nqpre),
+            "rank_post", stats_rank_correlation(s->qpost, s->nqpost)));
     if (s->audit)
         json_object_set(root, "audit", s->audit);
     for (i = 0; i < s->nticks; i++) {

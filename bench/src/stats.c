@@ -7,7 +7,7 @@
 #include "hclient.h"
 
 const char *const op_names[OP__COUNT] = {
-    "hold", "reserve", "release", "seatmap", "healthz", "counts", "best",
+    "hold", "reserve", "release", "seatmap", "healthz", "counts", "best", "queue",
 };
 
 void stats_init(struct stats *s, const char *mode)
@@ -19,6 +19,7 @@ void stats_init(struct stats *s, const char *mode)
     s->start_us = hc_now_us();
     s->sellout_s = -1;
     s->seats_total = s->seats_sold = s->seats_held_end = -1;
+    hist_init(&s->queue_wait);
     for (i = 0; i < OP__COUNT; i++) {
         hist_init(&s->op[i].h);
         hist_init(&s->op[i].admitted);
@@ -32,9 +33,80 @@ void stats_init(struct stats *s, const char *mode)
 void stats_deinit(struct stats *s)
 {
     free(s->ticks);
+    free(s->qpre);
+    free(s->qpost);
     json_decref(s->audit);
     s->ticks = NULL;
     s->audit = NULL;
+}
+
+void stats_queue_admitted(struct stats *s, int pre, double arrival, double admitted,
+                          double wait_s)
+{
+    struct queue_pair **v = pre ? &s->qpre : &s->qpost;
+    size_t *n = pre ? &s->nqpre : &s->nqpost, *cap = pre ? &s->capqpre : &s->capqpost;
+
+    if (*n == *cap) {
+        size_t c = *cap ? *cap * 2 : 1024;
+        void *p = realloc(*v, c * sizeof **v);
+        if (!p)
+            return;
+        *v = p;
+        *cap = c;
+    }
+    (*v)[(*n)++] = (struct queue_pair){arrival, admitted};
+    s->queue_admitted++;
+    hist_record(&s->queue_wait, (uint64_t)(wait_s * 1e6));
+}
+
+struct keyed { double key; size_t i; };
+
+static int cmp_keyed(const void *a, const void *b)
+{
+    const struct keyed *x = a, *y = b;
+
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    return x->i < y->i ? -1 : x->i > y->i;    /* ties by their order */
+}
+
+/* The rank of each pair's arrival (field 0) or admission (1) into r. */
+static void ranks(const struct queue_pair *v, size_t n, int field, double *r)
+{
+    struct keyed *k = malloc(n * sizeof *k);
+    size_t i;
+
+    if (!k)
+        return;
+    for (i = 0; i < n; i++)
+        k[i] = (struct keyed){field ? v[i].admitted : v[i].arrival, i};
+    qsort(k, n, sizeof *k, cmp_keyed);
+    for (i = 0; i < n; i++)
+        r[k[i].i] = (double)i;
+    free(k);
+}
+
+double stats_rank_correlation(const struct queue_pair *v, size_t n)
+{
+    double *ra, *rb, d2 = 0;
+    size_t i;
+
+    if (n < 3)
+        return 0;
+    ra = calloc(n, sizeof *ra);
+    rb = calloc(n, sizeof *rb);
+    if (!ra || !rb) {
+        free(ra);
+        free(rb);
+        return 0;
+    }
+    ranks(v, n, 0, ra);
+    ranks(v, n, 1, rb);
+    for (i = 0; i < n; i++)
+        d2 += (ra[i] - rb[i]) * (ra[i] - rb[i]);
+    free(ra);
+    free(rb);
+    return 1 - 6 * d2 / ((double)n * ((double)n * (double)n - 1));
 }
 
 void stats_record(struct stats *s, enum op op, int status, uint64_t us, uint64_t wait_us)

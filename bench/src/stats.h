@@ -10,7 +10,9 @@
 #include "hist.h"
 
 /* OP_BEST: a hold by best available (its own latency: the script chooses) */
-enum op { OP_HOLD, OP_RESERVE, OP_RELEASE, OP_SEATMAP, OP_HEALTHZ, OP_COUNTS, OP_BEST, OP__COUNT };
+/* OP_QUEUE: joining the waiting room and polling a ticket */
+enum op { OP_HOLD, OP_RESERVE, OP_RELEASE, OP_SEATMAP, OP_HEALTHZ, OP_COUNTS, OP_BEST, OP_QUEUE,
+          OP__COUNT };
 
 struct op_stats {
     struct hist h;
@@ -45,6 +47,13 @@ struct stats {
     uint64_t users, users_with_seats, users_gave_up;
     uint64_t best_held, best_together;   /* best-available holds, and those next to each other */
     uint64_t ga_held, ga_places;         /* general-admission holds and their places */
+    /* the waiting room (swarm --queue): waits from joining to admission,
+     * and per admitted buyer its arrival number and admission time, for
+     * the pre-queue and for those who came after onsale_at */
+    struct hist queue_wait;
+    uint64_t queue_joined, queue_pre, queue_admitted, queue_sold_out;
+    struct queue_pair { double arrival, admitted; } *qpre, *qpost;
+    size_t nqpre, nqpost, capqpre, capqpost;
     uint64_t unsent;          /* rate mode: due, still in the bench's queue at the end */
     int conns_allowed;        /* --connections */
     int conns_peak;           /* the most the load had open at once */
@@ -62,6 +71,15 @@ void stats_record(struct stats *s, enum op op, int status, uint64_t latency_us,
 /* Closes the current second into the timeline; returns the new row. */
 struct tick *stats_tick(struct stats *s, double t);
 uint64_t stats_requests(const struct stats *s);
+/* A buyer of the waiting room admitted: when it arrived, when the server
+ * admitted it (any clock: only its order counts), and how long it
+ * waited until it learnt it; of the pre-queue or not. */
+void stats_queue_admitted(struct stats *s, int pre, double arrival, double admitted,
+                          double wait_s);
+/* Spearman's rank correlation of arrival and admission over v[0..n)
+ * (ties ranked by their order): about 0 for a shuffled pre-queue, 1 for
+ * first come, first served. 0 below 3 pairs. */
+double stats_rank_correlation(const struct queue_pair *v, size_t n);
 uint64_t stats_errors(const struct stats *s);
 
 #endif

@@ -22,6 +22,7 @@ struct swarm_cfg {
     double p_reserve, p_release;
     double p_best;          /* share of buyers asking for best available */
     double p_ga;            /* share buying general-admission places (the first area) */
+    int queue;              /* buyers go through the event's waiting room first */
     double think_s;         /* mean think time (exponential) */
     double patience_s;      /* how long a buyer keeps looking while seats are held */
     int live_view;          /* buyers see seats of holds in flight as taken */

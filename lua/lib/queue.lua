@@ -25,6 +25,7 @@
 local PRE_SPAN = 1e15         -- pre-queue places are below it, later ones above
 local QUEUE_PERIOD = 2000     -- ms between rate updates (queue_tick)
 local AUTO_PARTY = 2          -- seats a buyer takes, about ("auto")
+local AUTO_STEPS = 4          -- "auto" closes a quarter of its gap an update
 
 -- The event's queue settings, or nil when it has none.
 local function queue_meta()
@@ -41,8 +42,11 @@ local function seg_parse(m)
   return tonumber(a0), tonumber(t0), tonumber(r)
 end
 
+-- A new segment from t0 on. The score is A0 as the member writes it, so
+-- a segment starting where the last one did sorts after it (by t0).
 local function seg_add(a0, t0, r)
-  redis.call('ZADD', K_QRATE, a0, string.format('%.6f:%d:%.6f', a0, t0, r))
+  local a = string.format('%.6f', a0)
+  redis.call('ZADD', K_QRATE, a, a .. string.format(':%d:%.6f', t0, r))
 end
 
 -- How many positions are admitted at time t (ms), a real number. The
@@ -144,21 +148,27 @@ local function stock()
   return free, held
 end
 
--- The rate a queue starts at: its own, or for "auto" the free seats'
--- worth of buyers per session.
+-- "auto": the rate per minute that closes a quarter of the gap, this
+-- update, between the buyers shopping now (admitted within the last
+-- session) and the free seats' worth of buyers (free / AUTO_PARTY),
+-- scaled by p, the share of holds that succeeded; at least 1.
+local function auto_rate(free, shopping, p)
+  local gap = free / AUTO_PARTY * p - shopping
+  local r = gap * 60000 / (QUEUE_PERIOD * AUTO_STEPS)
+  return r < 1 and 1 or r
+end
+
+-- The rate a queue starts at: its own, or auto_rate with nobody shopping.
 local function queue_first_rate(q)
   if q.rate ~= 'auto' then return tonumber(q.rate) end
-  local free = stock()
-  local r = free / AUTO_PARTY / (q.session / 60)
-  return r < 1 and 1 or r
+  return auto_rate((stock()), 0, 1)
 end
 
 -- The periodic update (sweep, every usherd, at most once a QUEUE_PERIOD
 -- for all of them): sold out when nothing is free or held (admission
 -- stops; it resumes if seats come back), paused while nothing is free
--- but some are held, else the fixed rate or, for "auto", one that
--- admits about the free seats' worth of buyers per session, scaled by the
--- share of holds that succeeded since the last update. Admission never
+-- but some are held, else the fixed rate or, for "auto", auto_rate:
+-- enough buyers shopping for the free seats, fewer when holds fail. Admission never
 -- runs more than a period ahead of the queue: credit unused because
 -- nobody waited is dropped. Returns the summary (queue_summary).
 local function queue_tick(q, now)
@@ -175,8 +185,7 @@ local function queue_tick(q, now)
     state = 'sold_out'
   elseif free > 0 then
     if q.rate == 'auto' then
-      rate = free / AUTO_PARTY / (q.session / 60) * p
-      if rate < 1 then rate = 1 end
+      rate = auto_rate(free, admitted_at(now) - admitted_at(now - q.session * 1000), p)
     else
       rate = tonumber(q.rate)
     end

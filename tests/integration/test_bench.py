@@ -20,7 +20,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 def setUpModule():
     global STACK
-    STACK = harness.Stack(ARGS).start()
+    STACK = harness.Stack(ARGS, ["--queue-secret", "bench-test-queue-secret"]).start()
 
 
 def tearDownModule():
@@ -228,6 +228,29 @@ class Bench(unittest.TestCase):
             self.assertTrue(rows <= {5, 6, 7, 8}, (e["seats"], h))
         c.close()
         self.assertGreater(checked, 0)
+
+    def test_swarm_through_the_waiting_room(self):
+        """swarm --queue: buyers join before and after onsale_at, poll as
+        Retry-After says, buy once admitted; the report has the queue's
+        waits and fairness, the audit is clean and every sale was made
+        with an admission (the hold script refuses any other)."""
+        self.assertEqual(bench("venue", "--event", "wq", "--sections", "1", "--rows", "4",
+                               "--seats", "10", "--queue-in", "2", "--admit-per-min", "600",
+                               "--session", "30", "--max-seats-per-hold", "4")[0], 0)
+        code, out, err, rep = self.swarm("wq", "--queue", "--users", "200", "--arrival", "ramp:4",
+                                         "--party", "1-3", "--think", "0.2", "--hold-ttl", "3",
+                                         "--patience", "10", "--wait-expiry")
+        self.assertEqual(code, 0, out + err)
+        self.assertIn("audit: clean", out)
+        self.assertIn("waiting room: 200 joined", out)
+        q = rep["queue"]
+        self.assertEqual(q["joined"], 200)
+        self.assertGreater(q["pre"], 20)              # the ramp's start came before onsale
+        self.assertGreater(q["admitted"], 5)
+        self.assertEqual(q["admitted"] + q["sold_out"] <= 200, True)
+        self.assertGreater(rep["ops"]["queue"]["codes"]["201"], 0)
+        self.assertEqual(rep["seats"]["sold"], self.status_string("wq").count("r"))
+        self.assertEqual(int(self.r.cmd("ZCARD", "usher:{wq}:queue")), 200)
 
     def test_refresh_brings_seats_freed_behind_the_view(self):
         """The polled seat map corrects the buyers' view: 90 of 100 seats
