@@ -25,7 +25,7 @@
 local PRE_SPAN = 1e15         -- pre-queue places are below it, later ones above
 local QUEUE_PERIOD = 2000     -- ms between rate updates (queue_tick)
 local AUTO_PARTY = 2          -- seats a buyer takes, about ("auto")
-local AUTO_STEPS = 4          -- "auto" closes a quarter of its gap an update
+local AUTO_HORIZON_S = 20     -- "auto" admits the free seats' worth of buyers in this long
 
 -- The event's queue settings, or nil when it has none.
 local function queue_meta()
@@ -148,20 +148,22 @@ local function stock()
   return free, held
 end
 
--- "auto": the rate per minute that closes a quarter of the gap, this
--- update, between the buyers shopping now (admitted within the last
--- session) and the free seats' worth of buyers (free / AUTO_PARTY),
--- scaled by p, the share of holds that succeeded; at least 1.
-local function auto_rate(free, shopping, p)
-  local gap = free / AUTO_PARTY * p - shopping
-  local r = gap * 60000 / (QUEUE_PERIOD * AUTO_STEPS)
+-- "auto": the free seats' worth of buyers (free / AUTO_PARTY) every
+-- AUTO_HORIZON_S, scaled by p, the share of holds that succeeded; at
+-- least 1 a minute. Seats held by those admitted are not free, so the
+-- rate falls as they shop and rises again when holds lapse; buyers
+-- finding only taken seats (p falls) slow it at once. (A controller on
+-- "buyers shopping" was tried: Redis cannot tell a buyer who bought from
+-- one still shopping, and it starved the sale; bench/README.md.)
+local function auto_rate(free, p)
+  local r = free / AUTO_PARTY * 60 / AUTO_HORIZON_S * p
   return r < 1 and 1 or r
 end
 
--- The rate a queue starts at: its own, or auto_rate with nobody shopping.
+-- The rate a queue starts at: its own, or auto_rate.
 local function queue_first_rate(q)
   if q.rate ~= 'auto' then return tonumber(q.rate) end
-  return auto_rate((stock()), 0, 1)
+  return auto_rate((stock()), 1)
 end
 
 -- The periodic update (sweep, every usherd, at most once a QUEUE_PERIOD
@@ -185,7 +187,7 @@ local function queue_tick(q, now)
     state = 'sold_out'
   elseif free > 0 then
     if q.rate == 'auto' then
-      rate = auto_rate(free, admitted_at(now) - admitted_at(now - q.session * 1000), p)
+      rate = auto_rate(free, p)
     else
       rate = tonumber(q.rate)
     end
