@@ -9,11 +9,8 @@
 -- onsale ms}.
 -- Errors: EVENT_NOT_FOUND, NO_QUEUE, TICKET_NOT_FOUND.
 -- Work: O(log joined + log segments).
-local q = queue_meta()
-if not q then
-  if redis.call('EXISTS', K_META) == 0 then return fail('EVENT_NOT_FOUND') end
-  return fail('NO_QUEUE')
-end
+local q, err = queue_or_fail()
+if not q then return err end
 local now = now_ms()
 if ARGV[1] == '' then
   local s = queue_summary(q, now)

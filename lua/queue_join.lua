@@ -7,11 +7,8 @@
 -- ticket of an earlier join with that key)}.
 -- Errors: EVENT_NOT_FOUND, NO_QUEUE, QUEUE_NOT_OPEN.
 -- Work: O(log joined).
-local q = queue_meta()
-if not q then
-  if redis.call('EXISTS', K_META) == 0 then return fail('EVENT_NOT_FOUND') end
-  return fail('NO_QUEUE')
-end
+local q, err = queue_or_fail()
+if not q then return err end
 local now = now_ms()
 if now < q.opens then return fail('QUEUE_NOT_OPEN') end
 local ticket, replay, ikey = ARGV[1], 0, ARGV[3]

@@ -36,6 +36,14 @@ local function queue_meta()
           session = tonumber(m[4]), max = tonumber(m[5]), state = m[6] or ''}
 end
 
+-- The event's queue settings, or nil and EVENT_NOT_FOUND / NO_QUEUE.
+local function queue_or_fail()
+  local q = queue_meta()
+  if q then return q, nil end
+  if redis.call('EXISTS', K_META) == 0 then return nil, fail('EVENT_NOT_FOUND') end
+  return nil, fail('NO_QUEUE')
+end
+
 -- A segment member "<A0>:<t0>:<rate>" as numbers.
 local function seg_parse(m)
   local a0, t0, r = string.match(m, '^([^:]+):([^:]+):([^:]+)$')
