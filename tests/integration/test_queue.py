@@ -244,6 +244,18 @@ class Admission(Base):
         self.hold(["A%d" % (self.status().index(".") + 1)], tok, expect=409,
                   code="admission_limit")
 
+    def test_a_change_keeps_to_the_budget(self):
+        self.put(max_seats=3)
+        tok = self.admitted(self.join()["ticket"])["admission"]
+        h = self.hold(["A1", "A2"], tok)
+        st, b, _ = self.a.request("POST", self.ev("/holds/%s/seats" % h["hold_id"]),
+                                  {"add": ["A3", "A4"]})
+        self.assertEqual((st, b["error"]["code"]), (409, "admission_limit"))
+        st, b, _ = self.a.request("POST", self.ev("/holds/%s/seats" % h["hold_id"]),
+                                  {"add": ["A3"]})
+        self.assertEqual(st, 200, b)
+        self.assertEqual(self.status()[:4], "hhh.")
+
     def test_a_rotated_secret_is_still_accepted(self):
         self.put()
         tok = self.admitted(self.join()["ticket"])["admission"]
