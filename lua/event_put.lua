@@ -65,7 +65,7 @@ redis.call('SET', K_DIRTY, string.rep('0', math.floor((n + DIRTY_SEATS - 1) / DI
 if ARGV[15] ~= '' then
   redis.call('HSET', K_META, 'q_opens', ARGV[14], 'q_onsale', ARGV[15], 'q_rate', ARGV[16],
              'q_session', ARGV[17], 'q_max', ARGV[18], 'q_tick', 0)
-  seg_add(0, tonumber(ARGV[15]), queue_first_rate(queue_meta()))
+  QUEUE.seg_add(0, tonumber(ARGV[15]), QUEUE.first_rate(QUEUE.meta()))
 end
 -- Say why in the journal: watchers of a replaced map must reload.
 redis.call('XADD', K_JOURNAL, 'MAXLEN', '~', ARGV[7], '*', 'seats', '', 'status', '',

@@ -30,9 +30,9 @@ for _, a in ipairs(areas) do
   local c = redis.call('HMGET', K_AREAS, 'h:' .. a.id, 's:' .. a.id)
   a.held, a.sold = tonumber(c[1] or '0'), tonumber(c[2] or '0')
 end
-local q, qs = queue_meta(), ''
+local q, qs = QUEUE.meta(), ''
 if q then
-  local s = queue_summary(q, now_ms())
+  local s = QUEUE.summary(q, now_ms())
   qs = string.format('%d %d %d %d %.3f %d %s', s[1], s[2], s[3], s[4], s[5], s[6] or -1,
                      q.state ~= '' and q.state or 'open')
 end

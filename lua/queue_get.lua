@@ -9,13 +9,13 @@
 -- onsale ms}.
 -- Errors: EVENT_NOT_FOUND, NO_QUEUE, TICKET_NOT_FOUND.
 -- Work: O(log joined + log segments).
-local q, err = queue_or_fail()
+local q, err = QUEUE.or_fail()
 if not q then return err end
 local now = now_ms()
 if ARGV[1] == '' then
-  local s = queue_summary(q, now)
+  local s = QUEUE.summary(q, now)
   return {s[1], s[2], s[3], s[4], string.format('%.3f', s[5]), s[6] or -1, q.state, q.onsale}
 end
-local t = ticket_state(q, ARGV[1], now)
+local t = QUEUE.ticket_state(q, ARGV[1], now)
 if not t then return fail('TICKET_NOT_FOUND') end
 return {t.status, t.pos or -1, t.wait or -1, t.ends or 0}

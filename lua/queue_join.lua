@@ -7,7 +7,7 @@
 -- ticket of an earlier join with that key)}.
 -- Errors: EVENT_NOT_FOUND, NO_QUEUE, QUEUE_NOT_OPEN.
 -- Work: O(log joined).
-local q, err = queue_or_fail()
+local q, err = QUEUE.or_fail()
 if not q then return err end
 local now = now_ms()
 if now < q.opens then return fail('QUEUE_NOT_OPEN') end
@@ -18,13 +18,13 @@ if old and redis.call('ZSCORE', K_QUEUE, old) then
 else
   local place
   if now < q.onsale then
-    place = tonumber(ARGV[2]) % PRE_SPAN
+    place = tonumber(ARGV[2]) % QUEUE.PRE_SPAN
   else
     local seq = redis.call('HINCRBY', K_META, 'q_seq', 1)
-    place = PRE_SPAN + (now - q.onsale) * 1000 + seq % 1000
+    place = QUEUE.PRE_SPAN + (now - q.onsale) * 1000 + seq % 1000
   end
   redis.call('ZADD', K_QUEUE, 'NX', string.format('%.0f', place), ticket)
   if ikey ~= '' then redis.call('HSET', K_IDEM, 'q|' .. ikey, ticket) end
 end
-local t = ticket_state(q, ticket, now)
+local t = QUEUE.ticket_state(q, ticket, now)
 return {ticket, t.status, t.pos or -1, t.wait or -1, t.ends or 0, replay}

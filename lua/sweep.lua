@@ -19,10 +19,10 @@ for _, hid in ipairs(old) do
 end
 local more = 0
 if expired == limit or #old == limit then more = 1 end
-local q = queue_meta()
+local q = QUEUE.meta()
 if q then
   flush()
-  local s = queue_tick(q, now_ms())
+  local s = QUEUE.tick(q, now_ms())
   return finish({expired, #old, more, s[1], s[2], s[3], s[4], string.format('%.3f', s[5]),
                  s[6] or -1, q.state})
 end

@@ -22,6 +22,10 @@
 -- (ms of the last tick), q_p (the last share of holds that succeeded,
 -- taken once at least 10 holds were counted).
 
+-- Everything here is local to one block and reached through the table
+-- QUEUE: a script sent as EVAL is one chunk, and Lua allows it 200 locals.
+local QUEUE = {PRE_SPAN = 1e15}
+do
 local PRE_SPAN = 1e15         -- pre-queue places are below it, later ones above
 local QUEUE_PERIOD = 2000     -- ms between rate updates (queue_tick)
 local AUTO_PARTY = 2          -- seats a buyer takes, about ("auto")
@@ -215,4 +219,10 @@ local function queue_tick(q, now)
   if counted then redis.call('HSET', K_META, 'q_ok', 0, 'q_fail', 0) end
   q.state = state
   return queue_summary(q, now)
+end
+
+QUEUE.meta, QUEUE.or_fail, QUEUE.seg_add, QUEUE.admitted_at = queue_meta, queue_or_fail, seg_add,
+  admitted_at
+QUEUE.ticket_state, QUEUE.summary, QUEUE.first_rate, QUEUE.tick = ticket_state, queue_summary,
+  queue_first_rate, queue_tick
 end

@@ -156,6 +156,19 @@ class Order(Base):
         st, b, _ = self.a.request("POST", self.ev("/holds"), {"seats": ["S0-R0-1"]})
         self.assertEqual(st, 201, b)
 
+    def test_settings_routes_refuse_what_they_cannot_do(self):
+        st, b, _ = self.a.request("GET", self.ev("/queue"))
+        self.assertEqual((st, b["error"]["code"]), (404, "event_not_found"))
+        st, b, _ = self.a.request("PUT", self.ev("/queue"),
+                                  {"onsale_at": iso(time.time()), "admit_per_min": 10})
+        self.assertEqual((st, b["error"]["code"]), (404, "event_not_found"))
+        self.put(onsale_in=0)
+        # the sale is on: its start can no longer move
+        st, b, _ = self.a.request("PUT", self.ev("/queue"),
+                                  {"onsale_at": iso(time.time() + 3600), "admit_per_min": 10})
+        self.assertEqual((st, b["error"]["code"]), (409, "queue_started"))
+        self.assertEqual(self.r.cmd("HGET", "usher:{%s}:meta" % self.e, "q_rate"), "6000.000")
+
     def test_joining_before_the_room_opens(self):
         body = {"name": "Q", "queue": {"opens_at": iso(time.time() + 60),
                                        "onsale_at": iso(time.time() + 120), "admit_per_min": 10},
@@ -357,6 +370,11 @@ class NoSecret(unittest.TestCase):
                     "sections": [{"id": "S", "rows": [{"id": "A", "seats": [{"id": "A1"}]}]}]}
             st, b, _ = c.request("PUT", "/v1/events/nq", body)
             self.assertEqual((st, b["error"]["code"]), (422, "queue_not_configured"))
+            for method, path, send in (("POST", "/v1/events/nq/queue", None),
+                                       ("GET", "/v1/events/nq/queue/t1", None),
+                                       ("PUT", "/v1/events/nq/queue", body["queue"])):
+                st, b, _ = c.request(method, path, send)
+                self.assertEqual((st, b["error"]["code"]), (422, "queue_not_configured"), path)
             r = stack.redis()
             self.assertEqual(r.cmd("EXISTS", "usher:{nq}:meta"), 0)
             r.close()
