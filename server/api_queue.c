@@ -12,15 +12,10 @@
 #include "app.h"
 #include "config.h"
 #include "guard.h"
+#include "replies.h"
 #include "util.h"
 #include "validate.h"
 #include "waitroom.h"
-
-/* 1 when string reply e is the word w. */
-static int is(const redisReply *e, const char *w)
-{
-    return e->len == strlen(w) && memcmp(e->str, w, e->len) == 0;
-}
 
 /* When a waiting client should ask again, in seconds: about a third of
  * its estimated wait, 1 to 30 (before the sale: until it starts). */
@@ -31,50 +26,30 @@ static long long ask_again(long long wait_s)
     return s < 1 ? 1 : s > 30 ? 30 : s;
 }
 
-/* The ticket's JSON from its state (queue_join's or queue_get's reply
- * from `at`: status, position, wait, session end), with Retry-After
- * while it waits and the admission token once admitted. */
+/* The ticket's JSON, with Retry-After while it waits and the admission
+ * token once admitted. */
 static void reply_ticket(struct req *r, int status_code, const char *ticket,
-                         const redisReply *rep, size_t at)
+                         const struct ticket_view *v)
 {
-    const redisReply *st = rep->element[at];
-    long long pos = rep->element[at + 1]->integer, wait = rep->element[at + 2]->integer;
-    long long ends = rep->element[at + 3]->integer;
-    json_t *body;
+    json_t *body = json_pack("{s:s, s:s, s:s%}", "event", r->event, "ticket", ticket, "status",
+                             v->status.s, v->status.len);
     char buf[24];
 
-    body = json_pack("{s:s, s:s, s:s#}", "event", r->event, "ticket", ticket, "status",
-                     st->str, (int)st->len);
-    if (pos >= 0)
-        json_object_set_new(body, "position", json_integer(pos + 1));
-    if (is(st, "waiting")) {
-        if (wait >= 0)
-            json_object_set_new(body, "estimated_wait_s", json_integer(wait));
-        snprintf(buf, sizeof buf, "%lld", ask_again(wait));
+    if (v->position >= 0)
+        json_object_set_new(body, "position", json_integer(v->position + 1));
+    if (replies_is(v->status, "waiting")) {
+        if (v->wait_s >= 0)
+            json_object_set_new(body, "estimated_wait_s", json_integer(v->wait_s));
+        snprintf(buf, sizeof buf, "%lld", ask_again(v->wait_s));
         http_add_header(r, "Retry-After", buf);
-    } else if (is(st, "admitted")) {
+    } else if (replies_is(v->status, "admitted")) {
         char token[ADMISSION_TOKEN_MAX + 1], when[40];
-        admission_make(r->app->cfg->queue_secret, r->event, ticket, ends, token);
-        util_format_rfc3339(ends, when, sizeof when);
+        admission_make(r->app->cfg->queue_secret, r->event, ticket, v->ends_ms, token);
+        util_format_rfc3339(v->ends_ms, when, sizeof when);
         json_object_set_new(body, "admission", json_string(token));
         json_object_set_new(body, "admission_expires_at", json_string(when));
     }
     http_reply_json(r, status_code, body);
-}
-
-/* Both replies are arrays of the right size with strings and integers
- * where reply_ticket reads them. */
-static int ticket_shape(const redisReply *rep, size_t at)
-{
-    size_t i;
-
-    if (rep->type != REDIS_REPLY_ARRAY || rep->elements < at + 4 ||
-        rep->element[at]->type != REDIS_REPLY_STRING)
-        return 0;
-    for (i = at + 1; i < at + 4; i++)
-        if (rep->element[i]->type != REDIS_REPLY_INTEGER)
-            return 0;
-    return 1;
 }
 
 /* ---- POST /v1/events/{event}/queue ---- */
@@ -82,14 +57,15 @@ static int ticket_shape(const redisReply *rep, size_t at)
 static void on_join(void *arg, enum store_status st, const redisReply *rep)
 {
     struct req *r = arg;
+    struct ticket_view v;
 
     if (!api_reply_ok(r, st, rep, REDIS_REPLY_ARRAY, 6))
         return;
-    if (rep->element[0]->type != REDIS_REPLY_STRING || !ticket_shape(rep, 1)) {
+    if (replies_ticket(rep, 1, &v) < 0) {
         http_reply_error(r, ERR_INTERNAL, NULL, NULL);
         return;
     }
-    reply_ticket(r, 201, rep->element[0]->str, rep, 1);
+    reply_ticket(r, 201, v.ticket.s, &v);
 }
 
 void api_queue_join(struct req *r)
@@ -127,13 +103,15 @@ static void on_ticket(void *arg, enum store_status st, const redisReply *rep)
 {
     struct req *r = arg;
 
+    struct ticket_view v;
+
     if (!api_reply_ok(r, st, rep, REDIS_REPLY_ARRAY, 4))
         return;
-    if (!ticket_shape(rep, 0)) {
+    if (replies_ticket(rep, 0, &v) < 0) {
         http_reply_error(r, ERR_INTERNAL, NULL, NULL);
         return;
     }
-    reply_ticket(r, 200, r->ticket, rep, 0);
+    reply_ticket(r, 200, r->ticket, &v);
 }
 
 void api_queue_ticket(struct req *r)
@@ -152,28 +130,25 @@ void api_queue_ticket(struct req *r)
 static void on_summary(void *arg, enum store_status st, const redisReply *rep)
 {
     struct req *r = arg;
+    struct queue_view v;
     char when[40];
     json_t *body;
-    size_t i;
 
     if (!api_reply_ok(r, st, rep, REDIS_REPLY_ARRAY, 8))
         return;
-    for (i = 0; i < 8; i++)
-        if ((i == 4 || i == 6) != (rep->element[i]->type == REDIS_REPLY_STRING)) {
-            http_reply_error(r, ERR_INTERNAL, NULL, NULL);
-            return;
-        }
-    util_format_rfc3339(rep->element[7]->integer, when, sizeof when);
-    body = json_pack("{s:s, s:I, s:I, s:I, s:I, s:f, s:s, s:s}", "event", r->event,
-                     "joined", (json_int_t)rep->element[0]->integer,
-                     "waiting", (json_int_t)rep->element[1]->integer,
-                     "admitted", (json_int_t)rep->element[2]->integer,
-                     "expired", (json_int_t)rep->element[3]->integer,
-                     "rate_per_min", strtod(rep->element[4]->str, NULL),
-                     "state", rep->element[6]->len ? rep->element[6]->str : "open",
+    if (replies_queue(rep, &v) < 0) {
+        http_reply_error(r, ERR_INTERNAL, NULL, NULL);
+        return;
+    }
+    util_format_rfc3339(v.onsale_ms, when, sizeof when);
+    body = json_pack("{s:s, s:I, s:I, s:I, s:I, s:f, s:s#, s:s}", "event", r->event,
+                     "joined", (json_int_t)v.joined, "waiting", (json_int_t)v.waiting,
+                     "admitted", (json_int_t)v.admitted, "expired", (json_int_t)v.expired,
+                     "rate_per_min", v.rate_per_min,
+                     "state", v.state.len ? v.state.s : "open", (int)(v.state.len ? v.state.len : 4),
                      "onsale_at", when);
-    if (rep->element[5]->integer >= 0)
-        json_object_set_new(body, "clear_s", json_integer(rep->element[5]->integer));
+    if (v.clear_s >= 0)
+        json_object_set_new(body, "clear_s", json_integer(v.clear_s));
     http_reply_json(r, 200, body);
 }
 

@@ -1,6 +1,7 @@
 /* replies — see replies.h. */
 #include "replies.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* event_read's reply (lua/event_read.lua) */
@@ -9,6 +10,7 @@ enum { E_NAME, E_HOLD_TTL, E_MAX_HOLD_TTL, E_MAX_SEATS, E_SECTIONS, E_STATUS, E_
 /* hold_reply (lua/lib/common.lua): ten fields, one space between */
 enum { H_REPLAY, H_ID, H_STATE, H_CREATED, H_EXPIRES, H_NOW, H_HOLDER, H_ORDER, H_REFUNDED,
        H_SEATS, H__COUNT };
+/* queue_join / queue_get (lua/queue_*.lua): read by position below */
 /* sweep (lua/sweep.lua) */
 enum { S_EXPIRED, S_PURGED, S_MORE, S__COUNT };
 
@@ -127,6 +129,34 @@ int replies_hold(const redisReply *r, struct hold_view *v)
     v->order = f[H_ORDER];
     v->refunded = f[H_REFUNDED];
     v->seats = f[H_SEATS];
+    return 0;
+}
+
+int replies_ticket(const redisReply *r, int joined, struct ticket_view *v)
+{
+    size_t at = joined ? 1 : 0;
+
+    memset(v, 0, sizeof *v);
+    if (r->type != REDIS_REPLY_ARRAY || r->elements < at + 4 ||
+        (joined && get_str(r, 0, &v->ticket) < 0) || get_str(r, at, &v->status) < 0 ||
+        get_int(r, at + 1, &v->position) < 0 || get_int(r, at + 2, &v->wait_s) < 0 ||
+        get_int(r, at + 3, &v->ends_ms) < 0)
+        return -1;
+    return 0;
+}
+
+int replies_queue(const redisReply *r, struct queue_view *v)
+{
+    struct rstr rate;
+
+    memset(v, 0, sizeof *v);
+    if (r->type != REDIS_REPLY_ARRAY || r->elements < 8 || get_int(r, 0, &v->joined) < 0 ||
+        get_int(r, 1, &v->waiting) < 0 || get_int(r, 2, &v->admitted) < 0 ||
+        get_int(r, 3, &v->expired) < 0 || get_str(r, 4, &rate) < 0 ||
+        get_int(r, 5, &v->clear_s) < 0 || get_str(r, 6, &v->state) < 0 ||
+        get_int(r, 7, &v->onsale_ms) < 0)
+        return -1;
+    v->rate_per_min = strtod(rate.s, NULL);
     return 0;
 }
 

@@ -3,7 +3,8 @@
  * its reply objects): no caller indexes a script reply by number. The
  * positions follow the scripts' contracts (lua/README.md): event_read's
  * list, hold_reply's string of ten fields (twelve for a hold best
- * available chose, one more for a hold with general-admission places), sweep's three counts. A view borrows every string from the reply: it lives as long
+ * available chose, one more for a hold with general-admission places), the
+ * waiting room's ticket and room replies, sweep's three counts. A view borrows every string from the reply: it lives as long
  * as the reply, that is for the store callback only. */
 #ifndef USHER_REPLIES_H
 #define USHER_REPLIES_H
@@ -47,6 +48,24 @@ struct hold_view {
     struct rstr areas;                /* general admission: "<id>=<n>,...", else "" */
 };
 
+/* queue_join / queue_get of a ticket: where it stands. */
+struct ticket_view {
+    struct rstr ticket;               /* queue_join's; "" from queue_get */
+    struct rstr status;               /* waiting, admitted, expired, sold_out */
+    long long position;               /* 0-based, -1 before onsale */
+    long long wait_s;                 /* estimated, -1 unknown */
+    long long ends_ms;                /* the session's end, 0 unless admitted or expired */
+};
+
+/* queue_get of the room: its figures now. */
+struct queue_view {
+    long long joined, waiting, admitted, expired;
+    double rate_per_min;
+    long long clear_s;                /* -1 at rate 0 */
+    struct rstr state;                /* "" open, or sold_out */
+    long long onsale_ms;
+};
+
 /* sweep: what one call did. */
 struct sweep_view {
     long long expired, purged;
@@ -59,6 +78,9 @@ struct sweep_view {
 int replies_event(const redisReply *r, struct event_view *v);
 int replies_hold(const redisReply *r, struct hold_view *v);
 int replies_sweep(const redisReply *r, struct sweep_view *v);
+/* joined: queue_join's reply (the ticket first), else queue_get's. */
+int replies_ticket(const redisReply *r, int joined, struct ticket_view *v);
+int replies_queue(const redisReply *r, struct queue_view *v);
 
 /* 1 when s equals the NUL-terminated lit. */
 int replies_is(struct rstr s, const char *lit);

@@ -90,6 +90,37 @@ static void test_hold_reply(void **state)
     assert_int_equal(replies_hold(&r, &v), -1);
 }
 
+static void test_queue_replies(void **state)
+{
+    redisReply it[8], *p[8], r;
+    struct ticket_view t;
+    struct queue_view q;
+
+    it[0] = S("Tk"), it[1] = S("admitted"), it[2] = I(4), it[3] = I(-1), it[4] = I(1796);
+    r = AV(it, p, 5);
+    assert_int_equal(replies_ticket(&r, 1, &t), 0);
+    assert_true(replies_is(t.ticket, "Tk"));
+    assert_true(replies_is(t.status, "admitted"));
+    assert_int_equal(t.position, 4);
+    assert_int_equal(t.wait_s, -1);
+    assert_int_equal(t.ends_ms, 1796);
+    r = AV(it + 1, p, 4);                    /* queue_get's: no ticket first */
+    assert_int_equal(replies_ticket(&r, 0, &t), 0);
+    assert_int_equal(t.ticket.len, 0);
+    assert_int_equal(replies_ticket(&r, 1, &t), -1);
+    it[0] = I(10), it[1] = I(7), it[2] = I(2), it[3] = I(1), it[4] = S("120.500");
+    it[5] = I(-1), it[6] = S("sold_out"), it[7] = I(99);
+    r = AV(it, p, 8);
+    assert_int_equal(replies_queue(&r, &q), 0);
+    assert_int_equal(q.joined + q.waiting + q.admitted + q.expired, 20);
+    assert_true(q.rate_per_min > 120.4 && q.rate_per_min < 120.6);
+    assert_int_equal(q.clear_s, -1);
+    assert_true(replies_is(q.state, "sold_out"));
+    assert_int_equal(q.onsale_ms, 99);
+    it[4] = I(120);                          /* the rate is a string */
+    assert_int_equal(replies_queue(&r, &q), -1);
+}
+
 static void test_sweep(void **state)
 {
     redisReply it[3], *p[3], r;
@@ -112,6 +143,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_event_read),
         cmocka_unit_test(test_hold_reply),
+        cmocka_unit_test(test_queue_replies),
         cmocka_unit_test(test_sweep),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
