@@ -159,14 +159,8 @@ local function hold_place(hid, holder, ttl, ikey, fp, seats, idx, n, pk, areas, 
     EXPIRES[ttl] = es
   end
   local listed = LIMIT > 0
-  if listed then
-    local list = redis.call('HGET', K_HOLDERS, holder)
-    redis.call('HSET', K_HOLDERS, holder, list and (list .. ' ' .. hid) or hid)
-  end
-  if qkey then
-    local list = redis.call('HGET', K_HOLDERS, qkey)
-    redis.call('HSET', K_HOLDERS, qkey, list and (list .. ' ' .. hid) or hid)
-  end
+  if listed then holder_add(holder, hid) end
+  if qkey then holder_add(qkey, hid) end
   if ikey ~= '' then
     redis.call('HSET', K_IDEM, ikey, hid)
   else

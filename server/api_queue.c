@@ -17,6 +17,16 @@
 #include "validate.h"
 #include "waitroom.h"
 
+/* 1 when this usherd can sign admissions; else answers 422
+ * queue_not_configured and returns 0. */
+static int queue_configured(struct req *r)
+{
+    if (r->app->cfg->queue_secret[0])
+        return 1;
+    http_reply_error(r, ERR_QUEUE_NOT_CONFIGURED, NULL, NULL);
+    return 0;
+}
+
 /* When a waiting client should ask again, in seconds: about a third of
  * its estimated wait, 1 to 30 (before the sale: until it starts). */
 static long long ask_again(long long wait_s)
@@ -78,10 +88,8 @@ void api_queue_join(struct req *r)
         http_reply_error(r, ERR_INVALID_IDEMPOTENCY_KEY, NULL, NULL);
         return;
     }
-    if (!r->app->cfg->queue_secret[0]) {
-        http_reply_error(r, ERR_QUEUE_NOT_CONFIGURED, NULL, NULL);
+    if (!queue_configured(r))
         return;
-    }
     if (util_random_token(ticket) < 0 || getrandom(&rnd, sizeof rnd, 0) != sizeof rnd) {
         http_reply_error(r, ERR_INTERNAL, NULL, NULL);
         return;
@@ -118,10 +126,8 @@ void api_queue_ticket(struct req *r)
 {
     const char *argv[] = {r->ticket};
 
-    if (!r->app->cfg->queue_secret[0]) {
-        http_reply_error(r, ERR_QUEUE_NOT_CONFIGURED, NULL, NULL);
+    if (!queue_configured(r))
         return;
-    }
     api_eval(r, SCRIPT_QUEUE_GET, 1, argv, NULL, on_ticket);
 }
 
@@ -176,10 +182,8 @@ void api_queue_set(struct req *r)
     char n[4][24];
     const char *argv[5];
 
-    if (!r->app->cfg->queue_secret[0]) {
-        http_reply_error(r, ERR_QUEUE_NOT_CONFIGURED, NULL, NULL);
+    if (!queue_configured(r))
         return;
-    }
     if (waitroom_parse(r->body, 1000, util_wall_ms(), &w, &e) < 0) {
         http_reply_verr(r, &e);
         return;

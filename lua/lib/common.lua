@@ -474,6 +474,11 @@ end
 -- per holder of the holds that may count: usher:{E}:holders, holder ->
 -- space-separated hold ids, kept only while the event has a limit (holds
 -- on that list have t set).
+local function holder_add(key, hid)
+  local list = redis.call('HGET', K_HOLDERS, key)
+  redis.call('HSET', K_HOLDERS, key, list and (list .. ' ' .. hid) or hid)
+end
+
 local function holder_drop(hid, listed, holder)
   if not listed or not holder or holder == '' then return end
   local left = {}
@@ -579,13 +584,12 @@ local function holder_seats(holder)
     if h and hold_lapse(hid, h) then
       -- expired now: counts no more
     elseif h and h.s == 'held' then
-      total = total + #h.seats
-      for _, a in ipairs(areas_decode(h.ar)) do total = total + a[2] end
+      total = total + #h.seats + areas_total(areas_decode(h.ar))
     elseif h and h.s == 'reserved' then
       for _, s in ipairs(h.seats) do
         if owner_get(s) == h.o then total = total + 1 end
       end
-      for _, a in ipairs(hold_areas_sold(h)) do total = total + a[2] end
+      total = total + areas_total(hold_areas_sold(h))
     end
   end
   return total

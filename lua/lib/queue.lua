@@ -65,12 +65,15 @@ end
 -- segments in index order are in time order too (A0 never falls, and
 -- equal A0s sort by the member, whose t0 has 13 digits), so the one
 -- holding t is found by halving: O(log segments) reads.
+-- The last (current) segment: A0, t0 and rate; 0, 0, 0 for none.
+local function seg_last()
+  return seg_parse(redis.call('ZREVRANGE', K_QRATE, 0, 0)[1] or '0:0:0')
+end
+
 local function admitted_at(t)
-  local n = redis.call('ZCARD', K_QRATE)
-  if n == 0 then return 0 end
-  local a0, t0, r = seg_parse(redis.call('ZRANGE', K_QRATE, n - 1, n - 1)[1])
+  local a0, t0, r = seg_last()
   if t < t0 then
-    local lo, hi = 0, n - 2          -- the last segment starting at or before t
+    local lo, hi = 0, redis.call('ZCARD', K_QRATE) - 2   -- the last segment starting at or before t
     local found = nil
     while lo <= hi do
       local mid = math.floor((lo + hi) / 2)
@@ -121,8 +124,7 @@ local function ticket_state(q, ticket, now)
     return {status = ends > now and 'admitted' or 'expired', pos = pos, at = at, ends = ends}
   end
   if q.state == 'sold_out' then return {status = 'sold_out', pos = pos} end
-  local last = redis.call('ZREVRANGE', K_QRATE, 0, 0)[1]
-  local _, _, r = seg_parse(last or '0:0:0')
+  local _, _, r = seg_last()
   return {status = 'waiting', pos = pos,
           wait = r > 0 and math.ceil((pos + 1 - a) * 60 / r) or nil}
 end
@@ -132,8 +134,7 @@ end
 -- seconds until everyone waiting is admitted at it (nil at rate 0).
 local function queue_summary(q, now)
   local n = redis.call('ZCARD', K_QUEUE)
-  local last = redis.call('ZREVRANGE', K_QRATE, 0, 0)[1]
-  local _, _, r = seg_parse(last or '0:0:0')
+  local _, _, r = seg_last()
   if now < q.onsale then
     return {n, n, 0, 0, r, nil}
   end
@@ -206,8 +207,7 @@ local function queue_tick(q, now)
   end
   local n = redis.call('ZCARD', K_QUEUE)
   local a = admitted_at(now)
-  local last = redis.call('ZREVRANGE', K_QRATE, 0, 0)[1]
-  local a0, _, r = seg_parse(last or '0:0:0')
+  local a0, _, r = seg_last()
   if a > n + rate * QUEUE_PERIOD / 60000 then
     -- nobody waited for that credit: dropped (never below the last
     -- segment's start: A never falls, so the segments stay in order)
